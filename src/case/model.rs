@@ -1,0 +1,237 @@
+//! The case as data: its state, the events on its timeline and the actions its
+//! life asks for. `case::apply` (pure) moves a case from one state to the next;
+//! `store` persists both the state and the append-only timeline, and replaying the
+//! timeline from [`Case::opened`] gives the same state.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::domain::{CaseRef, Category, EmailAddress, Jurisdiction, Language};
+
+/// Where a case stands in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    /// Opened; the acknowledgement is not yet sent.
+    Received,
+    /// The acknowledgement went out; the answer is being worked on.
+    Acknowledged,
+    /// A holding reply moved the answer date (at most 35 business days).
+    OnHold,
+    /// A decision was sent to the customer.
+    Decided,
+    /// Nothing more is expected.
+    Closed,
+    /// Opened by mistake (`#notcomplaint`): no more mail to the customer.
+    Withdrawn,
+}
+
+impl Status {
+    pub fn code(self) -> &'static str {
+        match self {
+            Status::Received => "received",
+            Status::Acknowledged => "acknowledged",
+            Status::OnHold => "on_hold",
+            Status::Decided => "decided",
+            Status::Closed => "closed",
+            Status::Withdrawn => "withdrawn",
+        }
+    }
+
+    /// Open cases still owe the customer an answer.
+    pub fn is_open(self) -> bool {
+        matches!(
+            self,
+            Status::Received | Status::Acknowledged | Status::OnHold
+        )
+    }
+}
+
+/// The result of a decision.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    Upheld,
+    PartiallyUpheld,
+    Rejected,
+}
+
+impl Outcome {
+    pub fn code(self) -> &'static str {
+        match self {
+            Outcome::Upheld => "upheld",
+            Outcome::PartiallyUpheld => "partially_upheld",
+            Outcome::Rejected => "rejected",
+        }
+    }
+
+    /// Partial and rejected decisions must name the external bodies.
+    pub fn needs_referral(self) -> bool {
+        !matches!(self, Outcome::Upheld)
+    }
+}
+
+/// Who handles the case now (the escalation path of the seeds).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Tier {
+    ComplaintsDepartment,
+    ComplaintsManager,
+}
+
+impl Tier {
+    pub fn code(self) -> &'static str {
+        match self {
+            Tier::ComplaintsDepartment => "complaints_department",
+            Tier::ComplaintsManager => "complaints_manager",
+        }
+    }
+}
+
+/// The state of one case. Dates that are deadlines are local dates in the case's
+/// jurisdiction: the answer is due by the end of that working day.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Case {
+    pub reference: CaseRef,
+    pub status: Status,
+    pub tier: Tier,
+    /// The configured mailbox the complaint came in through (the channel).
+    pub mailbox: String,
+    pub jurisdiction: Jurisdiction,
+    pub language: Language,
+    pub category: Option<Category>,
+    pub customer: EmailAddress,
+    pub customer_name: Option<String>,
+    pub subject: String,
+    /// The contact person's address (a configured staff member).
+    pub contact: Option<EmailAddress>,
+    pub received_at: DateTime<Utc>,
+    pub acknowledge_due: NaiveDate,
+    pub answer_due: NaiveDate,
+    /// The latest date a holding reply may promise (35 business days).
+    pub final_due: NaiveDate,
+    pub acknowledged_at: Option<DateTime<Utc>>,
+    pub holding_reply_at: Option<DateTime<Utc>>,
+    pub decided_at: Option<DateTime<Utc>>,
+    pub outcome: Option<Outcome>,
+    pub closed_at: Option<DateTime<Utc>>,
+    pub escalated_at: Option<DateTime<Utc>>,
+    /// Whether a referral block naming external bodies was sent.
+    pub referred: bool,
+    /// Other cases this one is linked to (a reference written by another sender).
+    pub related: Vec<CaseRef>,
+    /// The Message-ID of the customer's first mail, for threading our replies.
+    pub customer_message_id: String,
+    /// The Message-ID of the customer's latest mail.
+    pub last_customer_message_id: String,
+    /// The next N of our Message-IDs `<case-{REF}.{N}@domain>`.
+    pub next_message_seq: u32,
+}
+
+/// One entry on a case's append-only timeline.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Event {
+    /// The complaint that opened the case (its first event).
+    Opened {
+        message_id: String,
+        from: EmailAddress,
+        subject: String,
+    },
+    /// Another mail from the customer in the same case.
+    CustomerMail {
+        message_id: String,
+        subject: String,
+    },
+    /// The customer asked for the complaints manager.
+    EscalationRequested {
+        message_id: String,
+    },
+    /// The case moved to a higher tier (by the customer or by a breached deadline).
+    Escalated {
+        tier: Tier,
+        reason: String,
+    },
+    AcknowledgementSent {
+        message_id: String,
+    },
+    Assigned {
+        to: EmailAddress,
+        by: Option<EmailAddress>,
+    },
+    Note {
+        by: EmailAddress,
+        text: String,
+    },
+    CategorySet {
+        category: Category,
+        by: Option<EmailAddress>,
+    },
+    /// A staff answer that was relayed to (or recorded as sent to) the customer.
+    StaffAnswer {
+        by: EmailAddress,
+        message_id: String,
+        relayed: bool,
+    },
+    HoldingReply {
+        reason: String,
+        new_due: NaiveDate,
+        by: Option<EmailAddress>,
+    },
+    Decided {
+        outcome: Outcome,
+        by: EmailAddress,
+        referred: bool,
+    },
+    Closed {
+        by: Option<EmailAddress>,
+    },
+    Reopened {
+        by: Option<EmailAddress>,
+    },
+    Withdrawn {
+        by: EmailAddress,
+    },
+    ReminderSent {
+        to: EmailAddress,
+        working_days_left: u32,
+    },
+    /// A mail we sent came back: the customer did not get it.
+    Bounced {
+        message_id: String,
+        original: Option<String>,
+    },
+    Linked {
+        other: CaseRef,
+    },
+    /// An alarm to staff, e.g. an acknowledgement still unsent near its deadline.
+    Alarm {
+        reason: String,
+    },
+}
+
+impl Event {
+    /// The short name stored beside the event and shown on the timeline.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Event::Opened { .. } => "opened",
+            Event::CustomerMail { .. } => "customer_mail",
+            Event::EscalationRequested { .. } => "escalation_requested",
+            Event::Escalated { .. } => "escalated",
+            Event::AcknowledgementSent { .. } => "acknowledgement_sent",
+            Event::Assigned { .. } => "assigned",
+            Event::Note { .. } => "note",
+            Event::CategorySet { .. } => "category_set",
+            Event::StaffAnswer { .. } => "staff_answer",
+            Event::HoldingReply { .. } => "holding_reply",
+            Event::Decided { .. } => "decided",
+            Event::Closed { .. } => "closed",
+            Event::Reopened { .. } => "reopened",
+            Event::Withdrawn { .. } => "withdrawn",
+            Event::ReminderSent { .. } => "reminder_sent",
+            Event::Bounced { .. } => "bounced",
+            Event::Linked { .. } => "linked",
+            Event::Alarm { .. } => "alarm",
+        }
+    }
+}

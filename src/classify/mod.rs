@@ -1,0 +1,1 @@
+//! InboundMail → Classification (pure).

@@ -1,0 +1,1 @@
+//! `klagebot run`: the stages wired together.

@@ -1,0 +1,1 @@
+//! Mail sources: IMAP mailboxes and a local Maildir.

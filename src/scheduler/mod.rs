@@ -1,0 +1,1 @@
+//! One loop over the deadlines stored in the database.

@@ -1,0 +1,1 @@
+//! All SQL: cases, timeline, inbound messages, outbox, mailbox sync state.
