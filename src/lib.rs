@@ -17,6 +17,7 @@
 //! - [`outbox`]: templates rendered into complete outgoing mail (our Message-IDs,
 //!   threading headers, `Auto-Submitted`).
 //! - [`smtp`]: delivery of queued mail, with retries.
+//! - [`report`] (pure): the complaint register and period figures built from cases.
 //!
 //! Beside the flow: [`store`] holds all SQL; [`scheduler`] wakes at the next
 //! deadline stored in the database; [`daemon`] wires the stages together for
@@ -32,6 +33,7 @@ pub mod domain;
 pub mod inbox;
 pub mod outbox;
 pub mod parse;
+pub mod report;
 pub mod scheduler;
 pub mod smtp;
 pub mod store;

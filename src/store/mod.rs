@@ -1,1 +1,270 @@
-//! All SQL: cases, timeline, inbound messages, outbox, mailbox sync state.
+//! All SQL: cases, timeline, inbound messages, outbox, deadlines, mailbox sync
+//! state and leases, on SQLite (the default, WAL) or PostgreSQL, chosen by the URL.
+//!
+//! The SQL is written once where it is portable: both backends take `$1`-style
+//! parameters, `ON CONFLICT … DO UPDATE` and `RETURNING`, and every value is bound
+//! with a type both drivers encode (`i64`, `String`, `bool`, `Vec<u8>`, chrono's
+//! `DateTime<Utc>` and `NaiveDate`). The few statements that must differ (row
+//! locks) are spelled out per backend. Migrations for each backend live in
+//! `migrations/{sqlite,postgres}` and run at connect.
+//!
+//! Two ways in: a [`Tx`] (from [`Store::begin`]) groups the writes of one mail or
+//! one deadline into one transaction — the outbox pattern — and [`Store`] itself
+//! offers the reads and single-statement writes that need no transaction of their
+//! own (the CLI, the sender, the mailbox leases). On SQLite a `Tx` takes the write
+//! lock at `BEGIN IMMEDIATE`, so two writers queue instead of failing mid-way.
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+use sqlx::pool::PoolConnection;
+use sqlx::postgres::{PgConnection, PgPoolOptions};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{PgPool, Postgres, Sqlite, SqliteConnection, SqlitePool, Transaction};
+
+mod cases;
+mod deadlines;
+mod inbound;
+mod outbox;
+pub mod scratch;
+mod types;
+
+pub use types::{
+    CaseFilter, Direction, DueDeadline, InboundInsert, InboundStatus, NewInbound, NewOutgoing,
+    Outgoing, OutgoingState, PendingInbound, SyncState,
+};
+
+/// Runs `$body` with `$c` bound to the backend's connection (`&mut SqliteConnection`
+/// or `&mut PgConnection`): the body is compiled once per backend from one text.
+macro_rules! on_backend {
+    ($conn:expr, $c:ident => $($body:tt)*) => {
+        match $conn {
+            $crate::store::Conn::Sqlite($c) => { $($body)* }
+            $crate::store::Conn::Postgres($c) => { $($body)* }
+        }
+    };
+}
+pub(crate) use on_backend;
+
+static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");
+static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations/postgres");
+
+/// How long a SQLite writer waits for another writer's lock before giving up.
+const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The database: a pool on one of the two backends. Cheap to clone.
+#[derive(Debug, Clone)]
+pub enum Store {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
+
+/// One transaction: everything written through it becomes visible at
+/// [`Tx::commit`], or not at all (dropping it rolls back).
+pub enum Tx {
+    Sqlite(Transaction<'static, Sqlite>),
+    Postgres(Transaction<'static, Postgres>),
+}
+
+/// A borrowed connection of either backend, what the query functions run on.
+pub(crate) enum Conn<'c> {
+    Sqlite(&'c mut SqliteConnection),
+    Postgres(&'c mut PgConnection),
+}
+
+impl Conn<'_> {
+    /// The same connection again, for one more statement.
+    fn reborrow(&mut self) -> Conn<'_> {
+        match self {
+            Conn::Sqlite(c) => Conn::Sqlite(c),
+            Conn::Postgres(c) => Conn::Postgres(c),
+        }
+    }
+}
+
+/// A connection taken from the pool for one statement outside any [`Tx`].
+enum PoolConn {
+    Sqlite(PoolConnection<Sqlite>),
+    Postgres(PoolConnection<Postgres>),
+}
+
+impl PoolConn {
+    fn conn(&mut self) -> Conn<'_> {
+        match self {
+            PoolConn::Sqlite(c) => Conn::Sqlite(c),
+            PoolConn::Postgres(c) => Conn::Postgres(c),
+        }
+    }
+}
+
+impl Store {
+    /// Opens the database named by `url` (`sqlite://path` or `postgres://…`),
+    /// creating a missing SQLite file, and brings its schema up to date.
+    pub async fn connect(url: &str) -> anyhow::Result<Store> {
+        let store = if is_sqlite(url) {
+            Store::Sqlite(open_sqlite(url, true).await?)
+        } else if is_postgres(url) {
+            Store::Postgres(open_postgres(url).await?)
+        } else {
+            bail!("database url {url:?}: expected sqlite://PATH or postgres://…");
+        };
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    /// Like [`Store::connect`], but a missing SQLite file is an error: commands
+    /// that only read should not leave an empty database behind.
+    pub async fn connect_existing(url: &str) -> anyhow::Result<Store> {
+        if is_sqlite(url) {
+            let store = Store::Sqlite(open_sqlite(url, false).await?);
+            store.migrate().await?;
+            return Ok(store);
+        }
+        Store::connect(url).await
+    }
+
+    /// Which backend this is: `"sqlite"` or `"postgres"`.
+    pub fn backend(&self) -> &'static str {
+        match self {
+            Store::Sqlite(_) => "sqlite",
+            Store::Postgres(_) => "postgres",
+        }
+    }
+
+    async fn migrate(&self) -> anyhow::Result<()> {
+        match self {
+            Store::Sqlite(pool) => SQLITE_MIGRATIONS.run(pool).await,
+            Store::Postgres(pool) => POSTGRES_MIGRATIONS.run(pool).await,
+        }
+        .context("while bringing the database schema up to date")
+    }
+
+    /// Starts a transaction (on SQLite it holds the write lock until it ends).
+    pub async fn begin(&self) -> anyhow::Result<Tx> {
+        let tx = match self {
+            Store::Sqlite(pool) => Tx::Sqlite(pool.begin_with("BEGIN IMMEDIATE").await?),
+            Store::Postgres(pool) => Tx::Postgres(pool.begin().await?),
+        };
+        Ok(tx)
+    }
+
+    /// Closes every pooled connection (waits for those in use).
+    pub async fn close(&self) {
+        match self {
+            Store::Sqlite(pool) => pool.close().await,
+            Store::Postgres(pool) => pool.close().await,
+        }
+    }
+
+    async fn acquire(&self) -> anyhow::Result<PoolConn> {
+        let conn = match self {
+            Store::Sqlite(pool) => PoolConn::Sqlite(pool.acquire().await?),
+            Store::Postgres(pool) => PoolConn::Postgres(pool.acquire().await?),
+        };
+        Ok(conn)
+    }
+}
+
+impl Tx {
+    /// Makes every write of this transaction visible at once.
+    pub async fn commit(self) -> anyhow::Result<()> {
+        match self {
+            Tx::Sqlite(tx) => tx.commit().await,
+            Tx::Postgres(tx) => tx.commit().await,
+        }
+        .context("while committing a transaction")
+    }
+
+    /// Discards every write of this transaction (dropping it does the same).
+    pub async fn rollback(self) -> anyhow::Result<()> {
+        match self {
+            Tx::Sqlite(tx) => tx.rollback().await,
+            Tx::Postgres(tx) => tx.rollback().await,
+        }
+        .context("while rolling back a transaction")
+    }
+
+    fn conn(&mut self) -> Conn<'_> {
+        match self {
+            Tx::Sqlite(tx) => Conn::Sqlite(tx),
+            Tx::Postgres(tx) => Conn::Postgres(tx),
+        }
+    }
+}
+
+fn is_sqlite(url: &str) -> bool {
+    url.starts_with("sqlite:")
+}
+
+fn is_postgres(url: &str) -> bool {
+    url.starts_with("postgres://") || url.starts_with("postgresql://")
+}
+
+async fn open_sqlite(url: &str, create: bool) -> anyhow::Result<SqlitePool> {
+    let options = SqliteConnectOptions::from_str(url)
+        .with_context(|| format!("database url {url:?} is not a valid SQLite url"))?;
+    let path = options.get_filename().to_path_buf();
+    if !create && !path.exists() {
+        bail!(
+            "no database at {}: `klagebot run` creates it on first start (or set database.url)",
+            path.display()
+        );
+    }
+    let options = options
+        .create_if_missing(create)
+        .journal_mode(SqliteJournalMode::Wal)
+        .synchronous(SqliteSynchronous::Normal)
+        .busy_timeout(SQLITE_BUSY_TIMEOUT)
+        .foreign_keys(true);
+    SqlitePoolOptions::new()
+        .max_connections(4)
+        .connect_with(options)
+        .await
+        .with_context(|| format!("cannot open SQLite database {}", path.display()))
+}
+
+async fn open_postgres(url: &str) -> anyhow::Result<PgPool> {
+    PgPoolOptions::new()
+        .max_connections(8)
+        .acquire_timeout(Duration::from_secs(10))
+        .connect(url)
+        .await
+        .with_context(|| format!("cannot connect to PostgreSQL at {}", redact(url)))
+}
+
+/// The url without a password, fit for an error message.
+fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme_end), Some(at)) if at > scheme_end => {
+            let userinfo = &url[scheme_end + 3..at];
+            let user = userinfo.split(':').next().unwrap_or("");
+            format!("{}{user}@{}", &url[..scheme_end + 3], &url[at + 1..])
+        }
+        _ => url.to_string(),
+    }
+}
+
+/// Turns a stored text back into a domain value, naming the column when it does not parse.
+fn parse_column<T: FromStr>(column: &str, value: &str) -> anyhow::Result<T>
+where
+    T::Err: std::fmt::Display,
+{
+    value
+        .parse()
+        .map_err(|e| anyhow::anyhow!("stored {column} {value:?} is invalid: {e}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn redact_drops_the_password_only() {
+        assert_eq!(
+            redact("postgres://kb:secret@db.example:5432/kb"),
+            "postgres://kb@db.example:5432/kb"
+        );
+        assert_eq!(redact("postgres://db/kb"), "postgres://db/kb");
+    }
+}

@@ -1,0 +1,272 @@
+//! The outbox: rendered mail queued in the same transaction as the state change
+//! that caused it, claimed by the sender under a lease, then marked sent, retried
+//! or failed. A sender killed mid-delivery loses nothing: its lease runs out and
+//! the mail is claimed again.
+
+use chrono::{DateTime, Utc};
+
+use super::{Conn, NewOutgoing, Outgoing, Store, Tx};
+use super::{on_backend, parse_column};
+use crate::domain::CaseRef;
+
+/// The columns of `outbox` that make an [`Outgoing`].
+macro_rules! outgoing_columns {
+    () => {
+        "id, case_ref, kind, message_id, envelope_from, recipients, raw, state, not_before, \
+         attempts, last_error, sent_at"
+    };
+}
+
+#[derive(sqlx::FromRow)]
+struct OutgoingRow {
+    id: i64,
+    case_ref: Option<String>,
+    kind: String,
+    message_id: String,
+    envelope_from: String,
+    recipients: String,
+    raw: Vec<u8>,
+    state: String,
+    not_before: DateTime<Utc>,
+    attempts: i64,
+    last_error: Option<String>,
+    sent_at: Option<DateTime<Utc>>,
+}
+
+impl OutgoingRow {
+    fn into_outgoing(self) -> anyhow::Result<Outgoing> {
+        Ok(Outgoing {
+            id: self.id,
+            case_ref: self
+                .case_ref
+                .map(|r| parse_column("case reference", &r))
+                .transpose()?,
+            kind: self.kind,
+            message_id: self.message_id,
+            envelope_from: self.envelope_from,
+            recipients: serde_json::from_str(&self.recipients).map_err(|e| {
+                anyhow::anyhow!("stored recipients of mail {} invalid: {e}", self.id)
+            })?,
+            raw: self.raw,
+            state: parse_column("outgoing state", &self.state)?,
+            not_before: self.not_before,
+            attempts: u32::try_from(self.attempts)?,
+            last_error: self.last_error,
+            sent_at: self.sent_at,
+        })
+    }
+}
+
+/// The form of an address the rate limit counts by.
+fn address_key(address: &str) -> String {
+    address.trim().to_lowercase()
+}
+
+impl Tx {
+    /// Queues a mail; returns its outbox id.
+    pub async fn enqueue(&mut self, mail: &NewOutgoing) -> anyhow::Result<i64> {
+        let mut conn = self.conn();
+        let id: i64 = on_backend!(conn.reborrow(), c => {
+            sqlx::query_scalar(
+                "INSERT INTO outbox (case_ref, kind, message_id, envelope_from, recipients, raw,
+                     not_before) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+            )
+            .bind(mail.case_ref.as_ref().map(|r| r.to_string()))
+            .bind(&mail.kind)
+            .bind(&mail.message_id)
+            .bind(&mail.envelope_from)
+            .bind(serde_json::to_string(&mail.recipients)?)
+            .bind(&mail.raw)
+            .bind(mail.not_before)
+            .fetch_one(&mut *c)
+            .await?
+        });
+        let mut keys: Vec<String> = mail.recipients.iter().map(|a| address_key(a)).collect();
+        keys.sort();
+        keys.dedup();
+        for key in keys {
+            on_backend!(conn.reborrow(), c => {
+                sqlx::query("INSERT INTO outbox_recipients (outgoing_id, address) VALUES ($1, $2)")
+                    .bind(id)
+                    .bind(key)
+                    .execute(&mut *c)
+                    .await?;
+            });
+        }
+        Ok(id)
+    }
+
+    pub async fn sent_count_to(
+        &mut self,
+        address: &str,
+        since: DateTime<Utc>,
+    ) -> anyhow::Result<u32> {
+        sent_count_to(self.conn(), address, since).await
+    }
+}
+
+impl Store {
+    /// Queues a mail in its own transaction (mail not tied to a state change).
+    pub async fn enqueue(&self, mail: &NewOutgoing) -> anyhow::Result<i64> {
+        let mut tx = self.begin().await?;
+        let id = tx.enqueue(mail).await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    /// Takes up to `limit` mails due at `now` that nobody holds, and holds them for
+    /// `lease`; each claim counts as an attempt. Oldest first.
+    pub async fn claim_outgoing(
+        &self,
+        now: DateTime<Utc>,
+        limit: u32,
+        lease: std::time::Duration,
+    ) -> anyhow::Result<Vec<Outgoing>> {
+        let until = now + chrono::Duration::from_std(lease)?;
+        let mut conn = self.acquire().await?;
+        let rows: Vec<OutgoingRow> = match conn.conn() {
+            // One statement, and SQLite has one writer at a time: atomic as it stands.
+            Conn::Sqlite(c) => {
+                sqlx::query_as(concat!(
+                    "UPDATE outbox SET lease_until = $2, attempts = attempts + 1
+                 WHERE id IN (SELECT id FROM outbox WHERE state = 'queued' AND not_before <= $1
+                     AND (lease_until IS NULL OR lease_until <= $1)
+                     ORDER BY not_before, id LIMIT $3)
+                 RETURNING ",
+                    outgoing_columns!()
+                ))
+                .bind(now)
+                .bind(until)
+                .bind(i64::from(limit))
+                .fetch_all(&mut *c)
+                .await?
+            }
+            // Several senders: each skips the rows another is claiming right now.
+            Conn::Postgres(c) => {
+                sqlx::query_as(concat!(
+                    "UPDATE outbox SET lease_until = $2, attempts = attempts + 1
+                 WHERE id IN (SELECT id FROM outbox WHERE state = 'queued' AND not_before <= $1
+                     AND (lease_until IS NULL OR lease_until <= $1)
+                     ORDER BY not_before, id LIMIT $3 FOR UPDATE SKIP LOCKED)
+                 RETURNING ",
+                    outgoing_columns!()
+                ))
+                .bind(now)
+                .bind(until)
+                .bind(i64::from(limit))
+                .fetch_all(&mut *c)
+                .await?
+            }
+        };
+        let mut claimed = rows
+            .into_iter()
+            .map(OutgoingRow::into_outgoing)
+            .collect::<anyhow::Result<Vec<_>>>()?;
+        claimed.sort_by_key(|m| (m.not_before, m.id));
+        Ok(claimed)
+    }
+
+    /// The mail was accepted by the server.
+    pub async fn mark_sent(&self, id: i64, at: DateTime<Utc>) -> anyhow::Result<()> {
+        let n = on_backend!(self.acquire().await?.conn(), c => {
+            sqlx::query(
+                "UPDATE outbox SET state = 'sent', sent_at = $2, lease_until = NULL,
+                     last_error = NULL WHERE id = $1",
+            )
+            .bind(id)
+            .bind(at)
+            .execute(&mut *c)
+            .await?
+            .rows_affected()
+        });
+        expect_one(n, id)
+    }
+
+    /// A transient failure: try again at `next_attempt_at`.
+    pub async fn mark_retry(
+        &self,
+        id: i64,
+        error: &str,
+        next_attempt_at: DateTime<Utc>,
+    ) -> anyhow::Result<()> {
+        let n = on_backend!(self.acquire().await?.conn(), c => {
+            sqlx::query(
+                "UPDATE outbox SET not_before = $3, last_error = $2, lease_until = NULL
+                 WHERE id = $1 AND state = 'queued'",
+            )
+            .bind(id)
+            .bind(error)
+            .bind(next_attempt_at)
+            .execute(&mut *c)
+            .await?
+            .rows_affected()
+        });
+        expect_one(n, id)
+    }
+
+    /// A permanent failure: never tried again.
+    pub async fn mark_failed(&self, id: i64, error: &str, at: DateTime<Utc>) -> anyhow::Result<()> {
+        let n = on_backend!(self.acquire().await?.conn(), c => {
+            sqlx::query(
+                "UPDATE outbox SET state = 'failed', last_error = $2, failed_at = $3,
+                     lease_until = NULL WHERE id = $1 AND state = 'queued'",
+            )
+            .bind(id)
+            .bind(error)
+            .bind(at)
+            .execute(&mut *c)
+            .await?
+            .rows_affected()
+        });
+        expect_one(n, id)
+    }
+
+    /// How many mails were sent to `address` since `since` (the per-address rate limit).
+    pub async fn sent_count_to(&self, address: &str, since: DateTime<Utc>) -> anyhow::Result<u32> {
+        sent_count_to(self.acquire().await?.conn(), address, since).await
+    }
+
+    /// Every mail queued for a case, in queue order.
+    pub async fn outgoing_for_case(&self, reference: &CaseRef) -> anyhow::Result<Vec<Outgoing>> {
+        let rows: Vec<OutgoingRow> = on_backend!(self.acquire().await?.conn(), c => {
+            sqlx::query_as(concat!(
+                "SELECT ", outgoing_columns!(), " FROM outbox WHERE case_ref = $1 ORDER BY id"
+            ))
+            .bind(reference.to_string())
+            .fetch_all(&mut *c)
+            .await?
+        });
+        rows.into_iter().map(OutgoingRow::into_outgoing).collect()
+    }
+
+    /// Mails still waiting to be sent (queued, whether or not due yet).
+    pub async fn queued_outgoing_count(&self) -> anyhow::Result<u64> {
+        let n: i64 = on_backend!(self.acquire().await?.conn(), c => {
+            sqlx::query_scalar("SELECT COUNT(*) FROM outbox WHERE state = 'queued'")
+                .fetch_one(&mut *c)
+                .await?
+        });
+        Ok(u64::try_from(n)?)
+    }
+}
+
+fn expect_one(rows: u64, id: i64) -> anyhow::Result<()> {
+    if rows != 1 {
+        anyhow::bail!("no queued outgoing mail with id {id}");
+    }
+    Ok(())
+}
+
+async fn sent_count_to(conn: Conn<'_>, address: &str, since: DateTime<Utc>) -> anyhow::Result<u32> {
+    let n: i64 = on_backend!(conn, c => {
+        sqlx::query_scalar(
+            "SELECT COUNT(*) FROM outbox o JOIN outbox_recipients r ON r.outgoing_id = o.id
+             WHERE r.address = $1 AND o.state = 'sent' AND o.sent_at >= $2",
+        )
+        .bind(address_key(address))
+        .bind(since)
+        .fetch_one(&mut *c)
+        .await?
+    });
+    Ok(u32::try_from(n)?)
+}
