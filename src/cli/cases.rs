@@ -1,13 +1,317 @@
-//! `klagebot cases`.
+//! `klagebot cases` (the list, with filters) and `klagebot case REF` (one case and
+//! its whole timeline, in the case's local time).
 
 use std::process::ExitCode;
 
-use crate::config::Config;
+use chrono::{DateTime, NaiveDate, Utc};
+use serde_json::json;
 
-pub fn list(_config: &Config, _args: &super::CasesArgs) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("cases: not built yet")
+use super::db::{self, with_store};
+use super::{CaseArgs, CasesArgs};
+use crate::case::{Case, Event};
+use crate::config::Config;
+use crate::domain::CaseRef;
+use crate::store::{CaseFilter, Outgoing};
+
+pub fn list(config: &Config, args: &CasesArgs) -> anyhow::Result<ExitCode> {
+    let today = db::today(config);
+    let filter = CaseFilter {
+        open_only: args.open,
+        overdue_on: args.overdue.then_some(today),
+        due_by: args
+            .due_within
+            .map(|n| db::add_working_days(config.company.jurisdiction, today, n)),
+    };
+    let cases = with_store(
+        config,
+        |store| async move { store.list_cases(&filter).await },
+    )?;
+    if args.json {
+        for case in &cases {
+            println!("{}", serde_json::to_string(case)?);
+        }
+    } else if cases.is_empty() {
+        eprintln!("no cases match");
+    } else {
+        print_table(&cases, today);
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
-pub fn show(_config: &Config, _args: &super::CaseArgs) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("case: not built yet")
+fn print_table(cases: &[Case], today: NaiveDate) {
+    println!(
+        "{:<16} {:<22} {:<16} {:<10} {:<11} {:<30} SUBJECT",
+        "REFERENCE", "STATUS", "RECEIVED", "ANSWER DUE", "CATEGORY", "CONTACT"
+    );
+    for case in cases {
+        println!(
+            "{:<16} {:<22} {:<16} {:<10} {:<11} {:<30} {}",
+            case.reference.to_string(),
+            status_text(case, today),
+            case.received_at
+                .with_timezone(&case.jurisdiction.time_zone())
+                .format("%Y-%m-%d %H:%M")
+                .to_string(),
+            case.answer_due.to_string(),
+            case.category.map(|c| c.code()).unwrap_or("-"),
+            case.contact.as_ref().map(|c| c.as_str()).unwrap_or("-"),
+            shorten(&case.subject, 60)
+        );
+    }
+}
+
+pub fn show(config: &Config, args: &CaseArgs) -> anyhow::Result<ExitCode> {
+    let reference: CaseRef = args.reference.parse()?;
+    let today = db::today(config);
+    let (case, timeline, outgoing, deadlines) = with_store(config, |store| async move {
+        let case = store
+            .case(&reference)
+            .await?
+            .ok_or_else(|| anyhow::anyhow!("no case {reference} in the database"))?;
+        let timeline = store.timeline(&reference).await?;
+        let outgoing = store.outgoing_for_case(&reference).await?;
+        let deadlines = store.deadlines_for_case(&reference).await?;
+        Ok((case, timeline, outgoing, deadlines))
+    })?;
+    if args.json {
+        let value = json!({
+            "case": case,
+            "timeline": timeline.iter().map(|(at, e)| json!({"at": at, "kind": e.kind(), "event": e})).collect::<Vec<_>>(),
+            "outgoing": outgoing.iter().map(outgoing_json).collect::<Vec<_>>(),
+            "deadlines": deadlines.iter().map(|(key, due)| json!({"key": key, "due_at": due})).collect::<Vec<_>>(),
+        });
+        println!("{}", serde_json::to_string_pretty(&value)?);
+        return Ok(ExitCode::SUCCESS);
+    }
+    print_case(&case, config, today);
+    println!("\nTimeline ({}):", case.jurisdiction.time_zone());
+    for (at, event) in &timeline {
+        println!(
+            "  {}  {:<20} {}",
+            local(&case, *at),
+            event.kind(),
+            describe(event)
+        );
+    }
+    print_mail_and_deadlines(&case, &outgoing, &deadlines);
+    Ok(ExitCode::SUCCESS)
+}
+
+fn print_case(case: &Case, config: &Config, today: NaiveDate) {
+    let at = |t: Option<DateTime<Utc>>| t.map(|t| local(case, t)).unwrap_or_else(|| "-".into());
+    let customer = match &case.customer_name {
+        Some(name) => format!("{name} <{}>", case.customer),
+        None => case.customer.to_string(),
+    };
+    let lines = [
+        ("Case", case.reference.to_string()),
+        ("Subject", case.subject.clone()),
+        ("Customer", customer),
+        ("Status", status_text(case, today)),
+        ("Handled by", case.tier.code().replace('_', " ")),
+        ("Contact person", contact_text(case, config)),
+        ("Channel", case.mailbox.clone()),
+        ("Jurisdiction", case.jurisdiction.code().to_uppercase()),
+        ("Language", case.language.code().to_string()),
+        (
+            "Category",
+            case.category.map(|c| c.code()).unwrap_or("-").to_string(),
+        ),
+        ("Received", local(case, case.received_at)),
+        ("Acknowledge by", case.acknowledge_due.to_string()),
+        ("Answer due", case.answer_due.to_string()),
+        ("Final answer by", case.final_due.to_string()),
+        ("Acknowledged", at(case.acknowledged_at)),
+        ("Holding reply", at(case.holding_reply_at)),
+        ("Decided", decided_text(case)),
+        ("Escalated", at(case.escalated_at)),
+        ("Closed", at(case.closed_at)),
+        (
+            "Referred",
+            if case.referred { "yes" } else { "no" }.to_string(),
+        ),
+        ("Related cases", related_text(&case.related)),
+    ];
+    for (label, value) in lines {
+        println!("{:<16} {value}", format!("{label}:"));
+    }
+}
+
+fn print_mail_and_deadlines(
+    case: &Case,
+    outgoing: &[Outgoing],
+    deadlines: &[(String, DateTime<Utc>)],
+) {
+    if !outgoing.is_empty() {
+        println!("\nMail:");
+        for m in outgoing {
+            let when = m
+                .sent_at
+                .map(|t| format!(" at {}", local(case, t)))
+                .unwrap_or_default();
+            let error = m
+                .last_error
+                .as_deref()
+                .map(|e| format!(" ({e})"))
+                .unwrap_or_default();
+            println!(
+                "  #{:<6} {:<22} {}{when} to {}, {} attempt(s){error}",
+                m.id,
+                m.kind,
+                m.state.code(),
+                m.recipients.join(", "),
+                m.attempts
+            );
+        }
+    }
+    if !deadlines.is_empty() {
+        println!("\nComing deadlines:");
+        for (key, due) in deadlines {
+            println!("  {}  {key}", local(case, *due));
+        }
+    }
+}
+
+/// One line saying what happened, in words staff read without the code.
+fn describe(event: &Event) -> String {
+    match event {
+        Event::Opened { from, subject, .. } => format!("complaint from {from}: {subject}"),
+        Event::CustomerMail { subject, .. } => format!("the customer wrote again: {subject}"),
+        Event::EscalationRequested { .. } => "the customer asked for the complaints manager".into(),
+        Event::Escalated { tier, reason } => {
+            format!("moved to {}: {reason}", tier.code().replace('_', " "))
+        }
+        Event::AcknowledgementSent { message_id } => format!("acknowledgement queued {message_id}"),
+        Event::Assigned { to, by } => format!("assigned to {to}{}", by_text(by.as_ref())),
+        Event::Note { by, text } => format!("note by {by}: {text}"),
+        Event::CategorySet { category, by } => {
+            format!("category {category}{}", by_text(by.as_ref()))
+        }
+        Event::StaffAnswer { by, relayed, .. } => {
+            let how = if *relayed {
+                "relayed to the customer"
+            } else {
+                "sent directly, recorded"
+            };
+            format!("answer from {by}, {how}")
+        }
+        Event::HoldingReply {
+            reason,
+            new_due,
+            by,
+        } => {
+            format!(
+                "holding reply, answer by {new_due}{}: {reason}",
+                by_text(by.as_ref())
+            )
+        }
+        Event::Decided {
+            outcome,
+            by,
+            referred,
+        } => {
+            let referral = if *referred {
+                ", with referral to external bodies"
+            } else {
+                ""
+            };
+            format!(
+                "decision {} by {by}{referral}",
+                outcome.code().replace('_', " ")
+            )
+        }
+        Event::Closed { by } => format!("closed{}", by_text(by.as_ref())),
+        Event::Reopened { by } => format!("reopened{}", by_text(by.as_ref())),
+        Event::Withdrawn { by } => format!("withdrawn as not a complaint by {by}"),
+        Event::ReminderSent {
+            to,
+            working_days_left,
+        } => {
+            format!("reminder to {to}, {working_days_left} working day(s) left")
+        }
+        Event::Bounced {
+            message_id,
+            original,
+        } => match original {
+            Some(o) => format!("our mail {o} bounced ({message_id}): the customer did not get it"),
+            None => format!("a mail of ours bounced ({message_id}): the customer did not get it"),
+        },
+        Event::Linked { other } => format!("linked to {other}"),
+        Event::Alarm { reason } => format!("ALARM: {reason}"),
+    }
+}
+
+/// The contact person with their name when they are configured staff.
+fn contact_text(case: &Case, config: &Config) -> String {
+    match &case.contact {
+        Some(address) => match config.staff_by_address(address) {
+            Some(staff) => format!("{} <{address}>", staff.name),
+            None => address.to_string(),
+        },
+        None => "-".into(),
+    }
+}
+
+fn by_text(by: Option<&crate::domain::EmailAddress>) -> String {
+    by.map(|b| format!(" by {b}")).unwrap_or_default()
+}
+
+fn status_text(case: &Case, today: NaiveDate) -> String {
+    let status = case.status.code().replace('_', " ");
+    if case.status.is_open() && case.answer_due < today {
+        format!("{status} (OVERDUE)")
+    } else {
+        status
+    }
+}
+
+fn decided_text(case: &Case) -> String {
+    match (case.decided_at, case.outcome) {
+        (Some(at), Some(outcome)) => {
+            format!("{} ({})", local(case, at), outcome.code().replace('_', " "))
+        }
+        (Some(at), None) => local(case, at),
+        _ => "-".into(),
+    }
+}
+
+fn related_text(related: &[CaseRef]) -> String {
+    if related.is_empty() {
+        return "-".into();
+    }
+    related
+        .iter()
+        .map(|r| r.to_string())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn outgoing_json(m: &Outgoing) -> serde_json::Value {
+    json!({
+        "id": m.id,
+        "kind": m.kind,
+        "message_id": m.message_id,
+        "recipients": m.recipients,
+        "state": m.state,
+        "attempts": m.attempts,
+        "not_before": m.not_before,
+        "sent_at": m.sent_at,
+        "last_error": m.last_error,
+    })
+}
+
+/// An instant in the case's local time, with the zone's abbreviation (CET/CEST).
+fn local(case: &Case, t: DateTime<Utc>) -> String {
+    t.with_timezone(&case.jurisdiction.time_zone())
+        .format("%Y-%m-%d %H:%M %Z")
+        .to_string()
+}
+
+fn shorten(text: &str, max: usize) -> String {
+    let one_line: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    if one_line.chars().count() <= max {
+        return one_line;
+    }
+    let cut: String = one_line.chars().take(max.saturating_sub(1)).collect();
+    format!("{cut}…")
 }

@@ -15,6 +15,7 @@ pub mod calendar;
 pub mod cases;
 pub mod check;
 pub mod classify;
+mod db;
 pub mod report;
 pub mod run;
 

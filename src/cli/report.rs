@@ -1,9 +1,101 @@
-//! `klagebot report`.
+//! `klagebot report`: the complaint register of a period, as CSV for a
+//! spreadsheet (the period totals then go to stderr) or as one JSON object with
+//! the register and the totals.
 
+use std::collections::HashMap;
+use std::fs::File;
+use std::io::{self, BufWriter, Write};
 use std::process::ExitCode;
 
-use crate::config::Config;
+use anyhow::{Context, bail};
+use chrono::{Days, NaiveDate, NaiveTime, Utc};
 
-pub fn run(_config: &Config, _args: &super::ReportArgs) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("report: not built yet")
+use super::db::{self, with_store};
+use super::{ReportArgs, ReportFormat};
+use crate::config::Config;
+use crate::report::{self, Register, RegisterRules, Totals};
+
+pub fn run(config: &Config, args: &ReportArgs) -> anyhow::Result<ExitCode> {
+    if args.to < args.from {
+        bail!("--to {} is before --from {}", args.to, args.from);
+    }
+    let (from, to) = (args.from, args.to);
+    // Cases are filed by their local date of receipt: fetch a day either side in
+    // UTC and let the register pick by local date.
+    let (cases, stored_names) = with_store(config, |store| async move {
+        let start = utc_midnight(from.checked_sub_days(Days::new(1)).unwrap_or(from));
+        let end = utc_midnight(to.checked_add_days(Days::new(2)).unwrap_or(to));
+        let cases = store.cases_received_between(start, end).await?;
+        Ok((cases, store.staff_names().await?))
+    })?;
+    let names = staff_names(config, stored_names);
+    let rules = RegisterRules {
+        answer_within_days: config.policy.answer_within_days,
+        final_answer_within_days: config.policy.final_answer_within_days,
+        today: db::today(config),
+        days_between: &db::working_days_between,
+        staff_names: &names,
+    };
+    let register = report::build_register(&cases, from, to, &rules);
+    write_output(&register, args).context("while writing the report")?;
+    if args.format == ReportFormat::Csv {
+        eprint!("{}", totals_text(&register.totals, from, to));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn write_output(register: &Register, args: &ReportArgs) -> anyhow::Result<()> {
+    let mut out: Box<dyn Write> = match &args.output {
+        Some(path) => Box::new(BufWriter::new(
+            File::create(path).with_context(|| format!("cannot create {}", path.display()))?,
+        )),
+        None => Box::new(BufWriter::new(io::stdout().lock())),
+    };
+    match args.format {
+        ReportFormat::Csv => report::csv::write_register(register, &mut out)?,
+        ReportFormat::Json => {
+            serde_json::to_writer_pretty(&mut out, register)?;
+            out.write_all(b"\n")?;
+        }
+    }
+    out.flush()?;
+    Ok(())
+}
+
+/// Names of the configured staff, over those remembered in the database.
+fn staff_names(config: &Config, mut names: HashMap<String, String>) -> HashMap<String, String> {
+    for s in &config.staff {
+        names.insert(s.email.key(), s.name.clone());
+    }
+    names
+}
+
+fn utc_midnight(d: NaiveDate) -> chrono::DateTime<Utc> {
+    d.and_time(NaiveTime::MIN).and_utc()
+}
+
+/// The period figures, readable in a terminal.
+fn totals_text(t: &Totals, from: NaiveDate, to: NaiveDate) -> String {
+    let mut s = format!("Complaints received {from} – {to}: {}\n", t.received);
+    let figures = [
+        ("decided", t.decided),
+        ("still open", t.open),
+        ("withdrawn (not a complaint)", t.withdrawn),
+        ("deadline met", t.deadline_met),
+        ("deadline missed", t.deadline_missed),
+        ("escalated", t.escalated),
+        ("referred to external bodies", t.referred),
+    ];
+    for (label, n) in figures {
+        s.push_str(&format!("  {label:<30} {n}\n"));
+    }
+    s.push_str("By category:\n");
+    for (k, n) in &t.by_category {
+        s.push_str(&format!("  {k:<30} {n}\n"));
+    }
+    s.push_str("By outcome:\n");
+    for (k, n) in &t.by_outcome {
+        s.push_str(&format!("  {k:<30} {n}\n"));
+    }
+    s
 }

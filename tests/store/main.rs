@@ -1,0 +1,128 @@
+//! The store suite: every test runs twice, on SQLite (a fresh file) and on
+//! PostgreSQL (a fresh database on `KLAGEBOT_TEST_POSTGRES_URL`, default
+//! `postgres://postgres@127.0.0.1:5432/test`). PostgreSQL not answering is a
+//! failure that says how to start it, never a silent skip.
+
+use std::collections::{BTreeSet, HashMap};
+use std::time::Duration;
+
+use chrono::{DateTime, NaiveDate, TimeZone, Utc};
+use klagebot::case::{Case, Event, Outcome, Status, Tier};
+use klagebot::domain::{CaseRef, Category, EmailAddress, Jurisdiction, Language};
+use klagebot::report::{self as register_report, RegisterRules};
+use klagebot::store::{
+    CaseFilter, Direction, InboundInsert, InboundStatus, NewInbound, NewOutgoing, OutgoingState,
+    Store,
+};
+
+/// Runs `$test(&Store)` once per backend, each on a database of its own.
+macro_rules! on_both_backends {
+    ($($module:ident :: $test:ident),* $(,)?) => {$(
+        mod $test {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                let dir = tempfile::tempdir().expect("temp dir");
+                let url = format!("sqlite://{}", dir.path().join("klagebot.db").display());
+                let store = klagebot::store::Store::connect(&url).await.expect("open SQLite");
+                crate::$module::$test(&store).await;
+                store.close().await;
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                let scratch = match klagebot::store::scratch::ScratchPostgres::create().await {
+                    Ok(s) => s,
+                    Err(e) => panic!("PostgreSQL is needed for this test: {e:#}"),
+                };
+                let store = klagebot::store::Store::connect(&scratch.url).await.expect("open PostgreSQL");
+                crate::$module::$test(&store).await;
+                scratch.drop_database(store).await.expect("drop the test database");
+            }
+        }
+    )*};
+}
+
+mod cases;
+mod deadlines;
+mod inbound;
+mod outbox;
+mod register;
+
+on_both_backends!(
+    inbound::inbound_mail_is_stored_once,
+    inbound::mailbox_sync_state_round_trips,
+    inbound::mailbox_lease_has_one_holder,
+    cases::references_are_gapless_under_concurrent_writers,
+    cases::case_round_trips_and_filters,
+    cases::timeline_keeps_append_order,
+    cases::message_ids_thread_to_their_case,
+    outbox::outbox_claims_lease_retries_and_fails,
+    outbox::outbox_claims_never_overlap,
+    deadlines::deadlines_fire_once_under_concurrency,
+    deadlines::deadlines_move_cancel_and_stay_fired,
+    register::report_csv_opens_cleanly_in_a_spreadsheet,
+);
+
+fn t(h: u32, m: u32) -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, 20, h, m, 0).unwrap()
+}
+
+fn date(y: i32, m: u32, d: u32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(y, m, d).unwrap()
+}
+
+fn addr(s: &str) -> EmailAddress {
+    EmailAddress::parse(s).unwrap()
+}
+
+fn reference(n: u32) -> CaseRef {
+    CaseRef::new("KL", 2026, n).unwrap()
+}
+
+fn sample_case(n: u32, received_at: DateTime<Utc>) -> Case {
+    Case {
+        reference: reference(n),
+        status: Status::Received,
+        tier: Tier::ComplaintsDepartment,
+        mailbox: "klage".into(),
+        jurisdiction: Jurisdiction::Dk,
+        language: Language::Da,
+        category: None,
+        customer: addr("Ole.Hansen@Example.dk"),
+        customer_name: None,
+        subject: "Gebyr".into(),
+        contact: Some(addr("mette@bank.dk")),
+        received_at,
+        acknowledge_due: date(2026, 11, 25),
+        answer_due: date(2026, 12, 11),
+        final_due: date(2027, 1, 12),
+        acknowledged_at: None,
+        holding_reply_at: None,
+        decided_at: None,
+        outcome: None,
+        closed_at: None,
+        escalated_at: None,
+        referred: false,
+        related: vec![],
+        customer_message_id: format!("<m{n}@example.dk>"),
+        last_customer_message_id: format!("<m{n}@example.dk>"),
+        next_message_seq: 1,
+    }
+}
+
+async fn insert(store: &Store, case: &Case) {
+    let mut tx = store.begin().await.unwrap();
+    tx.insert_case(case).await.unwrap();
+    tx.commit().await.unwrap();
+}
+
+fn inbound<'a>(mailbox: &'a str, key: &str, mid: &str, sha: &str, raw: &'a [u8]) -> NewInbound<'a> {
+    NewInbound {
+        mailbox,
+        source_key: key.into(),
+        message_id: mid.into(),
+        sha256: sha.into(),
+        raw,
+        received_at: t(9, 0),
+    }
+}
