@@ -1,5 +1,32 @@
-//! The case as pure logic: state, events, deadlines, the working-day calendar.
+//! The case as pure logic: state, events, deadlines, the working-day calendar,
+//! contact-person assignment and staff `#commands`. No I/O and no clock: `now`
+//! is always passed in.
+//!
+//! The shell's loop: [`open`] a case for a new complaint; turn every later happening
+//! into an [`Event`] and [`apply`] it; store the events (the timeline is the truth,
+//! [`replay`] rebuilds the case from it) and the [`deadlines`]; when one fires, ask
+//! [`on_deadline`]; carry out the [`Action`]s in the same transaction.
 
+mod action;
+mod apply;
+pub mod assign;
+pub mod calendar;
+pub mod command;
+mod deadline;
+mod life;
 pub mod model;
+mod rules;
+mod staff;
 
-pub use model::{Case, Event, Outcome, Status, Tier};
+pub use action::{Action, CustomerMail, StaffNotice};
+pub use apply::apply;
+pub use calendar::Calendar;
+pub use command::{CommandError, StaffCommand, StaffReply, parse_commands};
+pub use deadline::{Deadline, DeadlineKind, deadlines, on_deadline};
+pub use life::{NewCase, Rejected, ReplayError, Step, open, replay};
+pub use model::{Case, Event, Outcome, Status, Tier, Warning};
+pub use rules::{DueDates, Rules};
+pub use staff::{apply_all, staff_events};
+
+#[cfg(test)]
+mod tests;

@@ -208,6 +208,35 @@ pub enum Event {
     Alarm {
         reason: String,
     },
+    /// A deadline came near or passed and staff were warned (fired by the scheduler).
+    Warned {
+        warning: Warning,
+    },
+}
+
+/// What a fired deadline warned staff about; recorded so that the timeline shows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "warning", rename_all = "snake_case")]
+pub enum Warning {
+    /// The acknowledgement is still unsent one working day before it is due.
+    AcknowledgementUnsent { due: NaiveDate },
+    /// The answer is due today and no decision is recorded.
+    AnswerDueToday { due: NaiveDate },
+    /// The answer date passed without a decision (the case was already with the manager).
+    AnswerOverdue { due: NaiveDate },
+    /// Denmark: weeks without an answer; the customer may go to Det Finansielle Ankenævn.
+    AnkenaevnEligible { weeks: u32 },
+}
+
+impl Warning {
+    pub fn code(self) -> &'static str {
+        match self {
+            Warning::AcknowledgementUnsent { .. } => "acknowledgement_unsent",
+            Warning::AnswerDueToday { .. } => "answer_due_today",
+            Warning::AnswerOverdue { .. } => "answer_overdue",
+            Warning::AnkenaevnEligible { .. } => "ankenaevn_eligible",
+        }
+    }
 }
 
 impl Event {
@@ -232,6 +261,7 @@ impl Event {
             Event::Bounced { .. } => "bounced",
             Event::Linked { .. } => "linked",
             Event::Alarm { .. } => "alarm",
+            Event::Warned { .. } => "warned",
         }
     }
 }

@@ -1,0 +1,308 @@
+//! Staff `#commands` (DESIGN §6): each on its own line at the top of a staff reply's
+//! new text; the rest is the body (the reasoned answer of `#decision`, the text of a
+//! `#note`, or the answer relayed to the customer). A mistyped command is an error
+//! that says why, so that nothing happens on a guess.
+
+use chrono::NaiveDate;
+
+use super::model::Outcome;
+use crate::domain::{Category, EmailAddress};
+
+/// One command from a staff member.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StaffCommand {
+    /// Internal note, never sent; `text` is what stood after `#note` on its line.
+    Note {
+        text: String,
+    },
+    Assign {
+        to: EmailAddress,
+    },
+    /// A holding reply; without a date the latest the law allows is promised.
+    Extend {
+        until: Option<NaiveDate>,
+        reason: String,
+    },
+    /// The body is the reasoned answer.
+    Decision {
+        outcome: Outcome,
+    },
+    Category {
+        category: Category,
+    },
+    Close,
+    Open,
+    NotComplaint,
+}
+
+impl StaffCommand {
+    pub fn name(&self) -> &'static str {
+        match self {
+            StaffCommand::Note { .. } => "#note",
+            StaffCommand::Assign { .. } => "#assign",
+            StaffCommand::Extend { .. } => "#extend",
+            StaffCommand::Decision { .. } => "#decision",
+            StaffCommand::Category { .. } => "#category",
+            StaffCommand::Close => "#close",
+            StaffCommand::Open => "#open",
+            StaffCommand::NotComplaint => "#notcomplaint",
+        }
+    }
+}
+
+/// A staff reply split into its commands and the text below them.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct StaffReply {
+    pub commands: Vec<StaffCommand>,
+    pub body: String,
+}
+
+/// Why a reply's commands were not accepted; the text is what the sender is told.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CommandError {
+    #[error("unknown command #{word}{}", suggestion_text(.suggestion))]
+    Unknown {
+        word: String,
+        suggestion: Option<&'static str>,
+    },
+    #[error("{command} needs {expected}")]
+    MissingArgument {
+        command: &'static str,
+        expected: &'static str,
+    },
+    #[error("{command}: {value:?} is not {expected}{}", suggestion_text(.suggestion))]
+    BadArgument {
+        command: &'static str,
+        value: String,
+        expected: &'static str,
+        suggestion: Option<&'static str>,
+    },
+    #[error("{command} takes nothing after it on its line (found {found:?})")]
+    Unexpected {
+        command: &'static str,
+        found: String,
+    },
+    #[error("{0} is given twice")]
+    Repeated(&'static str),
+    #[error("{0} and {1} cannot be used together")]
+    Conflict(&'static str, &'static str),
+}
+
+fn suggestion_text(suggestion: &Option<&'static str>) -> String {
+    suggestion
+        .map(|s| format!(" (did you mean {s}?)"))
+        .unwrap_or_default()
+}
+
+const COMMANDS: [&str; 8] = [
+    "#note",
+    "#assign",
+    "#extend",
+    "#decision",
+    "#category",
+    "#close",
+    "#open",
+    "#notcomplaint",
+];
+
+const OUTCOMES: [&str; 3] = ["upheld", "partial", "rejected"];
+
+/// Pairs that contradict each other in one reply.
+const CONFLICTS: [(&str, &str); 6] = [
+    ("#close", "#open"),
+    ("#open", "#notcomplaint"),
+    ("#decision", "#notcomplaint"),
+    ("#extend", "#notcomplaint"),
+    ("#decision", "#extend"),
+    ("#note", "#decision"),
+];
+
+/// Parses the commands at the top of `text` (blank lines among them are skipped;
+/// the first other line that does not start with `#` begins the body).
+pub fn parse_commands(text: &str) -> Result<StaffReply, CommandError> {
+    let lines: Vec<&str> = text.lines().collect();
+    let mut commands: Vec<StaffCommand> = Vec::new();
+    let mut index = 0;
+    while let Some(line) = lines.get(index) {
+        let line = line.trim();
+        if line.is_empty() {
+            index += 1;
+            continue;
+        }
+        let Some(command_line) = line.strip_prefix('#') else {
+            break;
+        };
+        let command = parse_line(command_line)?;
+        if commands.iter().any(|c| c.name() == command.name()) {
+            return Err(CommandError::Repeated(command.name()));
+        }
+        commands.push(command);
+        index += 1;
+    }
+    check_conflicts(&commands)?;
+    let body = lines.get(index..).unwrap_or_default().join("\n");
+    Ok(StaffReply {
+        commands,
+        body: body.trim_matches(['\n', '\r', ' ']).to_string(),
+    })
+}
+
+fn check_conflicts(commands: &[StaffCommand]) -> Result<(), CommandError> {
+    let has = |name: &str| commands.iter().any(|c| c.name() == name);
+    match CONFLICTS.iter().find(|(a, b)| has(a) && has(b)) {
+        Some((a, b)) => Err(CommandError::Conflict(a, b)),
+        None => Ok(()),
+    }
+}
+
+/// One command line without its `#`.
+fn parse_line(line: &str) -> Result<StaffCommand, CommandError> {
+    let (word, rest) = line
+        .split_once(char::is_whitespace)
+        .map_or((line, ""), |(w, r)| (w, r.trim()));
+    let word = word.to_lowercase();
+    let name = match word.as_str() {
+        "not-complaint" | "not_complaint" | "notacomplaint" => "notcomplaint",
+        other => other,
+    };
+    match name {
+        "note" => Ok(StaffCommand::Note {
+            text: rest.to_string(),
+        }),
+        "assign" => parse_assign(rest),
+        "extend" => parse_extend(rest),
+        "decision" => parse_decision(rest),
+        "category" => parse_category(rest),
+        "close" => bare("#close", rest, StaffCommand::Close),
+        "open" => bare("#open", rest, StaffCommand::Open),
+        "notcomplaint" => bare("#notcomplaint", rest, StaffCommand::NotComplaint),
+        _ => Err(CommandError::Unknown {
+            suggestion: closest(&format!("#{word}"), &COMMANDS),
+            word,
+        }),
+    }
+}
+
+fn bare(
+    command: &'static str,
+    rest: &str,
+    parsed: StaffCommand,
+) -> Result<StaffCommand, CommandError> {
+    if rest.is_empty() {
+        Ok(parsed)
+    } else {
+        Err(CommandError::Unexpected {
+            command,
+            found: rest.to_string(),
+        })
+    }
+}
+
+fn parse_assign(rest: &str) -> Result<StaffCommand, CommandError> {
+    if rest.is_empty() {
+        return Err(CommandError::MissingArgument {
+            command: "#assign",
+            expected: "the staff member's address, e.g. #assign kari@example.no",
+        });
+    }
+    let to = EmailAddress::parse(rest).map_err(|_| CommandError::BadArgument {
+        command: "#assign",
+        value: rest.to_string(),
+        expected: "an email address",
+        suggestion: None,
+    })?;
+    Ok(StaffCommand::Assign { to })
+}
+
+/// `#extend [YYYY-MM-DD] REASON`.
+fn parse_extend(rest: &str) -> Result<StaffCommand, CommandError> {
+    let (first, after) = rest
+        .split_once(char::is_whitespace)
+        .map_or((rest, ""), |(f, a)| (f, a.trim()));
+    let until = NaiveDate::parse_from_str(first, "%Y-%m-%d").ok();
+    let reason = if until.is_some() { after } else { rest };
+    if reason.is_empty() {
+        return Err(CommandError::MissingArgument {
+            command: "#extend",
+            expected: "the reason for the delay on its line, e.g. #extend we are waiting for the card issuer's report",
+        });
+    }
+    Ok(StaffCommand::Extend {
+        until,
+        reason: reason.to_string(),
+    })
+}
+
+fn parse_decision(rest: &str) -> Result<StaffCommand, CommandError> {
+    let value = rest.to_lowercase();
+    let outcome = match value.as_str() {
+        "upheld" => Outcome::Upheld,
+        "partial" | "partially" | "partially_upheld" | "partially-upheld" | "partially upheld" => {
+            Outcome::PartiallyUpheld
+        }
+        "rejected" => Outcome::Rejected,
+        "" => {
+            return Err(CommandError::MissingArgument {
+                command: "#decision",
+                expected: "the outcome: upheld, partial or rejected",
+            });
+        }
+        _ => {
+            return Err(CommandError::BadArgument {
+                command: "#decision",
+                value: rest.to_string(),
+                expected: "upheld, partial or rejected",
+                suggestion: closest(&value, &OUTCOMES),
+            });
+        }
+    };
+    Ok(StaffCommand::Decision { outcome })
+}
+
+fn parse_category(rest: &str) -> Result<StaffCommand, CommandError> {
+    if rest.is_empty() {
+        return Err(CommandError::MissingArgument {
+            command: "#category",
+            expected: "a category: fees, card, payment, loan, investment, service, privacy, marketing, fraud or other",
+        });
+    }
+    let category = rest.parse::<Category>().map_err(|_| {
+        let codes = Category::ALL.map(Category::code);
+        CommandError::BadArgument {
+            command: "#category",
+            value: rest.to_string(),
+            expected: "a category (fees, card, payment, loan, investment, service, privacy, marketing, fraud or other)",
+            suggestion: closest(&rest.to_lowercase(), &codes),
+        }
+    })?;
+    Ok(StaffCommand::Category { category })
+}
+
+/// The known word nearest to a typo, if it is near enough to be what was meant.
+fn closest(word: &str, known: &[&'static str]) -> Option<&'static str> {
+    known
+        .iter()
+        .map(|k| (edit_distance(word, k), *k))
+        .filter(|(d, k)| *d <= 2.max(k.len() / 4) || k.starts_with(word) && word.len() > 2)
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, k)| k)
+}
+
+/// Levenshtein distance over characters.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut previous = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let substitute = previous + usize::from(ca != *cb);
+            previous = row[j + 1];
+            row[j + 1] = substitute.min(row[j] + 1).min(previous + 1);
+        }
+    }
+    row[b.len()]
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,133 @@
+//! A staff reply to a case notification, turned into timeline events: its commands,
+//! or the answer to relay to the customer. Applied all or nothing, so that a reply
+//! with one impossible command changes nothing.
+
+use chrono::{DateTime, Utc};
+
+use super::action::Action;
+use super::apply::apply;
+use super::command::{StaffCommand, StaffReply};
+use super::life::Rejected;
+use super::model::{Case, Event};
+use super::rules::Rules;
+use crate::domain::EmailAddress;
+
+/// The events a staff reply (inbound message `message_id` from `by`) stands for.
+/// The body is relayed to the customer unless a command uses it: `#note` (the note),
+/// `#decision` (the reasoned answer, sent as the decision), `#extend` (added to the
+/// reason) or `#notcomplaint` (nothing more goes to the customer).
+pub fn staff_events(
+    case: &Case,
+    reply: &StaffReply,
+    by: &EmailAddress,
+    message_id: &str,
+    rules: &Rules,
+) -> Result<Vec<Event>, Rejected> {
+    if !rules.is_staff(by) {
+        return Err(Rejected::NotStaff(by.clone()));
+    }
+    let mut events = Vec::new();
+    for command in &reply.commands {
+        events.push(command_event(case, command, reply, by, rules)?);
+    }
+    let uses_body = reply.commands.iter().any(|c| {
+        matches!(
+            c,
+            StaffCommand::Note { .. }
+                | StaffCommand::Decision { .. }
+                | StaffCommand::Extend { .. }
+                | StaffCommand::NotComplaint
+        )
+    });
+    if !uses_body && !reply.body.trim().is_empty() {
+        let answer = Event::StaffAnswer {
+            by: by.clone(),
+            message_id: message_id.to_string(),
+            relayed: true,
+        };
+        // Relay before closing; after reopening.
+        let reopens = reply.commands.contains(&StaffCommand::Open);
+        let at = if reopens { events.len() } else { 0 };
+        events.insert(at, answer);
+    }
+    Ok(events)
+}
+
+fn command_event(
+    case: &Case,
+    command: &StaffCommand,
+    reply: &StaffReply,
+    by: &EmailAddress,
+    rules: &Rules,
+) -> Result<Event, Rejected> {
+    let by_staff = Some(by.clone());
+    let event = match command {
+        StaffCommand::Note { text } => Event::Note {
+            by: by.clone(),
+            text: joined(text, &reply.body),
+        },
+        StaffCommand::Assign { to } => Event::Assigned {
+            to: configured(to, rules)?,
+            by: by_staff,
+        },
+        StaffCommand::Extend { until, reason } => Event::HoldingReply {
+            reason: joined(reason, &reply.body),
+            new_due: until.unwrap_or(case.final_due),
+            by: by_staff,
+        },
+        StaffCommand::Decision { outcome } => {
+            if reply.body.trim().is_empty() {
+                return Err(Rejected::EmptyDecision);
+            }
+            Event::Decided {
+                outcome: *outcome,
+                by: by.clone(),
+                referred: outcome.needs_referral(),
+            }
+        }
+        StaffCommand::Category { category } => Event::CategorySet {
+            category: *category,
+            by: by_staff,
+        },
+        StaffCommand::Close => Event::Closed { by: by_staff },
+        StaffCommand::Open => Event::Reopened { by: by_staff },
+        StaffCommand::NotComplaint => Event::Withdrawn { by: by.clone() },
+    };
+    Ok(event)
+}
+
+/// The staff member's address as configured (its canonical spelling).
+fn configured(address: &EmailAddress, rules: &Rules) -> Result<EmailAddress, Rejected> {
+    let key = address.key();
+    rules
+        .staff
+        .iter()
+        .find(|s| s.email.key() == key)
+        .map(|s| s.email.clone())
+        .ok_or_else(|| Rejected::NotStaff(address.clone()))
+}
+
+fn joined(line: &str, body: &str) -> String {
+    match (line.trim().is_empty(), body.trim().is_empty()) {
+        (_, true) => line.trim().to_string(),
+        (true, false) => body.trim().to_string(),
+        (false, false) => format!("{}\n\n{}", line.trim(), body.trim()),
+    }
+}
+
+/// Applies events in order, all or nothing: the first rejection rejects them all.
+pub fn apply_all(
+    case: &Case,
+    events: &[Event],
+    now: DateTime<Utc>,
+    rules: &Rules,
+) -> Result<(Case, Vec<Action>), Rejected> {
+    let mut current = case.clone();
+    let mut actions = Vec::new();
+    for event in events {
+        let (next, more) = apply(&current, event, now, rules)?;
+        current = next;
+        actions.extend(more);
+    }
+    Ok((current, actions))
+}
