@@ -26,7 +26,7 @@ pub use deadline::{Deadline, DeadlineKind, deadlines, on_deadline};
 pub use life::{NewCase, Rejected, ReplayError, Step, open, replay};
 pub use model::{Case, Event, Outcome, Status, Tier, Warning};
 pub use rules::{DueDates, Rules};
-pub use staff::{apply_all, staff_events};
+pub use staff::{WorkedReply, apply_all, staff_events, work_staff_reply};
 
 #[cfg(test)]
 mod tests;
