@@ -69,8 +69,43 @@ pub struct Company {
 #[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]
 pub struct Closure {
+    #[serde(deserialize_with = "local_datetime")]
     pub from: NaiveDateTime,
+    #[serde(deserialize_with = "local_datetime")]
     pub to: NaiveDateTime,
+}
+
+/// A local date and time as a TOML local date-time (`2026-12-22T15:00:00`) or as a
+/// string (`"2026-12-22 15:00"`); TOML date-times do not reach chrono's own parser.
+fn local_datetime<'de, D: serde::Deserializer<'de>>(d: D) -> Result<NaiveDateTime, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Raw {
+        Toml(toml::value::Datetime),
+        Text(String),
+    }
+    let text = match Raw::deserialize(d)? {
+        Raw::Toml(t) => t.to_string(),
+        Raw::Text(s) => s,
+    };
+    parse_local_datetime(&text).ok_or_else(|| {
+        serde::de::Error::custom(format!(
+            "{text:?} is not a local date and time such as 2026-12-22T15:00"
+        ))
+    })
+}
+
+fn parse_local_datetime(text: &str) -> Option<NaiveDateTime> {
+    const FORMATS: [&str; 4] = [
+        "%Y-%m-%dT%H:%M:%S%.f",
+        "%Y-%m-%d %H:%M:%S%.f",
+        "%Y-%m-%dT%H:%M",
+        "%Y-%m-%d %H:%M",
+    ];
+    let text = text.trim();
+    FORMATS
+        .iter()
+        .find_map(|f| NaiveDateTime::parse_from_str(text, f).ok())
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -635,6 +670,27 @@ mod tests {
         let text = EMBEDDED_DEFAULT.replace("[outgoing]", "[outgoing]\nhots = \"x\"");
         let err = Config::from_toml(&text).unwrap_err();
         assert!(format!("{err:#}").contains("hots"), "{err:#}");
+    }
+
+    #[test]
+    fn closures_read_toml_date_times_and_strings() {
+        let text = EMBEDDED_DEFAULT.replace(
+            "[company]\n",
+            "[company]\nclosures = [{ from = 2026-12-22T15:00:00, to = \"2027-01-02 09:00\" }]\n",
+        );
+        let c = Config::from_toml(&text).unwrap();
+        let closure = c.company.closures[0];
+        assert_eq!(closure.from.to_string(), "2026-12-22 15:00:00");
+        assert_eq!(closure.to.to_string(), "2027-01-02 09:00:00");
+        let bad = EMBEDDED_DEFAULT.replace(
+            "[company]\n",
+            "[company]\nclosures = [{ from = 2026-12-22T15:00:00+01:00, to = 2027-01-02T09:00:00 }]\n",
+        );
+        let err = Config::from_toml(&bad).unwrap_err();
+        assert!(
+            format!("{err:#}").contains("not a local date and time"),
+            "{err:#}"
+        );
     }
 
     #[test]

@@ -92,6 +92,8 @@ pub enum StaffNotice {
     },
     /// An operational alarm, e.g. mail could not be delivered.
     Alarm { reason: String },
+    /// The recipient's reply could not be carried out, and why; nothing changed.
+    CommandRejected { reason: String },
 }
 
 /// A case being changed by one event, with the actions the change asks for.

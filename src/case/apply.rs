@@ -71,6 +71,12 @@ pub fn apply(
             );
         }
         Event::Warned { warning } => warned(c, *warning, rules),
+        Event::CommandRejected { by, reason } => {
+            let notice = StaffNotice::CommandRejected {
+                reason: reason.clone(),
+            };
+            c.notify_staff(std::slice::from_ref(by), notice);
+        }
     }
     Ok(change.finish())
 }

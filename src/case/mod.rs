@@ -15,6 +15,7 @@ pub mod command;
 mod deadline;
 mod life;
 pub mod model;
+mod progress;
 mod rules;
 mod staff;
 
@@ -25,8 +26,9 @@ pub use command::{CommandError, StaffCommand, StaffReply, parse_commands};
 pub use deadline::{Deadline, DeadlineKind, deadlines, on_deadline};
 pub use life::{NewCase, Rejected, ReplayError, Step, open, replay};
 pub use model::{Case, Event, Outcome, Status, Tier, Warning};
+pub use progress::{business_days_to_decision, deadline_met, is_overdue, working_days_left};
 pub use rules::{DueDates, Rules};
-pub use staff::{apply_all, staff_events};
+pub use staff::{WorkedReply, apply_all, staff_events, work_staff_reply};
 
 #[cfg(test)]
 mod tests;

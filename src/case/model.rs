@@ -212,6 +212,11 @@ pub enum Event {
     Warned {
         warning: Warning,
     },
+    /// A staff reply's commands could not be carried out; the sender is told why.
+    CommandRejected {
+        by: EmailAddress,
+        reason: String,
+    },
 }
 
 /// What a fired deadline warned staff about; recorded so that the timeline shows it.
@@ -262,6 +267,7 @@ impl Event {
             Event::Linked { .. } => "linked",
             Event::Alarm { .. } => "alarm",
             Event::Warned { .. } => "warned",
+            Event::CommandRejected { .. } => "command_rejected",
         }
     }
 }

@@ -6,8 +6,8 @@ use chrono::{DateTime, Utc};
 
 use super::action::Action;
 use super::apply::apply;
-use super::command::{StaffCommand, StaffReply};
-use super::life::Rejected;
+use super::command::{StaffCommand, StaffReply, parse_commands};
+use super::life::{Rejected, Step};
 use super::model::{Case, Event};
 use super::rules::Rules;
 use crate::domain::EmailAddress;
@@ -130,4 +130,87 @@ pub fn apply_all(
         actions.extend(more);
     }
     Ok((current, actions))
+}
+
+/// A staff reply worked through: what happened, the parsed reply (its body is the
+/// decision's reasoned answer or the text to relay), or why nothing happened.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WorkedReply {
+    pub step: Step,
+    pub reply: Option<StaffReply>,
+    /// Set when the reply changed nothing; the sender is told (if configured staff).
+    pub rejected: Option<String>,
+}
+
+/// Works a staff reply to a case, all or nothing. The caller has checked the reply
+/// token. A reply from an address that is not configured staff changes nothing and
+/// is answered by nothing (the caller logs it); a reply with a mistyped or impossible
+/// command is recorded as rejected and its sender told why.
+pub fn work_staff_reply(
+    case: &Case,
+    text: &str,
+    by: &EmailAddress,
+    message_id: &str,
+    now: DateTime<Utc>,
+    rules: &Rules,
+) -> WorkedReply {
+    let unchanged = |reason: String, reply: Option<StaffReply>| WorkedReply {
+        step: Step {
+            case: case.clone(),
+            events: Vec::new(),
+            actions: Vec::new(),
+        },
+        reply,
+        rejected: Some(reason),
+    };
+    if !rules.is_staff(by) {
+        return unchanged(Rejected::NotStaff(by.clone()).to_string(), None);
+    }
+    let reply = match parse_commands(text) {
+        Ok(reply) => reply,
+        Err(err) => return rejected(case, by, err.to_string(), None, now, rules),
+    };
+    let worked = staff_events(case, &reply, by, message_id, rules).and_then(|events| {
+        let (next, actions) = apply_all(case, &events, now, rules)?;
+        Ok(Step {
+            case: next,
+            events,
+            actions,
+        })
+    });
+    match worked {
+        Ok(step) => WorkedReply {
+            step,
+            reply: Some(reply),
+            rejected: None,
+        },
+        Err(err) => rejected(case, by, err.to_string(), Some(reply), now, rules),
+    }
+}
+
+fn rejected(
+    case: &Case,
+    by: &EmailAddress,
+    reason: String,
+    reply: Option<StaffReply>,
+    now: DateTime<Utc>,
+    rules: &Rules,
+) -> WorkedReply {
+    let event = Event::CommandRejected {
+        by: by.clone(),
+        reason: reason.clone(),
+    };
+    let (next, actions) = match apply(case, &event, now, rules) {
+        Ok(done) => done,
+        Err(_) => (case.clone(), Vec::new()),
+    };
+    WorkedReply {
+        step: Step {
+            case: next,
+            events: vec![event],
+            actions,
+        },
+        reply,
+        rejected: Some(reason),
+    }
 }

@@ -120,6 +120,17 @@ impl Holiday {
     }
 }
 
+/// The holiday rules of one jurisdiction.
+fn rules(j: Jurisdiction, no_new_years_eve: bool) -> impl Iterator<Item = &'static Holiday> {
+    let table: &'static [Holiday] = match j {
+        Jurisdiction::Dk => DENMARK,
+        Jurisdiction::No => NORWAY,
+        Jurisdiction::Se => SWEDEN,
+    };
+    let extra = (j == Jurisdiction::No && no_new_years_eve).then_some(&NORWAY_NEW_YEARS_EVE);
+    table.iter().chain(extra)
+}
+
 /// The holidays of one jurisdiction, in date order, one entry per date (where two
 /// feasts fall on one day the first in the table names it).
 pub fn holidays_of(
@@ -127,15 +138,7 @@ pub fn holidays_of(
     year: i32,
     no_new_years_eve: bool,
 ) -> Vec<(NaiveDate, &'static str)> {
-    let table: &[Holiday] = match j {
-        Jurisdiction::Dk => DENMARK,
-        Jurisdiction::No => NORWAY,
-        Jurisdiction::Se => SWEDEN,
-    };
-    let extra = (j == Jurisdiction::No && no_new_years_eve).then_some(&NORWAY_NEW_YEARS_EVE);
-    let mut days: Vec<(NaiveDate, &'static str)> = table
-        .iter()
-        .chain(extra)
+    let mut days: Vec<(NaiveDate, &'static str)> = rules(j, no_new_years_eve)
         .filter_map(|holiday| Some((holiday.date(year)?, holiday.name)))
         .collect();
     days.sort_by_key(|(date, _)| *date);
@@ -149,10 +152,9 @@ pub fn holiday_on(
     date: NaiveDate,
     no_new_years_eve: bool,
 ) -> Option<&'static str> {
-    holidays_of(j, date.year(), no_new_years_eve)
-        .into_iter()
-        .find(|(d, _)| *d == date)
-        .map(|(_, name)| name)
+    rules(j, no_new_years_eve)
+        .find(|holiday| holiday.date(date.year()) == Some(date))
+        .map(|holiday| holiday.name)
 }
 
 #[cfg(test)]

@@ -261,4 +261,8 @@ impl Calendar {
 }
 
 #[cfg(test)]
+mod exhaustive;
+#[cfg(test)]
+mod official;
+#[cfg(test)]
 mod tests;

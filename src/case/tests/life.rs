@@ -321,3 +321,70 @@ fn links_are_kept_once() {
     );
     assert_eq!(life.case.related, [other]);
 }
+
+#[test]
+fn a_mistyped_command_is_recorded_and_its_sender_told_why() {
+    let life = danish();
+    let now = utc("2026-04-08T09:00:00Z");
+    let worked = work_staff_reply(
+        &life.case,
+        "#decison upheld\nYes.",
+        &addr(HANDLER),
+        "<s2>",
+        now,
+        &life.rules,
+    );
+    let reason = "unknown command #decison (did you mean #decision?)";
+    assert_eq!(worked.rejected.as_deref(), Some(reason));
+    assert_eq!(
+        worked.step.events,
+        [Event::CommandRejected {
+            by: addr(HANDLER),
+            reason: reason.into()
+        }]
+    );
+    assert_eq!(
+        staff_notices(&worked.step.actions),
+        [(
+            HANDLER.to_string(),
+            &StaffNotice::CommandRejected {
+                reason: reason.into()
+            }
+        )]
+    );
+    assert_eq!(worked.step.case.status, life.case.status);
+    assert!(customer_mails(&worked.step.actions).is_empty());
+}
+
+#[test]
+fn a_stranger_s_commands_change_nothing_and_get_no_answer() {
+    let life = danish();
+    let now = utc("2026-04-08T09:00:00Z");
+    let worked = work_staff_reply(
+        &life.case,
+        "#close",
+        &addr("mallory@evil.example"),
+        "<x>",
+        now,
+        &life.rules,
+    );
+    assert!(worked.rejected.is_some());
+    assert!(worked.step.events.is_empty() && worked.step.actions.is_empty());
+    assert_eq!(worked.step.case, life.case);
+}
+
+#[test]
+fn a_worked_decision_keeps_the_reasoned_text_for_the_mail() {
+    let life = danish();
+    let now = utc("2026-04-08T09:00:00Z");
+    let text = "#category fees\n#decision partial\n\nDear Ole, we refund half the fee because ...";
+    let worked = work_staff_reply(&life.case, text, &addr(HANDLER), "<s3>", now, &life.rules);
+    assert_eq!(worked.rejected, None);
+    assert_eq!(worked.step.case.outcome, Some(Outcome::PartiallyUpheld));
+    assert_eq!(
+        worked.reply.map(|r| r.body).as_deref(),
+        Some("Dear Ole, we refund half the fee because ...")
+    );
+    let kinds: Vec<&str> = worked.step.events.iter().map(Event::kind).collect();
+    assert_eq!(kinds, ["category_set", "decided"]);
+}

@@ -126,6 +126,13 @@ fn event_strategy() -> impl Strategy<Value = Event> {
         Just(Event::Alarm {
             reason: "smtp down".into()
         }),
+        Just(Event::CommandRejected {
+            by: addr(HANDLER),
+            reason: "unknown command #x".into()
+        }),
+        Just(Event::Warned {
+            warning: Warning::AnkenaevnEligible { weeks: 5 }
+        }),
     ]
 }
 
