@@ -72,6 +72,24 @@ pub(super) fn attachments(message: &Message<'_>) -> Vec<super::Attachment> {
         .collect()
 }
 
+/// The machine-readable parts of a report (DSN, MDN, ARF), as text.
+pub(super) fn report_text(message: &Message<'_>) -> String {
+    const REPORT_PARTS: [&str; 5] = [
+        "message/delivery-status",
+        "message/global-delivery-status",
+        "message/feedback-report",
+        "message/disposition-notification",
+        "message/global-disposition-notification",
+    ];
+    let texts: Vec<String> = message
+        .parts
+        .iter()
+        .filter(|p| REPORT_PARTS.contains(&mime_type(p).as_str()))
+        .map(|p| String::from_utf8_lossy(p.contents()).into_owned())
+        .collect();
+    texts.join("\n")
+}
+
 /// The `message/rfc822` parts directly inside this message.
 pub(super) fn nested_messages<'m, 'x>(
     message: &'m Message<'x>,

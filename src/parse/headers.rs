@@ -107,14 +107,15 @@ fn address(addr: &Addr<'_>) -> Option<Address> {
 
 /// The From header as text: `Name <address>` when it parsed, else the raw value.
 pub(super) fn decoded_from(message: &Message<'_>, headers: &[(String, String)]) -> String {
-    let parsed = message.from().and_then(|l| l.first()).map(|a| {
-        match (a.name(), a.address()) {
+    let parsed = message
+        .from()
+        .and_then(|l| l.first())
+        .map(|a| match (a.name(), a.address()) {
             (Some(n), Some(e)) => format!("{n} <{e}>"),
             (None, Some(e)) => e.to_string(),
             (Some(n), None) => n.to_string(),
             (None, None) => String::new(),
-        }
-    });
+        });
     match parsed.filter(|s| !s.is_empty()) {
         Some(s) => s,
         None => headers

@@ -5,8 +5,28 @@
 const HIDDEN: [&str; 5] = ["script", "style", "head", "title", "xml"];
 /// Elements that start a new line.
 const BLOCK: [&str; 22] = [
-    "p", "div", "br", "tr", "li", "ul", "ol", "table", "h1", "h2", "h3", "h4", "h5", "h6", "hr",
-    "blockquote", "pre", "section", "article", "header", "footer", "dd",
+    "p",
+    "div",
+    "br",
+    "tr",
+    "li",
+    "ul",
+    "ol",
+    "table",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "hr",
+    "blockquote",
+    "pre",
+    "section",
+    "article",
+    "header",
+    "footer",
+    "dd",
 ];
 
 /// Converts HTML to text. Tolerant of any tag soup; never fails.

@@ -74,6 +74,8 @@ pub struct InboundMail {
     pub content_type: String,
     /// The `report-type` parameter of a `multipart/report`, lower-case.
     pub report_type: Option<String>,
+    /// The machine-readable parts of a DSN, MDN or ARF report, as text.
+    pub report_text: String,
     /// The `type/subtype` of every MIME part, lower-case, in order.
     pub part_types: Vec<String>,
     /// Every top-level header as (lower-case name, unfolded value), in order.
@@ -153,6 +155,7 @@ fn from_message(message: &Message<'_>, depth: usize) -> InboundMail {
         bounced_message_id: None,
         content_type,
         report_type,
+        report_text: body::report_text(message),
         part_types: body::part_types(message),
         headers: header_list,
     };

@@ -8,7 +8,12 @@
 /// Verbs of an attribution line such as "Den 3. nov. 2026 skrev Ole <o@x.dk>:" or
 /// "On Mon, 3 Nov 2026, Ole <o@x.dk> wrote:"; the line ends with a colon.
 const ATTRIBUTION_VERBS: [&str; 6] = [
-    " wrote", " skrev", " skreiv", " schrieb", " a écrit", " kirjoitti",
+    " wrote",
+    " skrev",
+    " skreiv",
+    " schrieb",
+    " a écrit",
+    " kirjoitti",
 ];
 
 /// Words that open an attribution written over two lines by clients that wrap it.
@@ -65,8 +70,20 @@ const FOOTER_STARTS: [&str; 12] = [
 ];
 /// A footer names a device or an app; a customer's sentence rarely does.
 const FOOTER_DEVICES: [&str; 14] = [
-    "iphone", "ipad", "android", "samsung", "galaxy", "outlook", "mail", "mobil", "telefon",
-    "smartphone", "huawei", "yahoo", "windows", "phone",
+    "iphone",
+    "ipad",
+    "android",
+    "samsung",
+    "galaxy",
+    "outlook",
+    "mail",
+    "mobil",
+    "telefon",
+    "smartphone",
+    "huawei",
+    "yahoo",
+    "windows",
+    "phone",
 ];
 
 /// The new text of a body: quotes, forwarded parts and signatures removed.

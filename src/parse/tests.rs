@@ -13,7 +13,10 @@ Message-ID: <abc@example.dk>\r\nDate: Mon, 3 Nov 2026 10:12:00 +0100\r\n\r\nHej\
     assert_eq!(from.name.as_deref(), Some("Søren Sæther"));
     assert_eq!(from.email.as_str(), "soren@example.dk");
     assert_eq!(mail.message_id, "abc@example.dk");
-    assert_eq!(mail.date.map(|d| d.to_rfc3339()).as_deref(), Some("2026-11-03T09:12:00+00:00"));
+    assert_eq!(
+        mail.date.map(|d| d.to_rfc3339()).as_deref(),
+        Some("2026-11-03T09:12:00+00:00")
+    );
 }
 
 #[test]
@@ -29,14 +32,18 @@ fn missing_or_broken_headers_do_not_fail() {
 
 #[test]
 fn empty_return_path_and_threading_ids() {
-    let raw = b"Return-Path: <>\nFrom: MAILER-DAEMON\nIn-Reply-To: <case-KL-2026-000001.1@bank.dk>\n\
+    let raw =
+        b"Return-Path: <>\nFrom: MAILER-DAEMON\nIn-Reply-To: <case-KL-2026-000001.1@bank.dk>\n\
 References: <a@x> <case-KL-2026-000001.1@bank.dk>\nSubject: x\n\nbody";
     let mail = parse(raw);
     assert_eq!(mail.return_path.as_deref(), Some(""));
     assert_eq!(mail.from, None);
     assert_eq!(mail.from_raw, "MAILER-DAEMON");
     assert_eq!(mail.in_reply_to, vec!["case-KL-2026-000001.1@bank.dk"]);
-    assert_eq!(mail.references, vec!["a@x", "case-KL-2026-000001.1@bank.dk"]);
+    assert_eq!(
+        mail.references,
+        vec!["a@x", "case-KL-2026-000001.1@bank.dk"]
+    );
 }
 
 #[test]
@@ -61,9 +68,15 @@ Subject: Vi har modtaget din klage [KL-2026-000007]\nFrom: klage@bank.dk\n\nHej\
     let mail = parse(raw.as_bytes());
     assert_eq!(mail.content_type, "multipart/report");
     assert_eq!(mail.report_type.as_deref(), Some("delivery-status"));
-    assert_eq!(mail.bounced_message_id.as_deref(), Some("case-KL-2026-000007.2@bank.dk"));
+    assert_eq!(
+        mail.bounced_message_id.as_deref(),
+        Some("case-KL-2026-000007.2@bank.dk")
+    );
     assert_eq!(mail.forwarded.len(), 1);
-    assert_eq!(mail.forwarded[0].subject, "Vi har modtaget din klage [KL-2026-000007]");
+    assert_eq!(
+        mail.forwarded[0].subject,
+        "Vi har modtaget din klage [KL-2026-000007]"
+    );
 }
 
 #[test]

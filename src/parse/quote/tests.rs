@@ -80,11 +80,7 @@ fn strips_quotes_attributions_and_signatures() {
             "Kortet fungerar inte.\nSkickat från min iPhone",
             "Kortet fungerar inte.",
         ),
-        (
-            "dash signature",
-            "Hej.\n-- \nOle Hansen\nDirektør",
-            "Hej.",
-        ),
+        ("dash signature", "Hej.\n-- \nOle Hansen\nDirektør", "Hej."),
         (
             "inline answers keep the customer's lines",
             "> Hvad er dit kontonummer?\n1234 5678\n> Hvornår skete det?\nI går.",
