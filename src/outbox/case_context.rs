@@ -173,3 +173,156 @@ fn manager_for<'a>(case: &Case, config: &'a Config) -> Option<&'a Staff> {
         .find(|s| s.jurisdictions.contains(&case.jurisdiction))
         .or_else(|| managers().next())
 }
+
+#[cfg(test)]
+mod tests {
+    use chrono::{DateTime, Utc};
+    use mail_parser::MessageParser;
+
+    use super::*;
+    use crate::case::{Status, Tier};
+    use crate::domain::{CaseRef, Category, Jurisdiction};
+    use crate::outbox::compose::{NamedAddress, OutgoingMessage, compose};
+    use crate::outbox::kind::TemplateKind;
+    use crate::outbox::render::Templates;
+    use crate::outbox::threading::{message_id, thread_index};
+
+    fn config() -> Config {
+        let extra = r#"
+[[staff]]
+name = "Sven Ek"
+email = "sven.ek@klagebot.localhost"
+role = "complaints_manager"
+jurisdictions = ["se"]
+"#;
+        let mut cfg =
+            Config::from_toml(&format!("{}{extra}", crate::config::EMBEDDED_DEFAULT)).unwrap();
+        // Lars Holm manages Danish complaints only.
+        for s in cfg.staff.iter_mut().filter(|s| s.name == "Lars Holm") {
+            s.jurisdictions = vec![Jurisdiction::Dk];
+        }
+        cfg
+    }
+
+    fn case(jurisdiction: Jurisdiction, language: Language) -> Case {
+        let received: DateTime<Utc> = "2026-12-14T20:15:00Z".parse().unwrap();
+        let day = |m, d| NaiveDate::from_ymd_opt(if m == 12 { 2026 } else { 2027 }, m, d).unwrap();
+        Case {
+            reference: CaseRef::new("KL", 2026, 123).unwrap(),
+            status: Status::Acknowledged,
+            tier: Tier::ComplaintsDepartment,
+            mailbox: "local".into(),
+            jurisdiction,
+            language,
+            category: Some(Category::Loan),
+            customer: EmailAddress::parse("aase@example.net").unwrap(),
+            customer_name: Some("Åsa Lindqvist".into()),
+            subject: "Ränta på mitt lån".into(),
+            contact: Some(EmailAddress::parse("Mette.Jensen@klagebot.localhost").unwrap()),
+            received_at: received,
+            acknowledge_due: day(12, 17),
+            answer_due: day(1, 7),
+            final_due: day(2, 4),
+            acknowledged_at: None,
+            holding_reply_at: None,
+            decided_at: None,
+            outcome: None,
+            closed_at: None,
+            escalated_at: None,
+            referred: false,
+            related: vec![],
+            customer_message_id: "<abc@example.net>".into(),
+            last_customer_message_id: "<abc@example.net>".into(),
+            next_message_seq: 1,
+        }
+    }
+
+    #[test]
+    fn context_comes_from_the_case_and_the_config() {
+        let ctx = TemplateContext::for_case(
+            &case(Jurisdiction::Se, Language::Sv),
+            &config(),
+            &Referrals::shipped(),
+            Language::Sv,
+        );
+        assert_eq!(ctx.reference, "KL-2026-000123");
+        assert_eq!(ctx.contact.name, "Mette Jensen");
+        assert_eq!(ctx.contact.phone.as_deref(), Some("+45 70 00 00 01"));
+        // The Swedish case gets the manager who handles Sweden.
+        assert_eq!(
+            ctx.manager.as_ref().map(|m| m.name.as_str()),
+            Some("Sven Ek")
+        );
+        // 20:15 UTC is 21:15 in Stockholm: still 14 December.
+        assert_eq!(ctx.dates.received, "måndag 14 december 2026");
+        assert_eq!(ctx.dates.answer_due, "torsdag 7 januari 2027");
+        assert!(ctx.referrals.iter().any(|b| b.id == "se-arn"));
+        let held = ctx.with_holding(
+            "Vi väntar på underlag.",
+            NaiveDate::from_ymd_opt(2027, 2, 1).unwrap(),
+            Language::Sv,
+        );
+        assert_eq!(held.dates.answer_due, "måndag 1 februari 2027");
+    }
+
+    #[test]
+    fn an_unknown_contact_falls_back_to_a_handler_and_then_the_company() {
+        let mut c = case(Jurisdiction::Dk, Language::Da);
+        c.contact = Some(EmailAddress::parse("former.colleague@klagebot.localhost").unwrap());
+        let mut cfg = config();
+        let ctx = TemplateContext::for_case(&c, &cfg, &Referrals::shipped(), Language::Da);
+        assert_eq!(ctx.contact.name, "Mette Jensen");
+        cfg.staff.clear();
+        let ctx = TemplateContext::for_case(&c, &cfg, &Referrals::shipped(), Language::Da);
+        assert_eq!(ctx.contact.name, "Eksempel Finans A/S");
+        assert_eq!(ctx.contact.email, "klage@klagebot.localhost");
+        assert!(ctx.manager.is_none());
+    }
+
+    #[test]
+    fn a_case_becomes_a_threaded_acknowledgement_in_the_customers_language() {
+        let c = case(Jurisdiction::Se, Language::Sv);
+        let cfg = config();
+        let ctx = TemplateContext::for_case(&c, &cfg, &Referrals::shipped(), c.language);
+        let text = Templates::shipped()
+            .unwrap()
+            .render(TemplateKind::Acknowledgement, c.language, &ctx)
+            .unwrap();
+        let sent_at: DateTime<Utc> = "2026-12-14T20:15:03Z".parse().unwrap();
+        let mail = OutgoingMessage {
+            from: NamedAddress::new(
+                Some(&cfg.company.name),
+                cfg.company.complaint_address.clone(),
+            ),
+            to: vec![NamedAddress::new(
+                c.customer_name.as_deref(),
+                c.customer.clone(),
+            )],
+            cc: vec![],
+            reply_to: None,
+            subject: text.subject,
+            body: text.body,
+            message_id: message_id(&c.reference, c.next_message_seq, &cfg.company.domain),
+            in_reply_to: Some(c.customer_message_id.clone()),
+            references: vec![c.customer_message_id.clone()],
+            date: sent_at,
+            auto_submitted: true,
+            thread_index: Some(thread_index(&c.reference, c.received_at, sent_at, 1)),
+            thread_topic: Some(c.subject.clone()),
+        };
+        let bytes = compose(&mail).unwrap();
+        let parsed = MessageParser::default().parse(&bytes).unwrap();
+        assert_eq!(
+            parsed.subject(),
+            Some("Vi har tagit emot ditt klagomål [KL-2026-000123]")
+        );
+        assert_eq!(
+            parsed.message_id(),
+            Some("case-KL-2026-000123.1@klagebot.localhost")
+        );
+        let body = parsed.body_text(0).unwrap();
+        assert!(body.contains("Hej Åsa Lindqvist,"), "{body}");
+        assert!(body.contains("senast torsdag 7 januari 2027"), "{body}");
+        assert!(body.contains("mette.jensen@klagebot.localhost"), "{body}");
+    }
+}

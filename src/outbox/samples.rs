@@ -80,13 +80,13 @@ pub fn full(lang: Language) -> TemplateContext {
         holding_reason: Some(holding_reason(lang).into()),
         decision: Some(DecisionView {
             outcome: Outcome::Rejected,
-            text: "Vi har gennemgået din konto og aftalen om overførsler.\n\nGebyret følger af prislisten, som du accepterede den 3. marts 2025.".into(),
+            text: decision_text(lang).into(),
             signed_by: "Mette Jensen".into(),
         }),
         referrals: referral_bodies(Jurisdiction::Dk, Some(Category::Fees), lang),
         staff_answer: Some(StaffAnswer {
             name: "Mette Jensen".into(),
-            text: "Vi har tilbageført gebyret på 250 kr. til din konto i dag.".into(),
+            text: staff_answer_text(lang).into(),
         }),
         customer_text: Some(customer_text.into()),
         attachments: vec![
@@ -107,8 +107,47 @@ pub fn full(lang: Language) -> TemplateContext {
         refusal: Some(CommandRefusal {
             line: "#decison rejected".into(),
             reason: RefusalReason::UnknownCommand,
-            detail: Some("#note, #assign, #extend, #decision, #category, #close, #open, #notcomplaint".into()),
+            detail: Some(
+                "#note, #assign, #extend, #decision, #category, #close, #open, #notcomplaint"
+                    .into(),
+            ),
         }),
+    }
+}
+
+fn decision_text(lang: Language) -> &'static str {
+    match lang {
+        Language::Da => {
+            "Vi har gennemgået din konto og vores aftale om overførsler.\n\nGebyret følger af prislisten, som du accepterede den 3. marts 2025."
+        }
+        Language::Nb => {
+            "Vi har gått gjennom kontoen din og avtalen om overføringer.\n\nGebyret følger av prislisten som du godtok 3. mars 2025."
+        }
+        Language::Nn => {
+            "Vi har gått gjennom kontoen din og avtalen om overføringar.\n\nGebyret følgjer av prislista som du godtok 3. mars 2025."
+        }
+        Language::Sv => {
+            "Vi har gått igenom ditt konto och avtalet om överföringar.\n\nAvgiften följer av prislistan som du godkände den 3 mars 2025."
+        }
+        Language::En => {
+            "We have reviewed your account and the agreement on transfers.\n\nThe fee follows from the price list you accepted on 3 March 2025."
+        }
+    }
+}
+
+fn staff_answer_text(lang: Language) -> &'static str {
+    match lang {
+        Language::Da => "Hej Ole\n\nVi har i dag tilbageført gebyret på 250 kr. til din konto.",
+        Language::Nb => {
+            "Hei Kari,\n\nVi har i dag tilbakeført gebyret på 250 kroner til kontoen din."
+        }
+        Language::Nn => {
+            "Hei Ingrid,\n\nVi har i dag ført gebyret på 250 kroner tilbake til kontoen din."
+        }
+        Language::Sv => {
+            "Hej Åsa,\n\nVi har i dag återbetalat avgiften på 250 kronor till ditt konto."
+        }
+        Language::En => "Dear Jane,\n\nWe have refunded the fee of 250 to your account today.",
     }
 }
 
