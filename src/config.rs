@@ -48,6 +48,12 @@ pub struct Company {
     pub complaint_address: EmailAddress,
     #[serde(default)]
     pub phone: Option<String>,
+    /// The postal address printed under the company's name in customer mail.
+    #[serde(default)]
+    pub address: Option<String>,
+    /// The company's web address, printed in customer mail.
+    #[serde(default)]
+    pub website: Option<String>,
     #[serde(default = "default_prefix")]
     pub case_prefix: String,
     #[serde(default = "default_jurisdiction")]

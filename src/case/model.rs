@@ -1,7 +1,7 @@
 //! The case as data: its state, the events on its timeline and the actions its
 //! life asks for. `case::apply` (pure) moves a case from one state to the next;
 //! `store` persists both the state and the append-only timeline, and replaying the
-//! timeline from [`Case::opened`] gives the same state.
+//! timeline from its [`Event::Opened`] with [`crate::case::replay`] gives the same state.
 
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};

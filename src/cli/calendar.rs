@@ -165,7 +165,7 @@ fn skipped_text(days: &[(NaiveDate, String)]) -> String {
         .iter()
         .map(|(d, name)| format!("{} ({name})", long(*d)))
         .collect();
-    format!("\nNot working days besides weekends: {}.", list.join(", "))
+    format!("\nSkipped besides weekends: {}.", list.join(", "))
 }
 
 fn long(d: NaiveDate) -> String {

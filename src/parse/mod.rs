@@ -1,1 +1,179 @@
-//! Raw bytes → InboundMail (pure).
+//! Raw bytes → [`InboundMail`] (pure): decoded headers, addresses, threading ids,
+//! attachments, forwarded messages and the customer's new text, for any input.
+//!
+//! `parse` never fails and never panics: broken MIME is the sender's problem, so
+//! whatever can be read is returned and the rest is left empty. mail-parser does the
+//! MIME work; this module decides what the rest of klagebot needs from it.
+
+mod body;
+mod headers;
+pub mod html;
+pub mod quote;
+
+use chrono::{DateTime, Utc};
+use mail_parser::{Message, MessageParser};
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use crate::domain::EmailAddress;
+
+/// Forwarded messages nested deeper than this are not unpacked (a guard against
+/// hostile nesting; real mail rarely goes past two).
+const MAX_FORWARD_DEPTH: usize = 4;
+
+/// A mailbox in a header: the display name as decoded, and the address.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Address {
+    pub name: Option<String>,
+    pub email: EmailAddress,
+}
+
+/// A part of the mail that is not its text: what it is called, its type and size.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Attachment {
+    pub name: Option<String>,
+    /// `type/subtype`, lower-case.
+    pub content_type: String,
+    /// Decoded size in bytes.
+    pub size: usize,
+}
+
+/// One inbound mail as klagebot sees it.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct InboundMail {
+    /// Without `<>`; derived from the content hash when the mail has none.
+    pub message_id: String,
+    /// True when `message_id` was derived from the content, not read from the mail.
+    pub message_id_generated: bool,
+    /// Decoded (RFC 2047, any charset).
+    pub subject: String,
+    pub from: Option<Address>,
+    /// The From header as decoded text, also when it holds no valid address
+    /// (bounces often come `From: MAILER-DAEMON`).
+    pub from_raw: String,
+    pub reply_to: Option<Address>,
+    pub to: Vec<Address>,
+    pub cc: Vec<Address>,
+    pub date: Option<DateTime<Utc>>,
+    /// Ids without `<>`.
+    pub in_reply_to: Vec<String>,
+    /// Ids without `<>`.
+    pub references: Vec<String>,
+    /// `Some("")` for an empty `<>` Return-Path (the null sender of bounces).
+    pub return_path: Option<String>,
+    /// The customer's new text: quoted replies, forwarded blocks and signatures removed.
+    pub new_text: String,
+    /// The whole text body: text/plain, or the HTML converted to text.
+    pub full_text: String,
+    pub attachments: Vec<Attachment>,
+    /// `message/rfc822` parts, parsed the same way.
+    pub forwarded: Vec<InboundMail>,
+    /// For bounces and DSNs: the Message-ID of the original mail that came back.
+    pub bounced_message_id: Option<String>,
+    /// The top-level `type/subtype`, lower-case (`multipart/report` for DSNs).
+    pub content_type: String,
+    /// The `report-type` parameter of a `multipart/report`, lower-case.
+    pub report_type: Option<String>,
+    /// The machine-readable parts of a DSN, MDN or ARF report, as text.
+    pub report_text: String,
+    /// The `type/subtype` of every MIME part, lower-case, in order.
+    pub part_types: Vec<String>,
+    /// Every top-level header as (lower-case name, unfolded value), in order.
+    pub headers: Vec<(String, String)>,
+}
+
+impl InboundMail {
+    /// The first header of that name (case-insensitive), trimmed.
+    pub fn header<'a>(&'a self, name: &'a str) -> Option<&'a str> {
+        self.headers_named(name).next()
+    }
+
+    /// Every header of that name (case-insensitive), trimmed, in order.
+    pub fn headers_named<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a str> + 'a {
+        self.headers
+            .iter()
+            .filter(move |(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// Whether any MIME part has this `type/subtype`.
+    pub fn has_part_type(&self, content_type: &str) -> bool {
+        self.part_types
+            .iter()
+            .any(|t| t.eq_ignore_ascii_case(content_type))
+    }
+}
+
+/// Parses raw mail bytes. Never fails: unreadable parts are left empty.
+pub fn parse(raw: &[u8]) -> InboundMail {
+    // A UTF-8 byte-order mark before the headers hides the first header from the parser.
+    let raw = raw.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(raw);
+    match MessageParser::default().parse(raw) {
+        Some(message) => from_message(&message, 0),
+        None => unparsed(raw),
+    }
+}
+
+/// What is left of bytes in which mail-parser found no message at all: the text.
+fn unparsed(raw: &[u8]) -> InboundMail {
+    let full_text = String::from_utf8_lossy(raw).into_owned();
+    InboundMail {
+        message_id: generated_message_id(raw),
+        message_id_generated: true,
+        new_text: quote::new_text(&full_text),
+        full_text,
+        content_type: "text/plain".into(),
+        ..InboundMail::default()
+    }
+}
+
+fn from_message(message: &Message<'_>, depth: usize) -> InboundMail {
+    let header_list = headers::all_headers(message);
+    let (message_id, message_id_generated) = match headers::message_id(&header_list) {
+        Some(id) => (id, false),
+        None => (generated_message_id(message.raw_message()), true),
+    };
+    let full_text = body::text(message);
+    let (content_type, report_type) = body::top_content_type(message);
+    let mut mail = InboundMail {
+        message_id,
+        message_id_generated,
+        subject: message.subject().unwrap_or_default().trim().to_string(),
+        from: headers::first_address(message.from()),
+        from_raw: headers::decoded_from(message, &header_list),
+        reply_to: headers::first_address(message.reply_to()),
+        to: headers::addresses(message.to()),
+        cc: headers::addresses(message.cc()),
+        date: headers::date(message),
+        in_reply_to: headers::ids(&header_list, "in-reply-to"),
+        references: headers::ids(&header_list, "references"),
+        return_path: headers::return_path(&header_list),
+        new_text: quote::new_text(&full_text),
+        full_text,
+        attachments: body::attachments(message),
+        forwarded: Vec::new(),
+        bounced_message_id: None,
+        content_type,
+        report_type,
+        report_text: body::report_text(message),
+        part_types: body::part_types(message),
+        headers: header_list,
+    };
+    if depth < MAX_FORWARD_DEPTH {
+        mail.forwarded = body::nested_messages(message)
+            .map(|nested| from_message(nested, depth + 1))
+            .collect();
+    }
+    mail.bounced_message_id = body::bounced_message_id(message, &mail);
+    mail
+}
+
+/// A stable Message-ID for mail that has none: the same bytes give the same id,
+/// so a mail fetched twice is still recognised as one.
+fn generated_message_id(raw: &[u8]) -> String {
+    let digest = Sha256::digest(raw);
+    format!("sha256-{}@klagebot.invalid", hex::encode(&digest[..16]))
+}
+
+#[cfg(test)]
+mod tests;

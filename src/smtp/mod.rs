@@ -1,1 +1,127 @@
-//! Delivery of queued mail.
+//! Delivery of queued mail: through an SMTP server (pooled connections, STARTTLS or
+//! implicit TLS, AUTH), or into a folder of `.eml` files for the embedded default.
+//!
+//! Errors say whether the outbox should try again: a 4xx or a network problem is
+//! transient, a 5xx for this mail is permanent. A server refusing our credentials
+//! or certificate is transient too: the mail is fine, the setup is not, and giving
+//! the mail up would lose an acknowledgement an operator can still get delivered.
+
+mod folder;
+mod relay;
+
+use std::path::PathBuf;
+
+use lettre::transport::smtp::AsyncSmtpTransport;
+use lettre::{AsyncTransport, Tokio1Executor};
+
+use crate::config::{Outgoing, OutgoingKind};
+use crate::domain::EmailAddress;
+
+/// How outgoing mail leaves klagebot.
+#[derive(Clone)]
+pub enum Transport {
+    /// An SMTP server; `server` is `host:port (tls)` for messages.
+    Smtp {
+        transport: AsyncSmtpTransport<Tokio1Executor>,
+        server: String,
+    },
+    /// A folder receiving one `.eml` file per mail.
+    Folder(PathBuf),
+}
+
+impl std::fmt::Debug for Transport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Transport::Smtp { server, .. } => write!(f, "Transport::Smtp({server})"),
+            Transport::Folder(path) => write!(f, "Transport::Folder({})", path.display()),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SendError {
+    #[error("invalid envelope address {address:?}: {reason}")]
+    Address { address: String, reason: String },
+    #[error("{server} refused the credentials: {source}")]
+    Auth {
+        server: String,
+        #[source]
+        source: lettre::transport::smtp::Error,
+    },
+    #[error("{server}: {source}")]
+    Smtp {
+        server: String,
+        #[source]
+        source: lettre::transport::smtp::Error,
+    },
+    #[error("cannot write outgoing mail to {path}: {source}")]
+    Folder {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+impl SendError {
+    /// Try again later: a 4xx, a network or TLS problem, bad credentials, a full disk.
+    pub fn is_transient(&self) -> bool {
+        !self.is_permanent()
+    }
+
+    /// This mail will never be accepted as it is: a 5xx for it, or a bad address.
+    pub fn is_permanent(&self) -> bool {
+        match self {
+            SendError::Address { .. } => true,
+            SendError::Smtp { source, .. } => source.is_permanent(),
+            SendError::Auth { .. } | SendError::Folder { .. } => false,
+        }
+    }
+
+    /// The SMTP reply code, when the server gave one.
+    pub fn smtp_code(&self) -> Option<u16> {
+        let source = match self {
+            SendError::Smtp { source, .. } | SendError::Auth { source, .. } => source,
+            _ => return None,
+        };
+        let code = source.status()?;
+        code.to_string().parse().ok()
+    }
+}
+
+impl Transport {
+    /// The transport `[outgoing]` describes; reads the password and CA file now, so
+    /// that a bad setting is reported at start and not at the first mail.
+    pub fn from_config(cfg: &Outgoing) -> anyhow::Result<Transport> {
+        match cfg.kind {
+            OutgoingKind::Folder => Ok(Transport::Folder(cfg.path.clone())),
+            OutgoingKind::Smtp => relay::build(cfg),
+        }
+    }
+
+    /// Hands one mail to the server (or the folder) for the given envelope.
+    pub async fn send(
+        &self,
+        envelope_from: &EmailAddress,
+        recipients: &[EmailAddress],
+        raw: &[u8],
+    ) -> Result<(), SendError> {
+        match self {
+            Transport::Folder(path) => folder::write(path, raw).map(|_| ()),
+            Transport::Smtp { transport, server } => {
+                let envelope = relay::envelope(envelope_from, recipients)?;
+                match transport.send_raw(&envelope, raw).await {
+                    Ok(_) => Ok(()),
+                    Err(source) => Err(relay::classify(server, source)),
+                }
+            }
+        }
+    }
+
+    /// For `klagebot check`: connect (and log in), then quit; or check the folder.
+    pub async fn check(&self) -> anyhow::Result<()> {
+        match self {
+            Transport::Folder(path) => folder::check(path),
+            Transport::Smtp { transport, server } => relay::check(transport, server).await,
+        }
+    }
+}

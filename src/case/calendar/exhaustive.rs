@@ -72,3 +72,44 @@ fn add_and_between_agree_with_the_official_lists_for_every_day() {
         }
     }
 }
+
+mod properties {
+    use chrono::{Datelike, Duration, NaiveDate, Weekday};
+    use proptest::prelude::*;
+
+    use super::super::{Calendar, easter_sunday};
+    use crate::domain::Jurisdiction;
+
+    fn any_jurisdiction() -> impl Strategy<Value = Jurisdiction> {
+        prop::sample::select(Jurisdiction::ALL.to_vec())
+    }
+
+    fn any_date() -> impl Strategy<Value = NaiveDate> {
+        // 1 January 1990 to the end of 2120.
+        (0i64..47_846)
+            .prop_map(|days| NaiveDate::from_ymd_opt(1990, 1, 1).unwrap() + Duration::days(days))
+    }
+
+    proptest! {
+        #[test]
+        fn adding_lands_on_a_working_day_exactly_n_working_days_later(
+            j in any_jurisdiction(), from in any_date(), n in 1u32..80,
+        ) {
+            let cal = Calendar::national(j);
+            let to = cal.add_working_days(from, n);
+            prop_assert!(cal.is_working_day(to));
+            prop_assert!(to >= from);
+            prop_assert_eq!(cal.working_days_between(from, to), i64::from(n));
+            prop_assert_eq!(cal.working_days_between(to, from), -i64::from(n));
+        }
+
+        #[test]
+        fn easter_is_a_sunday_between_22_march_and_25_april(year in 1583i32..5000) {
+            let easter = easter_sunday(year).unwrap();
+            prop_assert_eq!(easter.weekday(), Weekday::Sun);
+            let earliest = NaiveDate::from_ymd_opt(year, 3, 22).unwrap();
+            let latest = NaiveDate::from_ymd_opt(year, 4, 25).unwrap();
+            prop_assert!(earliest <= easter && easter <= latest, "{}", easter);
+        }
+    }
+}

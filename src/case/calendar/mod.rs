@@ -246,7 +246,7 @@ impl Calendar {
 
     /// A local wall-clock time as an instant. In the autumn hour that occurs twice the
     /// later one is taken (a deadline never comes early); a time skipped in spring
-    /// becomes the first instant after the gap.
+    /// becomes the first quarter hour after the gap.
     fn instant(&self, local: NaiveDateTime) -> DateTime<Utc> {
         match self.time_zone.from_local_datetime(&local) {
             LocalResult::Single(t) => t.with_timezone(&Utc),

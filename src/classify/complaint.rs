@@ -1,0 +1,127 @@
+//! Complaint or not, and whether the customer asks for escalation.
+//!
+//! A complaint is a statement of dissatisfaction with the company's product or
+//! service (EBA/ESMA). The complaint word helps but does not decide: a question
+//! about how to complain, or "jeg kan ikke klage", cancels it, while dissatisfaction
+//! counts with or without it. When in doubt a complaint is the cheaper error, so
+//! the threshold is low.
+
+use super::rules::Rules;
+use super::subject::Subject;
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Assessment {
+    pub complaint: bool,
+    pub escalation: bool,
+}
+
+/// Scores the customer's new text (and the subject, unless it is a reply's).
+pub fn assess(
+    rules: &Rules,
+    subject: &Subject,
+    new_text: &str,
+    is_reply: bool,
+    reasons: &mut Vec<String>,
+) -> Assessment {
+    let c = &rules.complaint;
+    let w = c.weights;
+    let text = if is_reply {
+        new_text.to_string()
+    } else {
+        format!("{}\n{}", subject.text, new_text)
+    };
+    let intent = c.intent.found(&text);
+    let strong = c.dissatisfaction.found(&text);
+    let weak = c.grievance.found(&text);
+    let mut score = 0;
+    if !intent.is_empty() {
+        score += w.intent;
+        reasons.push(format!("says it is a complaint ({})", quoted(&intent)));
+    }
+    if !strong.is_empty() {
+        score += (strong.len() as i32 * w.dissatisfaction).min(w.dissatisfaction_cap);
+        reasons.push(format!("dissatisfaction ({})", quoted(&strong)));
+    }
+    if !weak.is_empty() {
+        score += (weak.len() as i32).min(w.grievance_cap);
+        reasons.push(format!("grievance ({})", quoted(&weak)));
+    }
+    score += keyword_score(
+        rules,
+        subject,
+        new_text,
+        &text,
+        is_reply,
+        intent.is_empty() && strong.is_empty(),
+        reasons,
+    );
+    let escalation = rules.escalation.found(&text);
+    if !escalation.is_empty() {
+        reasons.push(format!("asks for escalation ({})", quoted(&escalation)));
+    }
+    let complaint = score >= w.threshold || !escalation.is_empty();
+    reasons.push(if complaint {
+        format!("complaint (score {score}, threshold {})", w.threshold)
+    } else {
+        format!("not a complaint (score {score}, threshold {})", w.threshold)
+    });
+    Assessment {
+        complaint,
+        escalation: !escalation.is_empty(),
+    }
+}
+
+/// The subject tag and the complaint word in the text, unless an idiom or a
+/// question about how to complain explains them away.
+fn keyword_score(
+    rules: &Rules,
+    subject: &Subject,
+    new_text: &str,
+    text: &str,
+    is_reply: bool,
+    nothing_stronger: bool,
+    reasons: &mut Vec<String>,
+) -> i32 {
+    let c = &rules.complaint;
+    let tags = if is_reply {
+        Vec::new()
+    } else {
+        c.subject_tags.found(&subject.text)
+    };
+    let keyword = c.keyword.found(new_text);
+    if tags.is_empty() && keyword.is_empty() {
+        return 0;
+    }
+    let idiom = c.not_complaint.found(text);
+    if !idiom.is_empty() {
+        reasons.push(format!(
+            "complaint word used to say the opposite ({})",
+            quoted(&idiom)
+        ));
+        return 0;
+    }
+    let question = c.process_question.found(text);
+    if !question.is_empty() && nothing_stronger {
+        reasons.push(format!("asks how to complain ({})", quoted(&question)));
+        return 0;
+    }
+    let mut score = 0;
+    if !tags.is_empty() {
+        score += c.weights.subject;
+        reasons.push(format!("subject tagged {}", quoted(&tags)));
+    }
+    if !keyword.is_empty() {
+        score += c.weights.keyword;
+        reasons.push(format!("complaint word ({})", quoted(&keyword)));
+    }
+    score
+}
+
+fn quoted(phrases: &[String]) -> String {
+    phrases
+        .iter()
+        .take(3)
+        .map(|p| format!("\"{}\"", p.split_whitespace().collect::<Vec<_>>().join(" ")))
+        .collect::<Vec<_>>()
+        .join(", ")
+}

@@ -1,0 +1,357 @@
+//! The classification rules: read from TOML (the embedded `rules.toml` or a
+//! company's own file) and compiled once into regex sets and marker tables.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::Path;
+use std::sync::OnceLock;
+
+use regex::{Regex, RegexSet, RegexSetBuilder};
+use serde::Deserialize;
+
+use crate::domain::{Category, Language};
+
+/// The rules shipped with klagebot.
+pub const EMBEDDED_RULES: &str = include_str!("rules.toml");
+
+/// Why a rules file could not be used; the message names the list and entry.
+#[derive(Debug, thiserror::Error)]
+pub enum RulesError {
+    #[error("cannot read rules file {path}: {source}")]
+    Read {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("rules file is not valid TOML for klagebot rules: {0}")]
+    Toml(#[from] toml::de::Error),
+    #[error("rules list {list}: entry {entry:?} is not a valid regular expression: {message}")]
+    Pattern {
+        list: String,
+        entry: String,
+        message: String,
+    },
+    #[error(
+        "rules: unknown category {0:?} (use fees, card, payment, loan, investment, service, privacy, marketing, fraud)"
+    )]
+    Category(String),
+}
+
+/// A list of phrases compiled for whole-word, case-insensitive matching.
+///
+/// The set answers "which phrases occur"; a phrase's own regex, needed only to
+/// show the words found, is compiled the first time that phrase matches.
+#[derive(Debug, Clone)]
+pub struct PhraseSet {
+    set: RegexSet,
+    each: Vec<OnceLock<Option<Regex>>>,
+}
+
+impl PhraseSet {
+    fn compile(list: &str, entries: &[String]) -> Result<Self, RulesError> {
+        let wrapped: Vec<String> = entries.iter().map(|e| wrap(e)).collect();
+        let set = RegexSetBuilder::new(&wrapped)
+            .size_limit(64 << 20)
+            .build()
+            .map_err(|err| culprit(list, entries, &wrapped, err))?;
+        let each = wrapped.iter().map(|_| OnceLock::new()).collect();
+        Ok(PhraseSet { set, each })
+    }
+
+    /// Whether any phrase occurs in the text.
+    pub fn is_match(&self, text: &str) -> bool {
+        self.set.is_match(text)
+    }
+
+    /// The distinct phrases found in the text, as they stand there (lower-case).
+    pub fn found(&self, text: &str) -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        for index in self.set.matches(text).iter() {
+            let own = self.each[index].get_or_init(|| Regex::new(&self.set.patterns()[index]).ok());
+            let Some(m) = own.as_ref().and_then(|r| r.find(text)) else {
+                continue;
+            };
+            let phrase = m
+                .as_str()
+                .trim_matches(|c: char| !c.is_alphanumeric())
+                .to_lowercase();
+            if !out.contains(&phrase) {
+                out.push(phrase);
+            }
+        }
+        out
+    }
+}
+
+/// The error for a list that did not compile, naming the entry at fault.
+fn culprit(list: &str, entries: &[String], wrapped: &[String], err: regex::Error) -> RulesError {
+    let bad = entries.iter().zip(wrapped).find_map(|(entry, pattern)| {
+        Regex::new(pattern)
+            .err()
+            .map(|e| (entry.clone(), e.to_string()))
+    });
+    let (entry, message) =
+        bad.unwrap_or_else(|| (String::from("(the list as a whole)"), err.to_string()));
+    RulesError::Pattern {
+        list: list.to_string(),
+        entry,
+        message,
+    }
+}
+
+/// `(?i)(?:^|\W)(?:entry)(?:\W|$)`, with spaces as `\s+`; a leading `^` anchors
+/// the entry at the start of the text instead.
+fn wrap(entry: &str) -> String {
+    let (anchored, body) = match entry.strip_prefix('^') {
+        Some(rest) => (true, rest),
+        None => (false, entry),
+    };
+    let body = body.trim().replace(' ', r"\s+");
+    let start = if anchored { r"^\s*" } else { r"(?:^|\W)" };
+    format!(r"(?i){start}(?:{body})(?:\W|$)")
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RulesFile {
+    complaint: ComplaintFile,
+    escalation: EscalationFile,
+    automated: AutomatedFile,
+    category: CategoryFile,
+    language: LanguageFile,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ComplaintFile {
+    threshold: i32,
+    intent_weight: i32,
+    subject_weight: i32,
+    keyword_weight: i32,
+    dissatisfaction_weight: i32,
+    dissatisfaction_cap: i32,
+    grievance_cap: i32,
+    subject_tags: Vec<String>,
+    keyword: Vec<String>,
+    intent: Vec<String>,
+    dissatisfaction: Vec<String>,
+    grievance: Vec<String>,
+    process_question: Vec<String>,
+    not_complaint: Vec<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct EscalationFile {
+    patterns: Vec<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AutomatedFile {
+    ooo_subject: Vec<String>,
+    ooo_absence: Vec<String>,
+    ooo_return: Vec<String>,
+    bounce_subject: Vec<String>,
+    bounce_body: Vec<String>,
+    receipt_subject: Vec<String>,
+    system_senders: Vec<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CategoryFile {
+    order: Vec<String>,
+    patterns: BTreeMap<String, Vec<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LanguageFile {
+    markers: BTreeMap<String, String>,
+}
+
+/// Weights of the complaint score (see `rules.toml`).
+#[derive(Debug, Clone, Copy)]
+pub struct ComplaintWeights {
+    pub threshold: i32,
+    pub intent: i32,
+    pub subject: i32,
+    pub keyword: i32,
+    pub dissatisfaction: i32,
+    pub dissatisfaction_cap: i32,
+    pub grievance_cap: i32,
+}
+
+#[derive(Debug, Clone)]
+pub struct ComplaintRules {
+    pub weights: ComplaintWeights,
+    pub subject_tags: PhraseSet,
+    pub keyword: PhraseSet,
+    pub intent: PhraseSet,
+    pub dissatisfaction: PhraseSet,
+    pub grievance: PhraseSet,
+    pub process_question: PhraseSet,
+    pub not_complaint: PhraseSet,
+}
+
+#[derive(Debug, Clone)]
+pub struct AutomatedRules {
+    pub ooo_subject: PhraseSet,
+    pub ooo_absence: PhraseSet,
+    pub ooo_return: PhraseSet,
+    pub bounce_subject: PhraseSet,
+    pub bounce_body: PhraseSet,
+    pub receipt_subject: PhraseSet,
+    pub system_senders: PhraseSet,
+}
+
+/// Compiled classification rules, ready for [`super::Classifier::new`].
+#[derive(Debug, Clone)]
+pub struct Rules {
+    pub complaint: ComplaintRules,
+    pub escalation: PhraseSet,
+    pub automated: AutomatedRules,
+    /// In tie-break order.
+    pub categories: Vec<(Category, PhraseSet)>,
+    /// Word → weight per language, indexed like [`Language::ALL`].
+    pub markers: HashMap<String, [f32; 5]>,
+}
+
+impl Rules {
+    /// The rules shipped with klagebot. A test proves they compile.
+    pub fn embedded() -> Rules {
+        match Rules::from_toml(EMBEDDED_RULES) {
+            Ok(rules) => rules,
+            Err(err) => panic!("the embedded classify/rules.toml is broken: {err}"),
+        }
+    }
+
+    pub fn from_file(path: &Path) -> Result<Rules, RulesError> {
+        let text = std::fs::read_to_string(path).map_err(|source| RulesError::Read {
+            path: path.display().to_string(),
+            source,
+        })?;
+        Rules::from_toml(&text)
+    }
+
+    pub fn from_toml(text: &str) -> Result<Rules, RulesError> {
+        let file: RulesFile = toml::from_str(text)?;
+        Ok(Rules {
+            complaint: complaint_rules(&file.complaint)?,
+            escalation: PhraseSet::compile("escalation.patterns", &file.escalation.patterns)?,
+            automated: automated_rules(&file.automated)?,
+            categories: category_rules(&file.category)?,
+            markers: marker_table(&file.language)?,
+        })
+    }
+}
+
+fn complaint_rules(f: &ComplaintFile) -> Result<ComplaintRules, RulesError> {
+    Ok(ComplaintRules {
+        weights: ComplaintWeights {
+            threshold: f.threshold,
+            intent: f.intent_weight,
+            subject: f.subject_weight,
+            keyword: f.keyword_weight,
+            dissatisfaction: f.dissatisfaction_weight,
+            dissatisfaction_cap: f.dissatisfaction_cap,
+            grievance_cap: f.grievance_cap,
+        },
+        subject_tags: PhraseSet::compile("complaint.subject_tags", &f.subject_tags)?,
+        keyword: PhraseSet::compile("complaint.keyword", &f.keyword)?,
+        intent: PhraseSet::compile("complaint.intent", &f.intent)?,
+        dissatisfaction: PhraseSet::compile("complaint.dissatisfaction", &f.dissatisfaction)?,
+        grievance: PhraseSet::compile("complaint.grievance", &f.grievance)?,
+        process_question: PhraseSet::compile("complaint.process_question", &f.process_question)?,
+        not_complaint: PhraseSet::compile("complaint.not_complaint", &f.not_complaint)?,
+    })
+}
+
+fn automated_rules(f: &AutomatedFile) -> Result<AutomatedRules, RulesError> {
+    Ok(AutomatedRules {
+        ooo_subject: PhraseSet::compile("automated.ooo_subject", &f.ooo_subject)?,
+        ooo_absence: PhraseSet::compile("automated.ooo_absence", &f.ooo_absence)?,
+        ooo_return: PhraseSet::compile("automated.ooo_return", &f.ooo_return)?,
+        bounce_subject: PhraseSet::compile("automated.bounce_subject", &f.bounce_subject)?,
+        bounce_body: PhraseSet::compile("automated.bounce_body", &f.bounce_body)?,
+        receipt_subject: PhraseSet::compile("automated.receipt_subject", &f.receipt_subject)?,
+        system_senders: PhraseSet::compile("automated.system_senders", &f.system_senders)?,
+    })
+}
+
+fn category_rules(f: &CategoryFile) -> Result<Vec<(Category, PhraseSet)>, RulesError> {
+    let parse = |name: &String| -> Result<Category, RulesError> {
+        name.parse::<Category>()
+            .map_err(|_| RulesError::Category(name.clone()))
+    };
+    let mut out = Vec::new();
+    for name in &f.order {
+        let category = parse(name)?;
+        let entries = f.patterns.get(name).cloned().unwrap_or_default();
+        out.push((
+            category,
+            PhraseSet::compile(&format!("category.patterns.{name}"), &entries)?,
+        ));
+    }
+    for name in f.patterns.keys().filter(|n| !f.order.contains(n)) {
+        let category = parse(name)?;
+        out.push((
+            category,
+            PhraseSet::compile(&format!("category.patterns.{name}"), &f.patterns[name])?,
+        ));
+    }
+    Ok(out)
+}
+
+fn marker_table(f: &LanguageFile) -> Result<HashMap<String, [f32; 5]>, RulesError> {
+    let mut table: HashMap<String, [f32; 5]> = HashMap::new();
+    for (code, words) in &f.markers {
+        let language: Language = code.parse().map_err(|_| RulesError::Pattern {
+            list: "language.markers".into(),
+            entry: code.clone(),
+            message: "not one of da, nb, nn, sv, en".into(),
+        })?;
+        let index = language_index(language);
+        for word in words.split_whitespace() {
+            table.entry(word.to_lowercase()).or_insert([0.0; 5])[index] = 1.0;
+        }
+    }
+    Ok(table)
+}
+
+/// The position of a language in [`Language::ALL`] and in marker weights.
+pub fn language_index(language: Language) -> usize {
+    Language::ALL
+        .iter()
+        .position(|l| *l == language)
+        .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn embedded_rules_compile() {
+        let rules = Rules::embedded();
+        assert_eq!(rules.categories.len(), 9);
+        assert!(rules.markers.contains_key("ikkje"));
+    }
+
+    #[test]
+    fn phrases_match_whole_words_only() {
+        let set = PhraseSet::compile("t", &["klage\\w*".into(), "for dårlig".into()]).unwrap();
+        assert_eq!(
+            set.found("Min KLAGE er for\ndårlig."),
+            vec!["klage", "for\ndårlig"]
+        );
+        assert!(!set.is_match("reklage"));
+        assert!(set.is_match("«Klagen»"));
+    }
+
+    #[test]
+    fn a_bad_pattern_names_its_list() {
+        let text = EMBEDDED_RULES.replace("'klagechef\\w*'", "'klagechef('");
+        let err = Rules::from_toml(&text).unwrap_err().to_string();
+        assert!(err.contains("escalation.patterns"), "{err}");
+    }
+}

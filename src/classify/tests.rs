@@ -1,0 +1,120 @@
+//! Classifier-level tests: one classifier for the module, mails in all five languages.
+
+use std::sync::LazyLock;
+
+use super::*;
+use crate::parse::parse;
+
+pub(crate) static CLASSIFIER: LazyLock<Classifier> =
+    LazyLock::new(|| Classifier::new(Rules::embedded()));
+
+pub(crate) fn ctx() -> Context {
+    Context {
+        default_language: Language::Da,
+        case_prefix: "KL".into(),
+        own_domain: "bank.example".into(),
+    }
+}
+
+pub(crate) fn classify(raw: &str) -> Classification {
+    CLASSIFIER.classify(&parse(raw.as_bytes()), &ctx())
+}
+
+#[test]
+fn complaints_and_questions_in_five_languages() {
+    let table: &[(&str, bool, Language)] = &[
+        (
+            "Subject: Gebyr\n\nI har trukket mig to gange for den samme betaling, og ingen svarer på mine mails. Det er uacceptabelt.",
+            true,
+            Language::Da,
+        ),
+        (
+            "Subject: Spørgsmål\n\nHvordan klager jeg over et gebyr? Hvor finder jeg jeres klageformular?",
+            false,
+            Language::Da,
+        ),
+        (
+            "Subject: Tak\n\nJeg kan ikke klage, alt fungerer fint. Tak for god hjælp med mit nye kort.",
+            false,
+            Language::Da,
+        ),
+        (
+            "Subject: Kortet\n\nHei. Jeg har fortsatt ikke fått det nye kortet mitt, og ingen svarer når jeg ringer. Dette er ikke greit.",
+            true,
+            Language::Nb,
+        ),
+        (
+            "Subject: Klage\n\nEg er ikkje nøgd med korleis de har handtert saka mi. Eg har venta i tre veker utan svar frå dykk.",
+            true,
+            Language::Nn,
+        ),
+        (
+            "Subject: Fråga\n\nHej! Vad kostar det att ha ett extra kort till min sambo? Tack på förhand.",
+            false,
+            Language::Sv,
+        ),
+        (
+            "Subject: Dubbeldragning\n\nJag har blivit debiterad två gånger för samma köp och är mycket missnöjd med er kundtjänst.",
+            true,
+            Language::Sv,
+        ),
+        (
+            "Subject: Thanks\n\nNo complaints, just thanks for sorting out my account so quickly!",
+            false,
+            Language::En,
+        ),
+        (
+            "Subject: Card payment\n\nI was charged twice for the same purchase and nobody answers my emails.",
+            true,
+            Language::En,
+        ),
+    ];
+    for (raw, complaint, language) in table {
+        let c = classify(raw);
+        assert_eq!(
+            c.complaint, *complaint,
+            "complaint for {raw}: {:?}",
+            c.reasons
+        );
+        assert_eq!(c.language, *language, "language for {raw}: {:?}", c.reasons);
+        assert!(!c.automated, "{raw}: {:?}", c.reasons);
+    }
+}
+
+#[test]
+fn escalation_requests_are_complaints_with_escalation() {
+    for raw in [
+        "Subject: Re: Svar på din klage [KL-2026-000123]\n\nJeg ønsker at klagen behandles af klageansvarlig.",
+        "Subject: Re: Your complaint [KL-2026-000123]\n\nI want to speak to the complaints manager.",
+        "Subject: SV: Ditt klagomål [KL-2026-000123]\n\nJag vill att klagomålsansvarig tittar på ärendet.",
+    ] {
+        let c = classify(raw);
+        assert!(
+            c.escalation_request && c.complaint,
+            "{raw}: {:?}",
+            c.reasons
+        );
+        assert_eq!(
+            c.case_ref.map(|r| r.to_string()).as_deref(),
+            Some("KL-2026-000123")
+        );
+    }
+}
+
+#[test]
+fn short_text_falls_back_to_the_mailbox_language() {
+    let c = classify("Subject: Re: x\nIn-Reply-To: <a@b>\n\nOk!");
+    assert_eq!(c.language, Language::Da);
+    let mut other = ctx();
+    other.default_language = Language::Sv;
+    let c = CLASSIFIER.classify(&parse(b"Subject: Re: x\nIn-Reply-To: <a@b>\n\nOk!"), &other);
+    assert_eq!(c.language, Language::Sv);
+}
+
+#[test]
+fn automated_mail_is_never_a_complaint() {
+    let c =
+        classify("Subject: Klage\nAuto-Submitted: auto-replied\n\nJeg er utilfreds og vil klage.");
+    assert!(c.automated && !c.complaint && c.category.is_none());
+    assert_eq!(c.automated_kind, Some(AutomatedKind::AutoReply));
+}

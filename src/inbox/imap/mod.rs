@@ -1,0 +1,436 @@
+//! One IMAP mailbox: fetch new mail by UID without touching \Seen, settle it by
+//! keyword (`watch`) or by moving it (`own`), and wait for new mail with IDLE.
+
+mod connect;
+mod folders;
+
+use std::collections::HashSet;
+use std::fmt;
+use std::future::Future;
+use std::time::Duration;
+
+use async_imap::Session;
+use async_imap::extensions::idle::IdleResponse;
+use async_imap::types::UnsolicitedResponse;
+use futures::TryStreamExt;
+
+use super::error::Endpoint;
+use super::tls::ImapStream;
+use super::{Disposition, InboxError, RawMessage, SourceKey, Wakeup};
+use crate::config::{Mailbox, MailboxMode, TlsMode};
+use connect::{STEP_TIMEOUT, timed};
+
+/// Servers drop an IDLE after 30 minutes (RFC 2177); re-issue well before.
+const MAX_IDLE: Duration = Duration::from_secs(25 * 60);
+/// A large batch of bodies may take longer than one ordinary step.
+const FETCH_TIMEOUT: Duration = Duration::from_secs(300);
+
+/// A logged-in session with the configured folder selected.
+pub struct ImapMailbox {
+    /// `None` once an error broke the connection: every call then says "reconnect".
+    session: Option<Session<ImapStream>>,
+    server: Endpoint,
+    mode: MailboxMode,
+    folders: folders::Folders,
+    keyword: String,
+    uidvalidity: u32,
+    capabilities: Capabilities,
+    poll: Duration,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Capabilities {
+    idle: bool,
+    r#move: bool,
+    uidplus: bool,
+}
+
+impl fmt::Debug for ImapMailbox {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ImapMailbox")
+            .field("server", &self.server)
+            .field("folder", &self.folders.inbox)
+            .field("uidvalidity", &self.uidvalidity)
+            .field("connected", &self.session.is_some())
+            .finish()
+    }
+}
+
+impl ImapMailbox {
+    /// Connects, logs in, prepares the `own`-mode folders and selects the folder.
+    pub async fn connect(cfg: &Mailbox) -> Result<ImapMailbox, InboxError> {
+        let server = endpoint(cfg)?;
+        let user = cfg.username.as_deref().ok_or_else(|| {
+            InboxError::Config(format!("mailbox {}: no username configured", cfg.name))
+        })?;
+        let password = cfg
+            .password()
+            .read(&format!("mailbox {}", cfg.name))
+            .map_err(|e| InboxError::Config(format!("{e:#}")))?;
+        check_keyword(&cfg.keyword)?;
+        let client = connect::open_client(&server, cfg.ca_file.as_deref()).await?;
+        let mut session = connect::login(&server, client, user, &password).await?;
+        let capabilities = capabilities(&server, &mut session).await?;
+        let folders = folders::Folders::resolve(&server, &mut session, cfg).await?;
+        if cfg.mode == MailboxMode::Own {
+            if !capabilities.r#move && !capabilities.uidplus {
+                return Err(InboxError::Config(format!(
+                    "mailbox {}: {server} supports neither MOVE nor UIDPLUS, so mail cannot be moved without risking other messages; use mode = \"watch\"",
+                    cfg.name
+                )));
+            }
+            folders.ensure_targets_exist(&server, &mut session).await?;
+        }
+        let selected = timed(
+            &server,
+            "SELECT",
+            STEP_TIMEOUT,
+            session.select(&folders.inbox),
+        )
+        .await?;
+        let uidvalidity = selected.uid_validity.ok_or_else(|| InboxError::Imap {
+            server: server.clone(),
+            command: "SELECT",
+            source: async_imap::error::Error::Bad("no UIDVALIDITY in the SELECT response".into()),
+        })?;
+        Ok(ImapMailbox {
+            session: Some(session),
+            server,
+            mode: cfg.mode,
+            folders,
+            keyword: cfg.keyword.clone(),
+            uidvalidity,
+            capabilities,
+            poll: Duration::from_secs(cfg.poll_seconds.max(1)),
+        })
+    }
+
+    /// The selected folder's UIDVALIDITY. When it differs from the one stored with
+    /// the last UID, old UIDs mean nothing: fetch from 0 and let the store dedupe.
+    pub fn uidvalidity(&self) -> u32 {
+        self.uidvalidity
+    }
+
+    /// Whether the server pushes new mail (IDLE) or must be polled.
+    pub fn has_idle(&self) -> bool {
+        self.capabilities.idle
+    }
+
+    pub(super) fn check_uidvalidity(&self, expected: u32) -> Result<(), InboxError> {
+        if expected == self.uidvalidity {
+            return Ok(());
+        }
+        Err(InboxError::UidValidityChanged {
+            folder: self.folders.inbox.clone(),
+            expected,
+            actual: self.uidvalidity,
+        })
+    }
+
+    /// Up to `limit` messages with a UID above `last_uid`, oldest first, read with
+    /// BODY.PEEK so that nobody sees them marked as read.
+    pub async fn fetch_after(
+        &mut self,
+        last_uid: u32,
+        limit: usize,
+    ) -> Result<Vec<RawMessage>, InboxError> {
+        let Some(first) = last_uid.checked_add(1) else {
+            return Ok(Vec::new());
+        };
+        let session = live(&mut self.session, &self.server)?;
+        drain_unsolicited(session);
+        let search = session.uid_search(format!("UID {first}:*"));
+        let found = timed(&self.server, "UID SEARCH", STEP_TIMEOUT, search).await;
+        let found = self.keep_if_usable(found)?;
+        let uids = oldest_after(found, last_uid, limit);
+        if uids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let fetched = self.fetch_bodies(&uid_set(&uids)).await;
+        let mut messages = self.keep_if_usable(fetched)?;
+        messages.sort_by_key(|m| match m.key {
+            SourceKey::Imap { uid, .. } => uid,
+            SourceKey::Maildir { .. } => 0,
+        });
+        Ok(messages)
+    }
+
+    async fn fetch_bodies(&mut self, set: &str) -> Result<Vec<RawMessage>, InboxError> {
+        let session = live(&mut self.session, &self.server)?;
+        let uidvalidity = self.uidvalidity;
+        // The stream borrows the session: collect it before the next command.
+        let fetch = async {
+            let stream = session.uid_fetch(set, "(UID BODY.PEEK[])").await?;
+            stream.try_collect::<Vec<_>>().await
+        };
+        let fetches = timed(&self.server, "UID FETCH", FETCH_TIMEOUT, fetch).await?;
+        // Unsolicited FETCH responses (flag changes) carry no body: skip them.
+        let messages = fetches
+            .iter()
+            .filter_map(|f| Some((f.uid?, f.body()?)))
+            .map(|(uid, body)| RawMessage {
+                key: SourceKey::Imap { uidvalidity, uid },
+                bytes: body.to_vec(),
+            })
+            .collect();
+        Ok(messages)
+    }
+
+    /// Tells the server what became of message `uid`, after the daemon committed.
+    /// `watch`: complaints get the keyword, nothing else changes. `own`: handled
+    /// mail moves to the processed folder, quarantined mail to the quarantine folder.
+    pub async fn settle(&mut self, uid: u32, disposition: Disposition) -> Result<(), InboxError> {
+        let result = match (self.mode, disposition) {
+            (MailboxMode::Watch, Disposition::Handled { complaint: true }) => {
+                self.add_keyword(uid).await
+            }
+            (MailboxMode::Watch, _) => Ok(()),
+            (MailboxMode::Own, Disposition::Quarantined) => {
+                let target = self.folders.quarantine.clone();
+                self.move_to(uid, &target).await
+            }
+            (MailboxMode::Own, Disposition::Handled { .. } | Disposition::Ignored) => {
+                let target = self.folders.processed.clone();
+                self.move_to(uid, &target).await
+            }
+        };
+        self.keep_if_usable(result)
+    }
+
+    async fn add_keyword(&mut self, uid: u32) -> Result<(), InboxError> {
+        let session = live(&mut self.session, &self.server)?;
+        let flags = format!("+FLAGS.SILENT ({})", self.keyword);
+        let store = async {
+            let stream = session.uid_store(uid.to_string(), &flags).await?;
+            stream.try_collect::<Vec<_>>().await
+        };
+        timed(&self.server, "UID STORE", STEP_TIMEOUT, store).await?;
+        Ok(())
+    }
+
+    async fn move_to(&mut self, uid: u32, folder: &str) -> Result<(), InboxError> {
+        let session = live(&mut self.session, &self.server)?;
+        let uid = uid.to_string();
+        if self.capabilities.r#move {
+            let mv = session.uid_mv(&uid, folder);
+            return timed(&self.server, "UID MOVE", STEP_TIMEOUT, mv).await;
+        }
+        // Without MOVE (checked at connect: UIDPLUS is there), expunge only this UID.
+        timed(
+            &self.server,
+            "UID COPY",
+            STEP_TIMEOUT,
+            session.uid_copy(&uid, folder),
+        )
+        .await?;
+        let flag = async {
+            let stream = session.uid_store(&uid, "+FLAGS.SILENT (\\Deleted)").await?;
+            stream.try_collect::<Vec<_>>().await
+        };
+        timed(&self.server, "UID STORE", STEP_TIMEOUT, flag).await?;
+        let expunge = async {
+            let stream = session.uid_expunge(&uid).await?;
+            stream.try_collect::<Vec<_>>().await
+        };
+        timed(&self.server, "UID EXPUNGE", STEP_TIMEOUT, expunge).await?;
+        Ok(())
+    }
+
+    /// Returns when the server reports a change in the folder (IDLE), after
+    /// `timeout` (or the poll interval without IDLE), or when `shutdown` completes.
+    pub async fn wait_for_new_mail(
+        &mut self,
+        timeout: Duration,
+        shutdown: impl Future<Output = ()>,
+    ) -> Result<Wakeup, InboxError> {
+        let session = live(&mut self.session, &self.server)?;
+        if drain_unsolicited(session) {
+            return Ok(Wakeup::NewMail);
+        }
+        if !self.capabilities.idle {
+            let pause = timeout.min(self.poll);
+            return Ok(tokio::select! {
+                () = tokio::time::sleep(pause) => Wakeup::Timeout,
+                () = shutdown => Wakeup::Shutdown,
+            });
+        }
+        self.idle(timeout.min(MAX_IDLE), shutdown).await
+    }
+
+    async fn idle(
+        &mut self,
+        wait: Duration,
+        shutdown: impl Future<Output = ()>,
+    ) -> Result<Wakeup, InboxError> {
+        let session = self.session.take().ok_or_else(|| self.disconnected())?;
+        let mut handle = session.idle();
+        timed(&self.server, "IDLE", STEP_TIMEOUT, handle.init()).await?;
+        let outcome = {
+            let (response, _interrupt) = handle.wait_with_timeout(wait);
+            tokio::select! {
+                r = response => Some(r),
+                () = shutdown => None,
+            }
+        };
+        let session = timed(&self.server, "DONE", STEP_TIMEOUT, handle.done()).await?;
+        self.session = Some(session);
+        match outcome {
+            None => Ok(Wakeup::Shutdown),
+            Some(Ok(IdleResponse::NewData(_))) => Ok(Wakeup::NewMail),
+            Some(Ok(IdleResponse::Timeout | IdleResponse::ManualInterrupt)) => Ok(Wakeup::Timeout),
+            Some(Err(source)) => {
+                self.session = None;
+                Err(InboxError::Imap {
+                    server: self.server.clone(),
+                    command: "IDLE",
+                    source,
+                })
+            }
+        }
+    }
+
+    /// LOGOUT, best effort: the daemon is leaving either way.
+    pub async fn logout(mut self) {
+        if let Some(mut session) = self.session.take() {
+            let _ = tokio::time::timeout(STEP_TIMEOUT, session.logout()).await;
+        }
+    }
+
+    /// A transient error means the connection is in an unknown state: drop it so the
+    /// next call asks for a reconnect instead of talking into a broken stream.
+    fn keep_if_usable<T>(&mut self, result: Result<T, InboxError>) -> Result<T, InboxError> {
+        if result.as_ref().is_err_and(InboxError::is_transient) {
+            self.session = None;
+        }
+        result
+    }
+
+    fn disconnected(&self) -> InboxError {
+        InboxError::Disconnected {
+            server: self.server.clone(),
+        }
+    }
+}
+
+fn live<'a>(
+    session: &'a mut Option<Session<ImapStream>>,
+    server: &Endpoint,
+) -> Result<&'a mut Session<ImapStream>, InboxError> {
+    session.as_mut().ok_or_else(|| InboxError::Disconnected {
+        server: server.clone(),
+    })
+}
+
+fn endpoint(cfg: &Mailbox) -> Result<Endpoint, InboxError> {
+    let host = cfg
+        .host
+        .clone()
+        .ok_or_else(|| InboxError::Config(format!("mailbox {}: no host configured", cfg.name)))?;
+    let default_port = if cfg.tls == TlsMode::Implicit {
+        993
+    } else {
+        143
+    };
+    Ok(Endpoint {
+        host,
+        port: cfg.port.unwrap_or(default_port),
+        tls: cfg.tls,
+    })
+}
+
+/// A keyword is an IMAP atom; anything else would break the STORE command.
+fn check_keyword(keyword: &str) -> Result<(), InboxError> {
+    let atom_char = |c: char| c.is_ascii_graphic() && !"(){%*\"\\]".contains(c);
+    if keyword.is_empty() || !keyword.chars().all(atom_char) || keyword.starts_with('\\') {
+        return Err(InboxError::Config(format!(
+            "keyword {keyword:?} is not a valid IMAP keyword (letters, digits, _ and - work everywhere)"
+        )));
+    }
+    Ok(())
+}
+
+async fn capabilities(
+    server: &Endpoint,
+    session: &mut Session<ImapStream>,
+) -> Result<Capabilities, InboxError> {
+    let caps = timed(server, "CAPABILITY", STEP_TIMEOUT, session.capabilities()).await?;
+    Ok(Capabilities {
+        idle: caps.has_str("IDLE"),
+        r#move: caps.has_str("MOVE"),
+        uidplus: caps.has_str("UIDPLUS"),
+    })
+}
+
+/// Empties the unsolicited-response channel (it holds 100 and then drops), and
+/// says whether new mail was announced there since the last look.
+fn drain_unsolicited(session: &mut Session<ImapStream>) -> bool {
+    let mut new_mail = false;
+    while let Ok(response) = session.unsolicited_responses.try_recv() {
+        new_mail |= matches!(
+            response,
+            UnsolicitedResponse::Exists(_) | UnsolicitedResponse::Recent(_)
+        );
+    }
+    new_mail
+}
+
+/// The `limit` smallest UIDs above `last_uid` (`N:*` also matches the highest UID
+/// when N is above it, so the filter is needed).
+fn oldest_after(found: HashSet<u32>, last_uid: u32, limit: usize) -> Vec<u32> {
+    let mut uids: Vec<u32> = found.into_iter().filter(|&uid| uid > last_uid).collect();
+    uids.sort_unstable();
+    uids.truncate(limit);
+    uids
+}
+
+/// `1:3,7,9:10` for sorted UIDs.
+fn uid_set(sorted: &[u32]) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let mut i = 0;
+    while i < sorted.len() {
+        let start = sorted[i];
+        let mut end = start;
+        while i + 1 < sorted.len() && sorted[i + 1] == end + 1 {
+            i += 1;
+            end = sorted[i];
+        }
+        parts.push(if start == end {
+            start.to_string()
+        } else {
+            format!("{start}:{end}")
+        });
+        i += 1;
+    }
+    parts.join(",")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn uid_sets_compress_runs() {
+        assert_eq!(uid_set(&[1, 2, 3, 7, 9, 10]), "1:3,7,9:10");
+        assert_eq!(uid_set(&[5]), "5");
+    }
+
+    #[test]
+    fn only_uids_above_the_last_one_are_fetched_oldest_first() {
+        let found: HashSet<u32> = [12, 10, 11, 3].into_iter().collect();
+        assert_eq!(oldest_after(found.clone(), 3, 2), vec![10, 11]);
+        // `UID 13:*` answers with the highest UID when nothing is new.
+        assert_eq!(
+            oldest_after([12].into_iter().collect(), 12, 10),
+            Vec::<u32>::new()
+        );
+    }
+
+    #[test]
+    fn keywords_must_be_imap_atoms() {
+        assert!(check_keyword("klagebot_complaint").is_ok());
+        assert!(check_keyword("$Complaint").is_ok());
+        for bad in ["", "two words", "\\Seen", "a(b", "ø"] {
+            assert!(check_keyword(bad).is_err(), "{bad}");
+        }
+    }
+}

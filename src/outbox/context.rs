@@ -1,0 +1,198 @@
+//! Everything a template may print, as one serialisable value. Dates arrive already
+//! in words in the mail's language; optional parts are `None` (printable as absent,
+//! never undefined), so a strict template fails only on a real mistake.
+
+use serde::Serialize;
+
+use crate::case::Outcome;
+
+use super::referral::ReferralBody;
+
+/// The values a template sees. Every field is always present; the kind-specific
+/// parts are `Some` only for the kinds that need them (see [`super::TemplateKind::needs`]).
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct TemplateContext {
+    pub company: CompanyView,
+    /// The case reference, e.g. `KL-2026-000123`.
+    pub reference: String,
+    pub customer: CustomerView,
+    /// The subject of the customer's first mail, without our reference.
+    pub subject: String,
+    /// The contact person named to the customer.
+    pub contact: Person,
+    /// The complaints manager (second tier), when one is configured.
+    pub manager: Option<Person>,
+    pub dates: DateWords,
+    /// Business days for the answer (15) and, after a holding reply, at most (35).
+    pub answer_within_days: u32,
+    pub final_within_days: u32,
+    /// Denmark: weeks without an answer after which the Ankenævn takes the case.
+    pub ankenaevn_after_weeks: u32,
+    /// The address staff reply to (the complaint address with the case token).
+    pub reply_address: Option<String>,
+    /// Holding reply: why the answer is late, in the customer's language.
+    pub holding_reason: Option<String>,
+    pub decision: Option<DecisionView>,
+    /// External bodies for a partial or rejected decision.
+    pub referrals: Vec<ReferralBody>,
+    pub staff_answer: Option<StaffAnswer>,
+    /// The customer's own words (staff notifications).
+    pub customer_text: Option<String>,
+    pub attachments: Vec<AttachmentView>,
+    pub reminder: Option<ReminderView>,
+    pub escalation: Option<EscalationView>,
+    pub bounce: Option<BounceView>,
+    pub refusal: Option<CommandRefusal>,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct CompanyView {
+    pub name: String,
+    /// The complaint address customers write to.
+    pub email: String,
+    pub phone: Option<String>,
+    pub address: Option<String>,
+    pub website: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct CustomerView {
+    pub name: Option<String>,
+    pub email: String,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct Person {
+    pub name: String,
+    pub email: String,
+    pub phone: Option<String>,
+}
+
+/// Dates already written in words in the mail's language ([`super::dates::in_words`]).
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct DateWords {
+    pub received: String,
+    pub acknowledge_due: String,
+    /// The date the answer is due now (moved by a holding reply).
+    pub answer_due: String,
+    /// The latest date the law allows for the final answer (35 business days).
+    pub final_due: String,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct DecisionView {
+    pub outcome: Outcome,
+    /// The reasoned answer written by the staff member.
+    pub text: String,
+    /// Who decided; the decision is signed with this name.
+    pub signed_by: String,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct StaffAnswer {
+    pub name: String,
+    pub text: String,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct AttachmentView {
+    pub name: String,
+    /// The size in words a person reads, e.g. `245 kB`.
+    pub size: String,
+}
+
+impl AttachmentView {
+    pub fn new(name: &str, bytes: usize) -> AttachmentView {
+        AttachmentView {
+            name: name.to_string(),
+            size: human_size(bytes),
+        }
+    }
+}
+
+fn human_size(bytes: usize) -> String {
+    match bytes {
+        0..1_000 => format!("{bytes} B"),
+        1_000..1_000_000 => format!("{} kB", bytes.div_ceil(1_000)),
+        _ => format!("{:.1} MB", bytes as f64 / 1_000_000.0),
+    }
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct ReminderView {
+    /// Working days left until the answer is due.
+    pub working_days_left: u32,
+}
+
+/// Why a case went to the complaints manager.
+#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum EscalationTrigger {
+    /// The customer asked for the complaints manager.
+    CustomerRequest,
+    /// The answer date is near (the last working day before a breach) and none was sent.
+    DueSoon,
+    /// The answer date has passed without an answer.
+    Breached,
+}
+
+impl EscalationTrigger {
+    pub const ALL: [EscalationTrigger; 3] = [
+        EscalationTrigger::CustomerRequest,
+        EscalationTrigger::DueSoon,
+        EscalationTrigger::Breached,
+    ];
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct EscalationView {
+    pub trigger: EscalationTrigger,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct BounceView {
+    /// The address that did not receive our mail.
+    pub recipient: String,
+    /// The subject of our mail that bounced.
+    pub bounced_subject: String,
+    /// The mail server's reason, when the bounce gave one.
+    pub reason: Option<String>,
+}
+
+/// Why a `#command` was refused; the template words it in the staff member's language.
+#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum RefusalReason {
+    /// Not a command klagebot knows.
+    UnknownCommand,
+    /// The sender is not configured staff, or the reply address had no valid token.
+    NotAuthorised,
+    /// The command needs an argument or a text below it.
+    MissingArgument,
+    /// The argument is not one the command accepts.
+    InvalidArgument,
+    /// The case's state does not allow it (e.g. a decision on a closed case).
+    NotAllowedNow,
+    /// `#extend` would move the answer past the 35 business days the law allows.
+    TooLate,
+}
+
+impl RefusalReason {
+    pub const ALL: [RefusalReason; 6] = [
+        RefusalReason::UnknownCommand,
+        RefusalReason::NotAuthorised,
+        RefusalReason::MissingArgument,
+        RefusalReason::InvalidArgument,
+        RefusalReason::NotAllowedNow,
+        RefusalReason::TooLate,
+    ];
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct CommandRefusal {
+    /// The command line as the staff member wrote it.
+    pub line: String,
+    pub reason: RefusalReason,
+    /// A detail for the staff member, e.g. the accepted values.
+    pub detail: Option<String>,
+}

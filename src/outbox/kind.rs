@@ -1,0 +1,118 @@
+//! The kinds of mail klagebot writes, and what each needs from the context.
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+
+use super::context::TemplateContext;
+use crate::domain::ParseError;
+
+/// One kind of outgoing mail; each exists as `templates/{lang}/{kind}.txt`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TemplateKind {
+    // To the customer.
+    Acknowledgement,
+    HoldingReply,
+    Decision,
+    EscalationToCustomer,
+    RelayedAnswer,
+    // To staff.
+    CommandReply,
+    StaffNewCase,
+    StaffReminder,
+    StaffEscalation,
+    StaffBounce,
+    StaffAlarm,
+}
+
+impl TemplateKind {
+    pub const ALL: [TemplateKind; 11] = [
+        TemplateKind::Acknowledgement,
+        TemplateKind::HoldingReply,
+        TemplateKind::Decision,
+        TemplateKind::EscalationToCustomer,
+        TemplateKind::RelayedAnswer,
+        TemplateKind::CommandReply,
+        TemplateKind::StaffNewCase,
+        TemplateKind::StaffReminder,
+        TemplateKind::StaffEscalation,
+        TemplateKind::StaffBounce,
+        TemplateKind::StaffAlarm,
+    ];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            TemplateKind::Acknowledgement => "acknowledgement",
+            TemplateKind::HoldingReply => "holding_reply",
+            TemplateKind::Decision => "decision",
+            TemplateKind::EscalationToCustomer => "escalation_to_customer",
+            TemplateKind::RelayedAnswer => "relayed_answer",
+            TemplateKind::CommandReply => "command_reply",
+            TemplateKind::StaffNewCase => "staff_new_case",
+            TemplateKind::StaffReminder => "staff_reminder",
+            TemplateKind::StaffEscalation => "staff_escalation",
+            TemplateKind::StaffBounce => "staff_bounce",
+            TemplateKind::StaffAlarm => "staff_alarm",
+        }
+    }
+
+    /// Whether the mail goes to the customer (and so must be in their language).
+    pub fn is_customer_facing(self) -> bool {
+        matches!(
+            self,
+            TemplateKind::Acknowledgement
+                | TemplateKind::HoldingReply
+                | TemplateKind::Decision
+                | TemplateKind::EscalationToCustomer
+                | TemplateKind::RelayedAnswer
+        )
+    }
+
+    /// The first kind-specific context field this kind needs that is absent.
+    pub fn missing_in(self, ctx: &TemplateContext) -> Option<&'static str> {
+        let needs: &[(&'static str, bool)] = match self {
+            TemplateKind::HoldingReply => &[("holding_reason", ctx.holding_reason.is_some())],
+            TemplateKind::Decision => &[("decision", ctx.decision.is_some())],
+            TemplateKind::EscalationToCustomer => &[("manager", ctx.manager.is_some())],
+            TemplateKind::RelayedAnswer => &[("staff_answer", ctx.staff_answer.is_some())],
+            TemplateKind::CommandReply => &[("refusal", ctx.refusal.is_some())],
+            TemplateKind::StaffNewCase => &[
+                ("customer_text", ctx.customer_text.is_some()),
+                ("reply_address", ctx.reply_address.is_some()),
+            ],
+            TemplateKind::StaffReminder => &[
+                ("reminder", ctx.reminder.is_some()),
+                ("reply_address", ctx.reply_address.is_some()),
+            ],
+            TemplateKind::StaffEscalation => &[
+                ("escalation", ctx.escalation.is_some()),
+                ("manager", ctx.manager.is_some()),
+                ("reply_address", ctx.reply_address.is_some()),
+            ],
+            TemplateKind::StaffBounce => &[("bounce", ctx.bounce.is_some())],
+            TemplateKind::Acknowledgement | TemplateKind::StaffAlarm => &[],
+        };
+        needs
+            .iter()
+            .find(|(_, present)| !present)
+            .map(|(name, _)| *name)
+    }
+}
+
+impl fmt::Display for TemplateKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.code())
+    }
+}
+
+impl FromStr for TemplateKind {
+    type Err = ParseError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        TemplateKind::ALL
+            .into_iter()
+            .find(|k| k.code() == s.trim())
+            .ok_or_else(|| ParseError::new("template kind", s, "a kind such as acknowledgement"))
+    }
+}

@@ -1,0 +1,267 @@
+//! Sample contexts with every field filled (and sparse ones with every optional
+//! part absent), so that `check_all` exercises each branch of each template.
+
+use chrono::NaiveDate;
+
+use super::context::*;
+use super::dates::in_words;
+use super::kind::TemplateKind;
+use super::referral::referral_bodies;
+use crate::case::Outcome;
+use crate::domain::{Category, Jurisdiction, Language};
+
+fn day(y: i32, m: u32, d: u32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(y, m, d).unwrap_or_default()
+}
+
+/// A customer name and complaint text that fit the language.
+fn customer_in(lang: Language) -> (&'static str, &'static str) {
+    match lang {
+        Language::Da => (
+            "Ole Sørensen",
+            "Jeg er blevet opkrævet et gebyr på 250 kr. for en overførsel, som jeg aldrig har fået oplyst.",
+        ),
+        Language::Nb => (
+            "Kari Nordmann",
+            "Jeg har blitt trukket et gebyr på 250 kroner for en overføring jeg aldri fikk beskjed om.",
+        ),
+        Language::Nn => (
+            "Ingrid Haugen",
+            "Eg har vorte trekt eit gebyr på 250 kroner for ei overføring eg aldri fekk melding om.",
+        ),
+        Language::Sv => (
+            "Åsa Lindqvist",
+            "Jag har debiterats en avgift på 250 kronor för en överföring som jag aldrig blev informerad om.",
+        ),
+        Language::En => (
+            "Jane Whitfield",
+            "I was charged a fee of 250 for a transfer I was never told about.",
+        ),
+    }
+}
+
+/// A full context for the mail language `lang`: every optional part present.
+pub fn full(lang: Language) -> TemplateContext {
+    let (customer_name, customer_text) = customer_in(lang);
+    TemplateContext {
+        company: CompanyView {
+            name: "Nordvik Bank A/S".into(),
+            email: "klage@nordvikbank.dk".into(),
+            phone: Some("+45 70 20 30 40".into()),
+            address: Some("Havnegade 12, 1058 København K".into()),
+            website: Some("https://www.nordvikbank.dk".into()),
+        },
+        reference: "KL-2026-000123".into(),
+        customer: CustomerView {
+            name: Some(customer_name.into()),
+            email: "kunde@example.net".into(),
+        },
+        subject: "Gebyr på overførsel – æøå ÆØÅ".into(),
+        contact: Person {
+            name: "Mette Jensen".into(),
+            email: "mette.jensen@nordvikbank.dk".into(),
+            phone: Some("+45 70 20 30 41".into()),
+        },
+        manager: Some(Person {
+            name: "Lars Holm".into(),
+            email: "lars.holm@nordvikbank.dk".into(),
+            phone: Some("+45 70 20 30 42".into()),
+        }),
+        dates: DateWords {
+            received: in_words(day(2026, 12, 14), lang),
+            acknowledge_due: in_words(day(2026, 12, 17), lang),
+            answer_due: in_words(day(2027, 1, 7), lang),
+            final_due: in_words(day(2027, 2, 4), lang),
+        },
+        answer_within_days: 15,
+        final_within_days: 35,
+        ankenaevn_after_weeks: 5,
+        reply_address: Some("klage+KL-2026-000123.abcdefghijklmnop@nordvikbank.dk".into()),
+        holding_reason: Some(holding_reason(lang).into()),
+        decision: Some(DecisionView {
+            outcome: Outcome::Rejected,
+            text: decision_text(lang).into(),
+            signed_by: "Mette Jensen".into(),
+        }),
+        referrals: referral_bodies(Jurisdiction::Dk, Some(Category::Fees), lang),
+        staff_answer: Some(StaffAnswer {
+            name: "Mette Jensen".into(),
+            text: staff_answer_text(lang).into(),
+        }),
+        customer_text: Some(customer_text.into()),
+        attachments: vec![
+            AttachmentView::new("kontoudtog-november.pdf", 245_311),
+            AttachmentView::new("skærmbillede.png", 812),
+        ],
+        reminder: Some(ReminderView {
+            working_days_left: 2,
+        }),
+        escalation: Some(EscalationView {
+            trigger: EscalationTrigger::CustomerRequest,
+        }),
+        bounce: Some(BounceView {
+            recipient: "kunde@example.net".into(),
+            bounced_subject: "Vi har modtaget din klage [KL-2026-000123]".into(),
+            reason: Some("550 5.1.1 mailbox unavailable".into()),
+        }),
+        refusal: Some(CommandRefusal {
+            line: "#decison rejected".into(),
+            reason: RefusalReason::UnknownCommand,
+            detail: Some(
+                "#note, #assign, #extend, #decision, #category, #close, #open, #notcomplaint"
+                    .into(),
+            ),
+        }),
+    }
+}
+
+fn decision_text(lang: Language) -> &'static str {
+    match lang {
+        Language::Da => {
+            "Vi har gennemgået din konto og vores aftale om overførsler.\n\nGebyret følger af prislisten, som du accepterede den 3. marts 2025."
+        }
+        Language::Nb => {
+            "Vi har gått gjennom kontoen din og avtalen om overføringer.\n\nGebyret følger av prislisten som du godtok 3. mars 2025."
+        }
+        Language::Nn => {
+            "Vi har gått gjennom kontoen din og avtalen om overføringar.\n\nGebyret følgjer av prislista som du godtok 3. mars 2025."
+        }
+        Language::Sv => {
+            "Vi har gått igenom ditt konto och avtalet om överföringar.\n\nAvgiften följer av prislistan som du godkände den 3 mars 2025."
+        }
+        Language::En => {
+            "We have reviewed your account and the agreement on transfers.\n\nThe fee follows from the price list you accepted on 3 March 2025."
+        }
+    }
+}
+
+fn staff_answer_text(lang: Language) -> &'static str {
+    match lang {
+        Language::Da => "Hej Ole\n\nVi har i dag tilbageført gebyret på 250 kr. til din konto.",
+        Language::Nb => {
+            "Hei Kari,\n\nVi har i dag tilbakeført gebyret på 250 kroner til kontoen din."
+        }
+        Language::Nn => {
+            "Hei Ingrid,\n\nVi har i dag ført gebyret på 250 kroner tilbake til kontoen din."
+        }
+        Language::Sv => {
+            "Hej Åsa,\n\nVi har i dag återbetalat avgiften på 250 kronor till ditt konto."
+        }
+        Language::En => "Dear Jane,\n\nWe have refunded the fee of 250 to your account today.",
+    }
+}
+
+fn holding_reason(lang: Language) -> &'static str {
+    match lang {
+        Language::Da => "Vi venter på oplysninger fra den modtagende bank i udlandet.",
+        Language::Nb => "Vi venter på opplysninger fra mottakerbanken i utlandet.",
+        Language::Nn => "Vi ventar på opplysningar frå mottakarbanken i utlandet.",
+        Language::Sv => "Vi väntar på uppgifter från mottagarbanken utomlands.",
+        Language::En => "We are waiting for information from the receiving bank abroad.",
+    }
+}
+
+/// The full context with every optional part absent that `kind` can do without.
+pub fn sparse(kind: TemplateKind, lang: Language) -> TemplateContext {
+    let full = full(lang);
+    let mut ctx = full.clone();
+    ctx.company.phone = None;
+    ctx.company.address = None;
+    ctx.company.website = None;
+    ctx.customer.name = None;
+    ctx.contact.phone = None;
+    ctx.attachments.clear();
+    ctx.referrals.clear();
+    ctx.manager = None;
+    ctx.reply_address = None;
+    ctx.holding_reason = None;
+    ctx.decision = None;
+    ctx.staff_answer = None;
+    ctx.customer_text = None;
+    ctx.reminder = None;
+    ctx.escalation = None;
+    ctx.bounce = None;
+    ctx.refusal = None;
+    // Put back exactly what the kind cannot do without, in its barest form.
+    while let Some(field) = kind.missing_in(&ctx) {
+        restore(&mut ctx, &full, field);
+    }
+    ctx
+}
+
+fn restore(ctx: &mut TemplateContext, full: &TemplateContext, field: &str) {
+    match field {
+        "holding_reason" => ctx.holding_reason = full.holding_reason.clone(),
+        "decision" => {
+            ctx.decision = full.decision.clone();
+            ctx.referrals = full.referrals.clone();
+        }
+        "manager" => {
+            ctx.manager = full.manager.clone().map(|m| Person { phone: None, ..m });
+        }
+        "staff_answer" => ctx.staff_answer = full.staff_answer.clone(),
+        "refusal" => {
+            ctx.refusal = full
+                .refusal
+                .clone()
+                .map(|r| CommandRefusal { detail: None, ..r });
+        }
+        "customer_text" => ctx.customer_text = full.customer_text.clone(),
+        "reply_address" => ctx.reply_address = full.reply_address.clone(),
+        "reminder" => ctx.reminder = full.reminder.clone(),
+        "escalation" => ctx.escalation = full.escalation.clone(),
+        "bounce" => {
+            ctx.bounce = full
+                .bounce
+                .clone()
+                .map(|b| BounceView { reason: None, ..b })
+        }
+        other => unreachable!("missing_in names a field restore does not know: {other}"),
+    }
+}
+
+/// Variants of the full context that take other branches: each decision outcome
+/// with each jurisdiction's referrals, each escalation trigger, each refusal reason.
+pub fn variants(kind: TemplateKind, lang: Language) -> Vec<TemplateContext> {
+    let base = full(lang);
+    match kind {
+        TemplateKind::Decision => decision_variants(&base, lang),
+        TemplateKind::StaffEscalation => EscalationTrigger::ALL
+            .into_iter()
+            .map(|trigger| TemplateContext {
+                escalation: Some(EscalationView { trigger }),
+                ..base.clone()
+            })
+            .collect(),
+        TemplateKind::CommandReply => RefusalReason::ALL
+            .into_iter()
+            .map(|reason| {
+                let mut ctx = base.clone();
+                ctx.refusal = ctx.refusal.map(|r| CommandRefusal { reason, ..r });
+                ctx
+            })
+            .collect(),
+        _ => vec![base],
+    }
+}
+
+fn decision_variants(base: &TemplateContext, lang: Language) -> Vec<TemplateContext> {
+    let mut out = Vec::new();
+    for outcome in [Outcome::Upheld, Outcome::PartiallyUpheld, Outcome::Rejected] {
+        for jurisdiction in Jurisdiction::ALL {
+            for category in [None, Some(Category::Investment), Some(Category::Privacy)] {
+                let mut ctx = base.clone();
+                if let Some(d) = ctx.decision.as_mut() {
+                    d.outcome = outcome;
+                }
+                ctx.referrals = if outcome.needs_referral() {
+                    referral_bodies(jurisdiction, category, lang)
+                } else {
+                    Vec::new()
+                };
+                out.push(ctx);
+            }
+        }
+    }
+    out
+}

@@ -1,0 +1,201 @@
+//! Per-case reply addresses for staff (DESIGN §6): `klage+KL-2026-000123.{token}@…`,
+//! where the token is a truncated HMAC-SHA256 of the reference. Only a reply to
+//! such an address may run #commands or be relayed to the customer.
+
+use hmac::{Hmac, Mac};
+use sha2::Sha256;
+
+use crate::domain::{CaseRef, EmailAddress};
+
+/// Bytes of the HMAC kept: 80 bits, 16 base32 characters.
+const TOKEN_BYTES: usize = 10;
+
+/// The address a staff member replies to for `reference`.
+pub fn reply_address(
+    complaint_address: &EmailAddress,
+    reference: &CaseRef,
+    secret: &[u8],
+) -> EmailAddress {
+    let base = base_local_part(complaint_address);
+    let text = format!(
+        "{base}+{reference}.{}@{}",
+        token(reference, secret),
+        complaint_address.domain()
+    );
+    // A local part and domain that parsed once, a reference and base32: still valid.
+    EmailAddress::parse(&text).unwrap_or_else(|_| complaint_address.clone())
+}
+
+/// The case `addr` answers, when it is `complaint_address` plus a valid token for
+/// a reference with `prefix`. The token is compared in constant time.
+pub fn verify_reply_address(
+    addr: &EmailAddress,
+    complaint_address: &EmailAddress,
+    secret: &[u8],
+    prefix: &str,
+) -> Option<CaseRef> {
+    if !addr
+        .domain()
+        .eq_ignore_ascii_case(complaint_address.domain())
+    {
+        return None;
+    }
+    let (base, tag) = addr.local_part().split_once('+')?;
+    if !base.eq_ignore_ascii_case(base_local_part(complaint_address)) {
+        return None;
+    }
+    let (reference, given) = tag.rsplit_once('.')?;
+    let reference: CaseRef = reference.parse().ok()?;
+    if !reference.prefix().eq_ignore_ascii_case(prefix) {
+        return None;
+    }
+    let expected = token(&reference, secret);
+    constant_time_eq(expected.as_bytes(), given.to_ascii_lowercase().as_bytes())
+        .then_some(reference)
+}
+
+/// The complaint address's own local part, without any `+tag` it may carry.
+fn base_local_part(address: &EmailAddress) -> &str {
+    let local = address.local_part();
+    local.split_once('+').map_or(local, |(base, _)| base)
+}
+
+fn token(reference: &CaseRef, secret: &[u8]) -> String {
+    // HMAC accepts keys of any length, so this cannot fail.
+    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(secret).unwrap_or_else(|_| unreachable!());
+    mac.update(b"klagebot-reply:");
+    mac.update(reference.to_string().as_bytes());
+    let digest = mac.finalize().into_bytes();
+    base32_lower(&digest[..TOKEN_BYTES])
+}
+
+/// RFC 4648 base32 in lower case without padding: safe in any local part, and
+/// unchanged by mail systems that lower-case addresses.
+fn base32_lower(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8; 32] = b"abcdefghijklmnopqrstuvwxyz234567";
+    let mut out = String::with_capacity(bytes.len().div_ceil(5) * 8);
+    let (mut buffer, mut bits) = (0u32, 0u32);
+    for &byte in bytes {
+        buffer = (buffer << 8) | u32::from(byte);
+        bits += 8;
+        while bits >= 5 {
+            bits -= 5;
+            out.push(ALPHABET[((buffer >> bits) & 31) as usize] as char);
+        }
+    }
+    if bits > 0 {
+        out.push(ALPHABET[((buffer << (5 - bits)) & 31) as usize] as char);
+    }
+    out
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SECRET: &[u8] = b"a long and random secret";
+
+    fn addr(s: &str) -> EmailAddress {
+        EmailAddress::parse(s).unwrap()
+    }
+
+    fn complaint() -> EmailAddress {
+        addr("klage@nordvikbank.dk")
+    }
+
+    fn reference() -> CaseRef {
+        "KL-2026-000123".parse().unwrap()
+    }
+
+    #[test]
+    fn reply_address_has_the_documented_shape() {
+        let a = reply_address(&complaint(), &reference(), SECRET);
+        let (local, domain) = a.as_str().rsplit_once('@').unwrap();
+        assert_eq!(domain, "nordvikbank.dk");
+        let token = local.strip_prefix("klage+KL-2026-000123.").unwrap();
+        assert_eq!(token.len(), 16);
+        assert!(
+            token
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || (b'2'..=b'7').contains(&b))
+        );
+        // Deterministic: the same case always gets the same address.
+        assert_eq!(a, reply_address(&complaint(), &reference(), SECRET));
+    }
+
+    #[test]
+    fn verify_accepts_the_address_and_rejects_tampering() {
+        let good = reply_address(&complaint(), &reference(), SECRET);
+        let good_text = good.as_str().to_string();
+        let token = good_text
+            .split('.')
+            .nth(1)
+            .unwrap()
+            .split('@')
+            .next()
+            .unwrap()
+            .to_string();
+        let mut flipped = token.clone().into_bytes();
+        flipped[0] = if flipped[0] == b'a' { b'b' } else { b'a' };
+        let flipped = String::from_utf8(flipped).unwrap();
+        let other_case_token =
+            reply_address(&complaint(), &"KL-2026-000124".parse().unwrap(), SECRET);
+        let other_token = other_case_token
+            .as_str()
+            .split('.')
+            .nth(1)
+            .unwrap()
+            .split('@')
+            .next()
+            .unwrap();
+        let cases: Vec<(String, bool)> = vec![
+            (good_text.clone(), true),
+            (good_text.to_uppercase(), true), // some systems upper-case local parts
+            (good_text.replace(&token, &flipped), false),
+            (good_text.replace(&token, &token[..15]), false),
+            (good_text.replace(&token, ""), false),
+            (good_text.replace("000123", "000124"), false),
+            (
+                format!("klage+KL-2026-000123.{other_token}@nordvikbank.dk"),
+                false,
+            ),
+            (good_text.replace("klage+", "kundeservice+"), false),
+            (good_text.replace("nordvikbank.dk", "evil.example"), false),
+            ("klage@nordvikbank.dk".into(), false),
+            ("klage+KL-2026-000123@nordvikbank.dk".into(), false),
+        ];
+        for (text, ok) in cases {
+            let got = verify_reply_address(&addr(&text), &complaint(), SECRET, "KL");
+            assert_eq!(got.is_some(), ok, "{text}");
+            if ok {
+                assert_eq!(got, Some(reference()));
+            }
+        }
+    }
+
+    #[test]
+    fn another_secret_or_prefix_does_not_verify() {
+        let good = reply_address(&complaint(), &reference(), SECRET);
+        assert!(verify_reply_address(&good, &complaint(), b"another secret", "KL").is_none());
+        assert!(verify_reply_address(&good, &complaint(), SECRET, "XY").is_none());
+    }
+
+    #[test]
+    fn base32_matches_rfc4648_vectors() {
+        for (input, want) in [
+            ("", ""),
+            ("f", "my"),
+            ("fo", "mzxq"),
+            ("foobar", "mzxw6ytboi"),
+        ] {
+            assert_eq!(base32_lower(input.as_bytes()), want);
+        }
+    }
+}

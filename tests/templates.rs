@@ -1,0 +1,423 @@
+//! The templates as a reader meets them: every kind in every language renders with
+//! strict variables, names what the law asks for, never names a closed or wrong
+//! body, and overrides replace exactly what they should.
+
+use std::path::Path;
+
+use klagebot::case::Outcome;
+use klagebot::domain::{Category, Jurisdiction, Language};
+use klagebot::outbox::context::RefusalReason;
+use klagebot::outbox::render::shipped_source;
+use klagebot::outbox::{
+    RenderError, TemplateError, TemplateKind, Templates, forbidden, referral_bodies, samples,
+};
+
+fn shipped() -> Templates {
+    Templates::shipped().expect("the shipped templates load")
+}
+
+#[test]
+fn every_kind_exists_in_every_language_in_the_repository() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("templates");
+    for lang in Language::ALL {
+        for kind in TemplateKind::ALL {
+            let path = root.join(lang.code()).join(format!("{kind}.txt"));
+            assert!(path.is_file(), "missing {}", path.display());
+        }
+    }
+}
+
+#[test]
+fn check_all_passes_for_the_shipped_templates() {
+    if let Err(e) = shipped().check_all() {
+        panic!("{e}");
+    }
+}
+
+#[test]
+fn every_subject_line_carries_the_reference_itself() {
+    for lang in Language::ALL {
+        for kind in TemplateKind::ALL {
+            let first = shipped_source(kind, lang)
+                .lines()
+                .next()
+                .unwrap_or_default();
+            assert!(
+                first.contains("[{{ reference }}]"),
+                "{lang}/{kind}: {first}"
+            );
+        }
+    }
+}
+
+#[test]
+fn rendered_mail_keeps_no_template_syntax_and_carries_the_reference() {
+    let t = shipped();
+    for lang in Language::ALL {
+        for kind in TemplateKind::ALL {
+            let ctx = samples::full(lang);
+            let text = t.render(kind, lang, &ctx).unwrap();
+            assert!(text.subject.contains("[KL-2026-000123]"), "{lang}/{kind}");
+            assert!(!text.subject.contains('\n'));
+            for syntax in ["{{", "}}", "{%", "%}"] {
+                assert!(!text.body.contains(syntax), "{lang}/{kind} keeps {syntax}");
+            }
+            assert!(text.body.ends_with('\n') && !text.body.ends_with("\n\n"));
+            assert!(
+                !text.body.contains("\n\n\n"),
+                "{lang}/{kind} has a double blank line"
+            );
+        }
+    }
+}
+
+#[test]
+fn a_kind_rendered_without_its_data_says_what_is_missing() {
+    let mut ctx = samples::full(Language::Da);
+    ctx.decision = None;
+    let err = shipped()
+        .render(TemplateKind::Decision, Language::Da, &ctx)
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            RenderError::MissingField {
+                field: "decision",
+                ..
+            }
+        ),
+        "{err}"
+    );
+}
+
+fn override_dir(files: &[(&str, &str)]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    for (path, text) in files {
+        let path = dir.path().join(path);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    }
+    dir
+}
+
+#[test]
+fn an_override_replaces_only_its_own_kind_and_language() {
+    let dir = override_dir(&[(
+        "sv/acknowledgement.txt",
+        "Subject: Tack, {{ customer.name }}\r\n\r\nÄrende {{ reference }}, svar senast {{ dates.answer_due }}.\r\n{{ contact.name }} {{ contact.email }} {{ contact.phone }}\r\n",
+    )]);
+    let t = Templates::load(Some(dir.path())).unwrap();
+    let ctx = samples::full(Language::Sv);
+    let sv = t
+        .render(TemplateKind::Acknowledgement, Language::Sv, &ctx)
+        .unwrap();
+    // The reference is added to a subject that lacks it.
+    assert_eq!(sv.subject, "Tack, Åsa Lindqvist [KL-2026-000123]");
+    assert!(
+        sv.body
+            .starts_with("Ärende KL-2026-000123, svar senast torsdag 7 januari 2027.")
+    );
+    assert!(
+        t.origin(TemplateKind::Acknowledgement, Language::Sv)
+            .ends_with("acknowledgement.txt")
+    );
+    let da = t
+        .render(
+            TemplateKind::Acknowledgement,
+            Language::Da,
+            &samples::full(Language::Da),
+        )
+        .unwrap();
+    assert!(da.subject.starts_with("Vi har modtaget din klage"));
+    assert_eq!(
+        t.origin(TemplateKind::Acknowledgement, Language::Da),
+        "shipped"
+    );
+}
+
+#[test]
+fn an_override_with_an_unknown_variable_fails_the_check() {
+    let dir = override_dir(&[(
+        "nb/holding_reply.txt",
+        "Subject: Forsinket [{{ reference }}]\n\n{{ holding_reason }} {{ dates.answer_due }} {{ new_date }}\n",
+    )]);
+    let t = Templates::load(Some(dir.path())).unwrap();
+    let err = t.check_all().unwrap_err();
+    let text = err.to_string();
+    assert!(text.contains("nb/holding_reply"), "{text}");
+    assert!(
+        text.contains("new_date") || text.contains("undefined"),
+        "{text}"
+    );
+}
+
+#[test]
+fn an_override_that_drops_the_due_date_fails_the_check() {
+    let dir = override_dir(&[(
+        "en/acknowledgement.txt",
+        "Subject: Received [{{ reference }}]\n\nThanks. {{ reference }} {{ contact.name }} {{ contact.email }}\n",
+    )]);
+    let err = Templates::load(Some(dir.path()))
+        .unwrap()
+        .check_all()
+        .unwrap_err();
+    assert!(err.to_string().contains("answer date"), "{err}");
+}
+
+#[test]
+fn misspelt_or_malformed_overrides_are_refused_with_the_file_named() {
+    let cases: [(&str, &str, &str); 4] = [
+        (
+            "da/acknowledgment.txt",
+            "Subject: x\n\ny\n",
+            "acknowledgment.txt",
+        ),
+        ("de/acknowledgement.txt", "Subject: x\n\ny\n", "de"),
+        ("da/decision.txt", "Emne: x\n\ny\n", "Subject:"),
+        ("da/decision.txt", "Subject: x\ny\n", "blank"),
+    ];
+    for (path, text, expected) in cases {
+        let dir = override_dir(&[(path, text)]);
+        let err = match Templates::load(Some(dir.path())) {
+            Ok(_) => panic!("{path} should be refused"),
+            Err(e) => e,
+        };
+        assert!(err.to_string().contains(expected), "{path}: {err}");
+    }
+}
+
+#[test]
+fn an_override_naming_the_closed_odr_platform_is_refused() {
+    let dir = override_dir(&[(
+        "en/decision.txt",
+        "Subject: Answer [{{ reference }}]\n\nSee https://ec.europa.eu/consumers/odr\n",
+    )]);
+    let err = Templates::load(Some(dir.path())).err().expect("refused");
+    assert!(matches!(err, TemplateError::Format { .. }), "{err}");
+}
+
+#[test]
+fn no_shipped_file_names_odr_or_forbrukerradet() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("templates");
+    let mut seen = 0;
+    for entry in walk(&root) {
+        let text = std::fs::read_to_string(&entry).unwrap();
+        assert_eq!(forbidden::mention(&text), None, "{}", entry.display());
+        assert!(!text.to_lowercase().contains("odr"), "{}", entry.display());
+        seen += 1;
+    }
+    assert!(seen > 55, "only {seen} files scanned");
+}
+
+fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            out.extend(walk(&path));
+        } else {
+            out.push(path);
+        }
+    }
+    out
+}
+
+/// Jurisdiction, category, names the decision must give, names it must not give.
+type ReferralCase = (
+    Jurisdiction,
+    Option<Category>,
+    &'static [&'static str],
+    &'static [&'static str],
+);
+
+#[test]
+fn rejected_decisions_name_the_right_bodies_per_country() {
+    let t = shipped();
+    let cases: [ReferralCase; 8] = [
+        (
+            Jurisdiction::Dk,
+            Some(Category::Fees),
+            &["Det Finansielle Ankenævn", "fanke.dk", "Domstolene"],
+            &["Fondsmægler"],
+        ),
+        (
+            Jurisdiction::Dk,
+            Some(Category::Investment),
+            &["Ankenævnet for Fondsmæglerselskaber"],
+            &["Datatilsynet"],
+        ),
+        (
+            Jurisdiction::Dk,
+            Some(Category::Privacy),
+            &["Datatilsynet", "datatilsynet.dk"],
+            &["Ankenævn"],
+        ),
+        (
+            Jurisdiction::Dk,
+            Some(Category::Marketing),
+            &["Forbrugerombudsmanden"],
+            &[],
+        ),
+        (
+            Jurisdiction::Dk,
+            Some(Category::Service),
+            &["Forbrugerklagenævnet", "Nævnenes Hus"],
+            &[],
+        ),
+        (
+            Jurisdiction::No,
+            Some(Category::Loan),
+            &["Finansklagenemnda", "finkn.no", "Domstolene"],
+            &["Datatilsynet"],
+        ),
+        (
+            Jurisdiction::No,
+            Some(Category::Marketing),
+            &["Forbrukertilsynet"],
+            &[],
+        ),
+        (
+            Jurisdiction::Se,
+            Some(Category::Card),
+            &[
+                "Allmänna reklamationsnämnden",
+                "arn.se",
+                "Konsumenternas Bank- och finansbyrå",
+            ],
+            &["IMY"],
+        ),
+    ];
+    for (jurisdiction, category, must, must_not) in cases {
+        let lang = match jurisdiction {
+            Jurisdiction::Dk => Language::Da,
+            Jurisdiction::No => Language::Nb,
+            Jurisdiction::Se => Language::Sv,
+        };
+        let mut ctx = samples::full(lang);
+        ctx.referrals = referral_bodies(jurisdiction, category, lang);
+        let text = t.render(TemplateKind::Decision, lang, &ctx).unwrap().body;
+        for name in must {
+            assert!(
+                text.contains(name),
+                "{jurisdiction}/{category:?} lacks {name}:\n{text}"
+            );
+        }
+        for name in must_not {
+            assert!(
+                !text.contains(name),
+                "{jurisdiction}/{category:?} names {name}:\n{text}"
+            );
+        }
+    }
+}
+
+#[test]
+fn an_upheld_decision_names_no_bodies() {
+    let t = shipped();
+    for lang in Language::ALL {
+        let mut ctx = samples::full(lang);
+        if let Some(d) = ctx.decision.as_mut() {
+            d.outcome = Outcome::Upheld;
+        }
+        let text = t.render(TemplateKind::Decision, lang, &ctx).unwrap().body;
+        assert!(!text.contains("fanke.dk"), "{lang}:\n{text}");
+    }
+}
+
+#[test]
+fn sweden_privacy_goes_to_imy_and_norway_never_to_forbrukerradet() {
+    let se = referral_bodies(Jurisdiction::Se, Some(Category::Privacy), Language::Sv);
+    assert!(se.iter().any(|b| b.web.contains("imy.se")));
+    for category in Category::ALL.map(Some).into_iter().chain([None]) {
+        for lang in Language::ALL {
+            for body in referral_bodies(Jurisdiction::No, category, lang) {
+                let text = format!("{} {}", body.name, body.handles);
+                assert!(!text.contains("Forbrukerrådet"), "{text}");
+            }
+        }
+    }
+}
+
+#[test]
+fn each_language_gives_the_due_date_in_its_own_words() {
+    let t = shipped();
+    let want = [
+        (Language::Da, "torsdag den 7. januar 2027"),
+        (Language::Nb, "torsdag 7. januar 2027"),
+        (Language::Nn, "torsdag 7. januar 2027"),
+        (Language::Sv, "torsdag 7 januari 2027"),
+        (Language::En, "Thursday 7 January 2027"),
+    ];
+    for (lang, date) in want {
+        let text = t
+            .render(TemplateKind::Acknowledgement, lang, &samples::full(lang))
+            .unwrap();
+        assert!(text.body.contains(date), "{lang}:\n{}", text.body);
+    }
+}
+
+/// Bokmål words that have a different Nynorsk form; none may appear in `nn`.
+const BOKMAL_ONLY: [&str; 24] = [
+    "ikke",
+    "jeg",
+    "hva",
+    "fra",
+    "saken",
+    "hvis",
+    "hvordan",
+    "hvorfor",
+    "noe",
+    "mye",
+    "også",
+    "ønsker",
+    "dessverre ikke",
+    "behandlet",
+    "mottatt",
+    "avgjørelse",
+    "begrunnelse",
+    "foreløpig",
+    "nå",
+    "senest",
+    "virkedager",
+    "vennlig",
+    "hilsen",
+    "klagen",
+];
+
+#[test]
+fn nynorsk_texts_are_nynorsk() {
+    for kind in TemplateKind::ALL {
+        let text = shipped_source(kind, Language::Nn).to_lowercase();
+        let words: Vec<&str> = text
+            .split(|c: char| !c.is_alphanumeric() && c != 'ø' && c != 'å' && c != 'æ')
+            .collect();
+        for word in BOKMAL_ONLY.iter().filter(|w| !w.contains(' ')) {
+            assert!(
+                !words.contains(word),
+                "nn/{kind} uses the Bokmål word {word:?}"
+            );
+        }
+    }
+    for body in referral_bodies(Jurisdiction::No, None, Language::Nn) {
+        assert!(!body.handles.contains("ikke "), "{}", body.handles);
+    }
+}
+
+#[test]
+fn command_refusals_explain_each_reason_differently() {
+    let t = shipped();
+    for lang in Language::ALL {
+        let mut bodies = Vec::new();
+        for reason in RefusalReason::ALL {
+            let ctx = samples::full(lang).with_refusal("#close now", reason, None);
+            bodies.push(
+                t.render(TemplateKind::CommandReply, lang, &ctx)
+                    .unwrap()
+                    .body,
+            );
+        }
+        bodies.sort();
+        bodies.dedup();
+        assert_eq!(bodies.len(), RefusalReason::ALL.len(), "{lang}");
+    }
+}
