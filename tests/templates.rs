@@ -421,3 +421,21 @@ fn command_refusals_explain_each_reason_differently() {
         assert_eq!(bodies.len(), RefusalReason::ALL.len(), "{lang}");
     }
 }
+
+#[test]
+fn a_breach_in_denmark_reminds_the_manager_of_the_ankenaevn() {
+    use klagebot::outbox::context::EscalationTrigger;
+    let t = shipped();
+    for lang in Language::ALL {
+        for (jurisdiction, named) in [(Jurisdiction::Dk, true), (Jurisdiction::No, false)] {
+            let mut ctx = samples::full(lang).with_escalation(EscalationTrigger::Breached);
+            ctx.jurisdiction = jurisdiction;
+            let text = t.render(TemplateKind::StaffEscalation, lang, &ctx).unwrap();
+            assert_eq!(
+                text.body.contains("Ankenævn"),
+                named,
+                "{lang}/{jurisdiction}"
+            );
+        }
+    }
+}

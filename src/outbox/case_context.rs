@@ -35,6 +35,7 @@ impl TemplateContext {
                 website: company.website.clone(),
             },
             reference: case.reference.to_string(),
+            jurisdiction: case.jurisdiction,
             customer: CustomerView {
                 name: case.customer_name.clone().filter(|n| !n.trim().is_empty()),
                 email: case.customer.to_string(),

@@ -5,7 +5,9 @@
 use std::time::SystemTime;
 
 use chrono::{DateTime, Utc};
-use lettre::message::header::{ContentTransferEncoding, ContentType, HeaderName, HeaderValue};
+use lettre::message::header::{
+    ContentTransferEncoding, ContentType, HeaderName, HeaderValue, MIME_VERSION_1_0,
+};
 use lettre::message::{Body, Mailbox, MessageBuilder};
 use lettre::{Address, Message};
 
@@ -98,7 +100,10 @@ pub fn compose(m: &OutgoingMessage) -> Result<Vec<u8>, ComposeError> {
         name: "Content-Transfer-Encoding",
         reason: "the body cannot be quoted-printable encoded".into(),
     })?;
-    let message = builder.header(ContentType::TEXT_PLAIN).body(body)?;
+    let message = builder
+        .header(MIME_VERSION_1_0)
+        .header(ContentType::TEXT_PLAIN)
+        .body(body)?;
     Ok(message.formatted())
 }
 

@@ -5,6 +5,7 @@
 use serde::Serialize;
 
 use crate::case::Outcome;
+use crate::domain::Jurisdiction;
 
 use super::referral::ReferralBody;
 
@@ -15,6 +16,8 @@ pub struct TemplateContext {
     pub company: CompanyView,
     /// The case reference, e.g. `KL-2026-000123`.
     pub reference: String,
+    /// The country whose rules apply: `dk`, `no` or `se`.
+    pub jurisdiction: Jurisdiction,
     pub customer: CustomerView,
     /// The subject of the customer's first mail, without our reference.
     pub subject: String,

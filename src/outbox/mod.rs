@@ -34,3 +34,27 @@ pub fn load_from_config(config: &crate::config::Config) -> anyhow::Result<(Templ
         .context("while loading the referral bodies")?;
     Ok((templates, referrals))
 }
+
+/// What `klagebot check` runs for the texts: load the configured templates and
+/// referral data, then render every kind in every language.
+pub fn check_config_templates(config: &crate::config::Config) -> anyhow::Result<()> {
+    let (templates, _referrals) = load_from_config(config)?;
+    templates.check_all()?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn templates_can_be_shared_between_tasks() {
+        fn shareable<T: Send + Sync>() {}
+        shareable::<super::Templates>();
+        shareable::<super::Referrals>();
+    }
+
+    #[test]
+    fn the_embedded_default_config_passes_the_template_check() {
+        let config = crate::config::Config::embedded_default();
+        super::check_config_templates(&config).unwrap();
+    }
+}

@@ -52,6 +52,7 @@ pub fn full(lang: Language) -> TemplateContext {
             website: Some("https://www.nordvikbank.dk".into()),
         },
         reference: "KL-2026-000123".into(),
+        jurisdiction: Jurisdiction::Dk,
         customer: CustomerView {
             name: Some(customer_name.into()),
             email: "kunde@example.net".into(),
@@ -228,8 +229,10 @@ pub fn variants(kind: TemplateKind, lang: Language) -> Vec<TemplateContext> {
         TemplateKind::Decision => decision_variants(&base, lang),
         TemplateKind::StaffEscalation => EscalationTrigger::ALL
             .into_iter()
-            .map(|trigger| TemplateContext {
+            .flat_map(|trigger| Jurisdiction::ALL.map(|j| (trigger, j)))
+            .map(|(trigger, jurisdiction)| TemplateContext {
                 escalation: Some(EscalationView { trigger }),
+                jurisdiction,
                 ..base.clone()
             })
             .collect(),
@@ -251,6 +254,7 @@ fn decision_variants(base: &TemplateContext, lang: Language) -> Vec<TemplateCont
         for jurisdiction in Jurisdiction::ALL {
             for category in [None, Some(Category::Investment), Some(Category::Privacy)] {
                 let mut ctx = base.clone();
+                ctx.jurisdiction = jurisdiction;
                 if let Some(d) = ctx.decision.as_mut() {
                     d.outcome = outcome;
                 }
