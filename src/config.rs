@@ -35,6 +35,9 @@ pub struct Config {
     pub security: Security,
     #[serde(default)]
     pub http: Http,
+    /// Set for the embedded default only.
+    #[serde(skip)]
+    embedded: bool,
 }
 
 /// Who the company is, as the customer sees it.
@@ -447,7 +450,10 @@ impl Config {
     /// The embedded default: SQLite in `./klagebot.db`, the Maildir `./maildir`
     /// as the mailbox and `./outgoing` as the outgoing transport.
     pub fn embedded_default() -> Config {
-        Config::from_toml(EMBEDDED_DEFAULT).expect("the embedded default config is valid")
+        let mut config =
+            Config::from_toml(EMBEDDED_DEFAULT).expect("the embedded default config is valid");
+        config.embedded = true;
+        config
     }
 
     /// The config at `path`, or the embedded default when none is given.
@@ -517,6 +523,11 @@ impl Config {
             }),
             None => Ok(self.database.url.clone()),
         }
+    }
+
+    /// Whether this is the embedded default (no config file given).
+    pub fn is_embedded_default(&self) -> bool {
+        self.embedded
     }
 
     pub fn staff_by_address(&self, address: &EmailAddress) -> Option<&Staff> {
@@ -706,5 +717,19 @@ mod tests {
         );
         let err = Config::from_toml(&text).unwrap_err();
         assert!(format!("{err:#}").contains("password_env"), "{err:#}");
+    }
+}
+
+#[cfg(test)]
+mod example_tests {
+    use super::*;
+
+    #[test]
+    fn the_shipped_example_config_is_valid() {
+        let text = include_str!("../klagebot.example.toml");
+        let config = Config::from_toml(text).expect("klagebot.example.toml parses");
+        assert_eq!(config.mailboxes.len(), 3);
+        assert_eq!(config.company.closures.len(), 1);
+        assert_eq!(config.mailboxes[2].jurisdiction, Some(Jurisdiction::No));
     }
 }

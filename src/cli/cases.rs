@@ -181,7 +181,9 @@ fn describe(event: &Event) -> String {
         Event::Escalated { tier, reason } => {
             format!("moved to {}: {reason}", tier.code().replace('_', " "))
         }
-        Event::AcknowledgementSent { message_id } => format!("acknowledgement queued {message_id}"),
+        Event::AcknowledgementSent { message_id } => {
+            format!("acknowledgement sent to the customer ({message_id})")
+        }
         Event::Assigned { to, by } => format!("assigned to {to}{}", by_text(by.as_ref())),
         Event::Note { by, text } => format!("note by {by}: {text}"),
         Event::CategorySet { category, by } => {
@@ -238,6 +240,8 @@ fn describe(event: &Event) -> String {
         },
         Event::Linked { other } => format!("linked to {other}"),
         Event::Alarm { reason } => format!("ALARM: {reason}"),
+        Event::Warned { warning } => format!("staff warned: {}", warning.code().replace('_', " ")),
+        Event::CommandRejected { by, reason } => format!("command from {by} refused: {reason}"),
     }
 }
 

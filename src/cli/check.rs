@@ -1,9 +1,152 @@
-//! `klagebot check`.
+//! `klagebot check`: everything that can be known before the daemon runs. The
+//! config (already parsed and validated when this runs), every template in every
+//! language, the rules, the secrets, the database and every configured server.
+//! One line per check; exit non-zero when any failed.
 
 use std::process::ExitCode;
 
-use crate::config::Config;
+use anyhow::Context;
 
-pub fn run(_config: &Config, _args: &super::CheckArgs) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("check: not built yet")
+use crate::classify::Classifier;
+use crate::config::{Config, MailboxKind, OutgoingKind};
+use crate::domain::Language;
+use crate::inbox::ImapMailbox;
+use crate::outbox::{Referrals, Templates};
+use crate::smtp::Transport;
+use crate::store::Store;
+
+pub fn run(config: &Config, args: &super::CheckArgs) -> anyhow::Result<ExitCode> {
+    let mut report = Report::default();
+    report.line(
+        "config",
+        Ok(format!(
+            "{} mailbox(es), {} staff, jurisdiction {}",
+            config.mailboxes.len(),
+            config.staff.len(),
+            config.company.jurisdiction
+        )),
+    );
+    report.line("templates", check_templates(config));
+    report.line(
+        "rules",
+        Classifier::from_config(config).map(|_| "classification rules loaded".into()),
+    );
+    report.line("token secret", check_token_secret(config));
+    for mailbox in &config.mailboxes {
+        if mailbox.kind == MailboxKind::Imap {
+            let name = format!("mailbox {} password", mailbox.name);
+            report.line(
+                &name,
+                mailbox.password().read(&name).map(|_| "readable".into()),
+            );
+        }
+    }
+    if config.outgoing.kind == OutgoingKind::Smtp && config.outgoing.password().is_set() {
+        report.line(
+            "smtp password",
+            config
+                .outgoing
+                .password()
+                .read("outgoing")
+                .map(|_| "readable".into()),
+        );
+    }
+    if !args.offline {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .context("while starting the async runtime")?;
+        runtime.block_on(check_servers(config, &mut report));
+    }
+    Ok(report.finish())
+}
+
+async fn check_servers(config: &Config, report: &mut Report) {
+    let database = async {
+        let url = config.database_url()?;
+        let store = Store::connect(&url).await?;
+        Ok(format!("{} reachable, migrations applied", store.backend()))
+    };
+    report.line("database", database.await);
+    for mailbox in &config.mailboxes {
+        let outcome = match mailbox.kind {
+            MailboxKind::Imap => match ImapMailbox::connect(mailbox).await {
+                Ok(session) => {
+                    let detail = format!(
+                        "logged in, folder {} selected (UIDVALIDITY {}, IDLE {})",
+                        mailbox.folder,
+                        session.uidvalidity(),
+                        if session.has_idle() {
+                            "yes"
+                        } else {
+                            "no: polling"
+                        }
+                    );
+                    session.logout().await;
+                    Ok(detail)
+                }
+                Err(err) => Err(anyhow::Error::new(err)),
+            },
+            MailboxKind::Maildir => crate::inbox::MaildirMailbox::open(mailbox)
+                .map(|m| format!("Maildir {}", m.path().display()))
+                .map_err(anyhow::Error::new),
+        };
+        report.line(&format!("mailbox {}", mailbox.name), outcome);
+    }
+    let outgoing = async {
+        let transport = Transport::from_config(&config.outgoing)?;
+        transport.check().await?;
+        Ok(match config.outgoing.kind {
+            OutgoingKind::Smtp => "SMTP server accepted a connection".to_string(),
+            OutgoingKind::Folder => format!("folder {} writable", config.outgoing.path.display()),
+        })
+    };
+    report.line("outgoing", outgoing.await);
+}
+
+fn check_templates(config: &Config) -> anyhow::Result<String> {
+    let templates = Templates::load(config.templates.dir.as_deref())?;
+    templates.check_all()?;
+    Referrals::load(config.templates.referrals_file.as_deref())?;
+    Ok(format!(
+        "{} kinds rendered in {} languages, referral bodies loaded",
+        crate::outbox::TemplateKind::ALL.len(),
+        Language::ALL.len()
+    ))
+}
+
+fn check_token_secret(config: &Config) -> anyhow::Result<String> {
+    let value = crate::daemon::read_token_secret(config)?;
+    if value.len() < 16 {
+        anyhow::bail!("security.token_secret is shorter than 16 characters");
+    }
+    Ok("readable".into())
+}
+
+/// The lines printed so far and whether any failed.
+#[derive(Default)]
+struct Report {
+    failed: usize,
+}
+
+impl Report {
+    fn line(&mut self, what: &str, outcome: anyhow::Result<String>) {
+        match outcome {
+            Ok(detail) => println!("ok    {what}: {detail}"),
+            Err(err) => {
+                self.failed += 1;
+                println!("FAIL  {what}: {err:#}");
+            }
+        }
+    }
+
+    fn finish(self) -> ExitCode {
+        if self.failed == 0 {
+            println!("all checks passed");
+            ExitCode::SUCCESS
+        } else {
+            println!("{} check(s) failed", self.failed);
+            ExitCode::FAILURE
+        }
+    }
 }

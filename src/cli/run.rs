@@ -1,9 +1,51 @@
-//! `klagebot run`.
+//! `klagebot run`: the daemon, stopped cleanly by SIGTERM or Ctrl-C.
 
 use std::process::ExitCode;
 
-use crate::config::Config;
+use anyhow::Context;
+use tracing::info;
 
-pub fn run(_config: &Config, _args: &super::RunArgs) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("run: not built yet")
+use crate::config::Config;
+use crate::daemon::{self, Clock, Daemon, RunOptions};
+
+pub fn run(config: &Config, args: &super::RunArgs) -> anyhow::Result<ExitCode> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("while starting the async runtime")?;
+    runtime.block_on(async {
+        let daemon = Daemon::new(config.clone(), Clock::system()).await?;
+        let (trigger, shutdown) = daemon::shutdown::channel();
+        tokio::spawn(async move {
+            wait_for_signal().await;
+            info!("shutdown requested: finishing the message in hand");
+            trigger.fire();
+        });
+        daemon.run(RunOptions { once: args.once }, shutdown).await
+    })?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// SIGTERM (systemd, Docker) or Ctrl-C.
+async fn wait_for_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = ctrl_c => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = ctrl_c.await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = ctrl_c.await;
+    }
 }

@@ -65,6 +65,7 @@ impl TemplateContext {
             escalation: None,
             bounce: None,
             refusal: None,
+            update: None,
         }
     }
 
@@ -124,6 +125,11 @@ impl TemplateContext {
             bounced_subject: bounced_subject.to_string(),
             reason: reason.map(str::to_string),
         });
+        self
+    }
+
+    pub fn with_update(mut self, kind: UpdateKind) -> Self {
+        self.update = Some(UpdateView { kind });
         self
     }
 

@@ -2,7 +2,7 @@
 //! sample contexts, and checks that what a reader needs is in the text (used by
 //! `klagebot check` and the tests, so a company's override is held to the same bar).
 
-use super::context::TemplateContext;
+use super::context::{TemplateContext, UpdateKind};
 use super::forbidden;
 use super::kind::TemplateKind;
 use super::render::{RenderedText, Templates};
@@ -134,6 +134,12 @@ fn required_values(kind: TemplateKind, ctx: &TemplateContext) -> Vec<(&'static s
         TemplateKind::StaffBounce => {
             let to = ctx.bounce.as_ref().map(|b| b.recipient.clone());
             need.push(("address that bounced", to.unwrap_or_default()));
+        }
+        TemplateKind::StaffUpdate => {
+            need.push(("answer date", ctx.dates.answer_due.clone()));
+            if ctx.update.as_ref().map(|u| u.kind) == Some(UpdateKind::CustomerWrote) {
+                need.push(("customer's text", opt(&ctx.customer_text)));
+            }
         }
         TemplateKind::StaffAlarm => {
             need.push((

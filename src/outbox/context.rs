@@ -46,6 +46,8 @@ pub struct TemplateContext {
     pub escalation: Option<EscalationView>,
     pub bounce: Option<BounceView>,
     pub refusal: Option<CommandRefusal>,
+    /// Staff update notices: what happened.
+    pub update: Option<UpdateView>,
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
@@ -198,4 +200,32 @@ pub struct CommandRefusal {
     pub reason: RefusalReason,
     /// A detail for the staff member, e.g. the accepted values.
     pub detail: Option<String>,
+}
+
+/// What a staff update notice reports.
+#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum UpdateKind {
+    /// The customer wrote again in the case.
+    CustomerWrote,
+    /// The case was assigned to the recipient.
+    Assigned,
+    /// The policy sent a holding reply on the due day.
+    AutomaticHoldingReply,
+    /// Denmark: the customer may now go to Det Finansielle Ankenævn.
+    AnkenaevnEligible,
+}
+
+impl UpdateKind {
+    pub const ALL: [UpdateKind; 4] = [
+        UpdateKind::CustomerWrote,
+        UpdateKind::Assigned,
+        UpdateKind::AutomaticHoldingReply,
+        UpdateKind::AnkenaevnEligible,
+    ];
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct UpdateView {
+    pub kind: UpdateKind,
 }

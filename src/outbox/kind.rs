@@ -25,10 +25,13 @@ pub enum TemplateKind {
     StaffEscalation,
     StaffBounce,
     StaffAlarm,
+    /// News on a case for its contact person: the customer wrote, the case was
+    /// assigned, an automatic holding reply went out, the Ankenævn became possible.
+    StaffUpdate,
 }
 
 impl TemplateKind {
-    pub const ALL: [TemplateKind; 11] = [
+    pub const ALL: [TemplateKind; 12] = [
         TemplateKind::Acknowledgement,
         TemplateKind::HoldingReply,
         TemplateKind::Decision,
@@ -40,6 +43,7 @@ impl TemplateKind {
         TemplateKind::StaffEscalation,
         TemplateKind::StaffBounce,
         TemplateKind::StaffAlarm,
+        TemplateKind::StaffUpdate,
     ];
 
     pub fn code(self) -> &'static str {
@@ -55,6 +59,7 @@ impl TemplateKind {
             TemplateKind::StaffEscalation => "staff_escalation",
             TemplateKind::StaffBounce => "staff_bounce",
             TemplateKind::StaffAlarm => "staff_alarm",
+            TemplateKind::StaffUpdate => "staff_update",
         }
     }
 
@@ -92,6 +97,10 @@ impl TemplateKind {
                 ("reply_address", ctx.reply_address.is_some()),
             ],
             TemplateKind::StaffBounce => &[("bounce", ctx.bounce.is_some())],
+            TemplateKind::StaffUpdate => &[
+                ("update", ctx.update.is_some()),
+                ("reply_address", ctx.reply_address.is_some()),
+            ],
             TemplateKind::Acknowledgement | TemplateKind::StaffAlarm => &[],
         };
         needs

@@ -92,12 +92,13 @@ macro_rules! shipped_language {
             include_str!(concat!("../../templates/", $lang, "/staff_escalation.txt")),
             include_str!(concat!("../../templates/", $lang, "/staff_bounce.txt")),
             include_str!(concat!("../../templates/", $lang, "/staff_alarm.txt")),
+            include_str!(concat!("../../templates/", $lang, "/staff_update.txt")),
         ]
     };
 }
 
 /// The shipped sources, indexed like `Language::ALL` × `TemplateKind::ALL`.
-const SHIPPED: [[&str; 11]; 5] = [
+const SHIPPED: [[&str; 12]; 5] = [
     shipped_language!("da"),
     shipped_language!("nb"),
     shipped_language!("nn"),

@@ -113,6 +113,9 @@ pub fn full(lang: Language) -> TemplateContext {
                     .into(),
             ),
         }),
+        update: Some(UpdateView {
+            kind: UpdateKind::CustomerWrote,
+        }),
     }
 }
 
@@ -183,6 +186,7 @@ pub fn sparse(kind: TemplateKind, lang: Language) -> TemplateContext {
     ctx.escalation = None;
     ctx.bounce = None;
     ctx.refusal = None;
+    ctx.update = None;
     // Put back exactly what the kind cannot do without, in its barest form.
     while let Some(field) = kind.missing_in(&ctx) {
         restore(&mut ctx, &full, field);
@@ -209,6 +213,7 @@ fn restore(ctx: &mut TemplateContext, full: &TemplateContext, field: &str) {
         }
         "customer_text" => ctx.customer_text = full.customer_text.clone(),
         "reply_address" => ctx.reply_address = full.reply_address.clone(),
+        "update" => ctx.update = full.update.clone(),
         "reminder" => ctx.reminder = full.reminder.clone(),
         "escalation" => ctx.escalation = full.escalation.clone(),
         "bounce" => {
@@ -233,6 +238,13 @@ pub fn variants(kind: TemplateKind, lang: Language) -> Vec<TemplateContext> {
             .map(|(trigger, jurisdiction)| TemplateContext {
                 escalation: Some(EscalationView { trigger }),
                 jurisdiction,
+                ..base.clone()
+            })
+            .collect(),
+        TemplateKind::StaffUpdate => UpdateKind::ALL
+            .into_iter()
+            .map(|kind| TemplateContext {
+                update: Some(UpdateView { kind }),
                 ..base.clone()
             })
             .collect(),

@@ -1,0 +1,137 @@
+//! One task per configured mailbox: connect, fetch what is new, run each message
+//! through the pipeline, tell the mailbox what happened (after the commit), wait
+//! for more. Reconnects with backoff and says why in the log.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tracing::{Instrument, debug, error, info, info_span, warn};
+
+use super::{Daemon, Shutdown, pipeline};
+use crate::config::Mailbox;
+use crate::inbox::{InboxError, Source, SourceKey};
+
+/// How many messages one fetch takes before the next round.
+const BATCH: usize = 100;
+const MAX_BACKOFF: Duration = Duration::from_secs(300);
+
+/// The UID to fetch after: the stored one, unless the folder's UIDVALIDITY changed.
+async fn last_uid(daemon: &Daemon, cfg: &Mailbox, source: &Source) -> anyhow::Result<u32> {
+    let Some(uidvalidity) = source.uidvalidity() else {
+        return Ok(0);
+    };
+    Ok(match daemon.store.sync_state(&cfg.name).await? {
+        Some(state) if state.uidvalidity == uidvalidity => state.last_uid,
+        Some(state) => {
+            warn!(
+                old = state.uidvalidity,
+                new = uidvalidity,
+                "UIDVALIDITY changed: reading the whole folder again; mail already handled is recognised by its content"
+            );
+            0
+        }
+        None => 0,
+    })
+}
+
+async fn wait(source: &mut Source, cfg: &Mailbox, shutdown: &Shutdown) -> Result<(), InboxError> {
+    let poll = Duration::from_secs(cfg.poll_seconds.max(1));
+    let mut stop = shutdown.clone();
+    let woke = source
+        .wait_for_new_mail(poll, async move { stop.requested().await })
+        .await?;
+    debug!(?woke, "mailbox wait over");
+    Ok(())
+}
+
+/// Watches one mailbox until shutdown.
+pub(super) async fn watch(daemon: Arc<Daemon>, index: usize, mut shutdown: Shutdown) {
+    let cfg = daemon.config.mailboxes[index].clone();
+    let span = info_span!("mailbox", mailbox = %cfg.name);
+    async {
+        let mut backoff = Duration::from_secs(1);
+        while !shutdown.is_requested() {
+            match session(&daemon, &cfg, &mut shutdown).await {
+                Ok(()) => break,
+                Err(err) => {
+                    warn!(
+                        error = format!("{err:#}"),
+                        retry_in_s = backoff.as_secs(),
+                        "mailbox unavailable; will reconnect"
+                    );
+                    if !shutdown.sleep(backoff).await {
+                        break;
+                    }
+                    backoff = (backoff * 2).min(MAX_BACKOFF);
+                }
+            }
+        }
+        info!("mailbox task stopped");
+    }
+    .instrument(span)
+    .await
+}
+
+/// One connection's life: returns Ok on shutdown, Err when it must reconnect.
+async fn session(daemon: &Daemon, cfg: &Mailbox, shutdown: &mut Shutdown) -> anyhow::Result<()> {
+    let mut source = Source::open(cfg).await?;
+    info!("mailbox connected");
+    loop {
+        let handled = drain(daemon, cfg, &mut source, shutdown).await?;
+        if shutdown.is_requested() {
+            return Ok(());
+        }
+        if handled < BATCH {
+            wait(&mut source, cfg, shutdown).await?;
+        }
+    }
+}
+
+/// Handles everything waiting in one mailbox once (`klagebot run --once`).
+pub(super) async fn drain_once(daemon: Arc<Daemon>, index: usize) -> anyhow::Result<()> {
+    let cfg = daemon.config.mailboxes[index].clone();
+    let (_trigger, mut shutdown) = super::shutdown::channel();
+    let mut source = Source::open(&cfg).await?;
+    while drain(&daemon, &cfg, &mut source, &mut shutdown).await? >= BATCH {}
+    Ok(())
+}
+
+/// Fetches one batch and runs each message through the pipeline; returns how many
+/// messages it saw. Stops between messages when shutdown is requested.
+async fn drain(
+    daemon: &Daemon,
+    cfg: &Mailbox,
+    source: &mut Source,
+    shutdown: &mut Shutdown,
+) -> anyhow::Result<usize> {
+    let after = last_uid(daemon, cfg, source).await?;
+    let batch = source.fetch(after, BATCH).await?;
+    let count = batch.len();
+    for message in batch {
+        if shutdown.is_requested() {
+            break;
+        }
+        let key = message.key.clone();
+        let span = info_span!("message", mailbox = %cfg.name, key = %key, message_id = tracing::field::Empty);
+        let disposition = pipeline::ingest(daemon, cfg, &message)
+            .instrument(span.clone())
+            .await?;
+        if let Err(err) = source
+            .settle(&key, disposition)
+            .instrument(span.clone())
+            .await
+        {
+            // The message is committed; the next round recognises it and settles it again.
+            let _enter = span.enter();
+            error!(error = %err, "could not mark the message in the mailbox");
+            return Err(err.into());
+        }
+        if let SourceKey::Imap { uidvalidity, uid } = key {
+            daemon
+                .store
+                .set_sync_state(&cfg.name, uidvalidity, uid)
+                .await?;
+        }
+    }
+    Ok(count)
+}

@@ -1,0 +1,160 @@
+//! The sender: drains the outbox through the configured transport. Transient
+//! failures are retried with backoff, permanent ones are marked and logged; a
+//! per-address limit stops any mail loop that got past the automated-mail rules.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use tracing::{Instrument, error, info, info_span, warn};
+
+use super::{Daemon, Shutdown};
+use crate::domain::EmailAddress;
+use crate::store::Outgoing;
+
+const BATCH: usize = 20;
+/// A claimed mail whose sender died is claimed again after this.
+const LEASE: Duration = Duration::from_secs(300);
+const IDLE_WAKE: Duration = Duration::from_secs(5);
+
+/// Delivers until shutdown; wakes when a transaction queued mail.
+pub async fn run(daemon: Arc<Daemon>, mut shutdown: Shutdown) {
+    let mut backoff = Duration::from_secs(1);
+    while !shutdown.is_requested() {
+        match deliver_due(&daemon).await {
+            Ok(0) => {
+                backoff = Duration::from_secs(1);
+                tokio::select! {
+                    _ = daemon.outbox_ready.notified() => {}
+                    _ = tokio::time::sleep(IDLE_WAKE) => {}
+                    _ = shutdown.requested() => {}
+                }
+            }
+            Ok(_) => backoff = Duration::from_secs(1),
+            Err(err) => {
+                error!(
+                    error = format!("{err:#}"),
+                    "outbox delivery failed; will retry"
+                );
+                shutdown.sleep(backoff).await;
+                backoff = (backoff * 2).min(Duration::from_secs(60));
+            }
+        }
+    }
+    info!("sender stopped");
+}
+
+/// Claims and delivers one batch of due mail; returns how many were claimed.
+/// Tests call this directly.
+pub async fn deliver_due(daemon: &Daemon) -> anyhow::Result<usize> {
+    let now = daemon.clock.now();
+    let batch = daemon
+        .store
+        .claim_outgoing(now, BATCH as u32, LEASE)
+        .await?;
+    let count = batch.len();
+    for mail in batch {
+        let span = info_span!(
+            "outgoing",
+            case = mail.case_ref.as_ref().map(|r| r.to_string()).unwrap_or_default(),
+            kind = %mail.kind,
+            message_id = %mail.message_id
+        );
+        deliver_one(daemon, &mail, now).instrument(span).await?;
+    }
+    Ok(count)
+}
+
+async fn deliver_one(daemon: &Daemon, mail: &Outgoing, now: DateTime<Utc>) -> anyhow::Result<()> {
+    let recipients = match parse_recipients(&mail.recipients) {
+        Ok(list) => list,
+        Err(bad) => {
+            warn!(recipient = %bad, "unusable recipient address; not sent");
+            daemon
+                .store
+                .mark_failed(mail.id, &format!("unusable recipient address {bad:?}"), now)
+                .await?;
+            return Ok(());
+        }
+    };
+    if let Some(flooded) = over_rate_limit(daemon, mail, &recipients, now).await? {
+        warn!(recipient = %flooded, "per-address limit reached: not sending (mail loop guard)");
+        let why = format!(
+            "not sent: more than {} automatic mails to {flooded} within an hour",
+            daemon.config.outgoing.max_per_address_per_hour
+        );
+        daemon.store.mark_failed(mail.id, &why, now).await?;
+        return Ok(());
+    }
+    let from = EmailAddress::parse(&mail.envelope_from)?;
+    match daemon.transport.send(&from, &recipients, &mail.raw).await {
+        Ok(()) => {
+            daemon.store.mark_sent(mail.id, now).await?;
+            super::pipeline::after_sent(daemon, mail, now).await?;
+            info!(recipients = recipients.len(), "mail sent");
+        }
+        Err(err)
+            if err.is_transient() && mail.attempts + 1 < daemon.config.outgoing.max_attempts =>
+        {
+            let wait = retry_delay(mail.attempts);
+            warn!(error = %err, attempt = mail.attempts + 1, retry_in_s = wait.num_seconds(), "sending failed; will retry");
+            daemon
+                .store
+                .mark_retry(mail.id, &err.to_string(), now + wait)
+                .await?;
+        }
+        Err(err) => {
+            error!(error = %err, attempts = mail.attempts + 1, "sending failed for good");
+            daemon
+                .store
+                .mark_failed(mail.id, &err.to_string(), now)
+                .await?;
+        }
+    }
+    Ok(())
+}
+
+fn parse_recipients(list: &[String]) -> Result<Vec<EmailAddress>, String> {
+    list.iter()
+        .map(|r| EmailAddress::parse(r).map_err(|_| r.clone()))
+        .collect()
+}
+
+/// Automatic mail to customers is limited per address and hour; staff mail is not.
+async fn over_rate_limit(
+    daemon: &Daemon,
+    mail: &Outgoing,
+    recipients: &[EmailAddress],
+    now: DateTime<Utc>,
+) -> anyhow::Result<Option<EmailAddress>> {
+    if !mail.kind.starts_with("customer_") {
+        return Ok(None);
+    }
+    let limit = daemon.config.outgoing.max_per_address_per_hour;
+    let since = now - chrono::Duration::hours(1);
+    for to in recipients {
+        if daemon.store.sent_count_to(to.as_str(), since).await? >= limit {
+            return Ok(Some(to.clone()));
+        }
+    }
+    Ok(None)
+}
+
+/// 30 s, 1 min, 2 min, … up to one hour between attempts.
+fn retry_delay(attempts: u32) -> chrono::Duration {
+    let seconds = 30i64.saturating_mul(1i64 << attempts.min(7));
+    chrono::Duration::seconds(seconds.min(3600))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::retry_delay;
+
+    #[test]
+    fn retries_back_off_up_to_an_hour() {
+        assert_eq!(retry_delay(0).num_seconds(), 30);
+        assert_eq!(retry_delay(1).num_seconds(), 60);
+        assert_eq!(retry_delay(6).num_seconds(), 1920);
+        assert_eq!(retry_delay(20).num_seconds(), 3600);
+    }
+}
