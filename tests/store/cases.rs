@@ -228,3 +228,30 @@ pub async fn message_ids_thread_to_their_case(store: &Store) {
         None
     );
 }
+
+pub async fn writers_of_one_case_take_turns(store: &Store) {
+    insert(store, &sample_case(1, t(9, 0))).await;
+    let first = {
+        let store = store.clone();
+        tokio::spawn(async move {
+            let mut tx = store.begin().await.unwrap();
+            let mut case = tx.case(&reference(1)).await.unwrap().unwrap();
+            tokio::time::sleep(Duration::from_millis(150)).await;
+            case.subject.push_str(" A");
+            tx.update_case(&case).await.unwrap();
+            tx.commit().await.unwrap();
+        })
+    };
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    // Begins while the first writer holds the case: must see its change, not overwrite it.
+    let mut tx = store.begin().await.unwrap();
+    let mut case = tx.case(&reference(1)).await.unwrap().unwrap();
+    case.subject.push_str(" B");
+    tx.update_case(&case).await.unwrap();
+    tx.commit().await.unwrap();
+    first.await.unwrap();
+    assert_eq!(
+        store.case(&reference(1)).await.unwrap().unwrap().subject,
+        "Gebyr A B"
+    );
+}
