@@ -255,3 +255,50 @@ pub async fn writers_of_one_case_take_turns(store: &Store) {
         "Gebyr A B"
     );
 }
+
+/// Two writers that lock two cases in opposite order: PostgreSQL breaks the
+/// deadlock by failing one (which `is_transient` says to run again), SQLite
+/// queues them; either way, after the retry both changes are there.
+pub async fn crossed_writers_are_told_to_retry(store: &Store) {
+    insert(store, &sample_case(1, t(9, 0))).await;
+    insert(store, &sample_case(2, t(9, 0))).await;
+    let writer = |first: u32, second: u32, delay: u64| {
+        let store = store.clone();
+        async move {
+            tokio::time::sleep(Duration::from_millis(delay)).await;
+            let mut tx = store.begin().await?;
+            let mut a = tx.case(&reference(first)).await?.unwrap();
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            let mut b = tx.case(&reference(second)).await?.unwrap();
+            a.subject.push_str(&format!(" {first}{second}"));
+            b.subject.push_str(&format!(" {first}{second}"));
+            tx.update_case(&a).await?;
+            tx.update_case(&b).await?;
+            tx.commit().await
+        }
+    };
+    let (one, two) = tokio::join!(writer(1, 2, 0), writer(2, 1, 20));
+    let mut retried = 0;
+    for (result, (first, second)) in [(one, (1, 2)), (two, (2, 1))] {
+        if let Err(err) = result {
+            assert!(
+                klagebot::store::is_transient(&err),
+                "not retryable: {err:#}"
+            );
+            writer(first, second, 0).await.expect("the retry succeeds");
+            retried += 1;
+        }
+    }
+    let expected = if store.backend() == "postgres" { 1 } else { 0 };
+    assert_eq!(
+        retried, expected,
+        "PostgreSQL fails one writer, SQLite queues them"
+    );
+    for n in [1, 2] {
+        let subject = store.case(&reference(n)).await.unwrap().unwrap().subject;
+        assert!(
+            subject.contains(" 12") && subject.contains(" 21"),
+            "{subject}"
+        );
+    }
+}

@@ -57,6 +57,7 @@ on_both_backends!(
     cases::timeline_keeps_append_order,
     cases::message_ids_thread_to_their_case,
     cases::writers_of_one_case_take_turns,
+    cases::crossed_writers_are_told_to_retry,
     outbox::outbox_claims_lease_retries_and_fails,
     outbox::outbox_claims_never_overlap,
     deadlines::deadlines_fire_once_under_concurrency,
