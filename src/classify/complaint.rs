@@ -30,7 +30,14 @@ pub fn assess(
     } else {
         format!("{}\n{}", subject.text, new_text)
     };
-    let intent = c.intent.found(&text);
+    // "hvis jeg vil klage …" is a question about how to complain, not intent.
+    let questions = c.process_question.found(&text);
+    let intent: Vec<String> = c
+        .intent
+        .found(&text)
+        .into_iter()
+        .filter(|i| !questions.iter().any(|q| q.contains(i.as_str())))
+        .collect();
     let strong = c.dissatisfaction.found(&text);
     let weak = c.grievance.found(&text);
     let mut score = 0;

@@ -7,36 +7,36 @@ use mail_parser::{Addr, Message};
 use super::Address;
 use crate::domain::EmailAddress;
 
-/// Every header of the message as (lower-case name, unfolded trimmed value).
-/// Values are read as bytes and made UTF-8 lossily, so 8-bit junk costs one header
-/// character, never the header.
+/// Every header of the message as (lower-case name, unfolded trimmed value), read
+/// from the raw header block itself: mail-parser can let a malformed field swallow
+/// the next one, and a header classify needs must not disappear that way. Values
+/// are made UTF-8 lossily, so 8-bit junk costs a character, never the header.
 pub(super) fn all_headers(message: &Message<'_>) -> Vec<(String, String)> {
     let raw: &[u8] = message.raw_message.as_ref();
-    message
-        .headers()
-        .iter()
-        .map(|h| {
-            let value = raw
-                .get(h.offset_start as usize..h.offset_end as usize)
-                .map(|b| unfold(&String::from_utf8_lossy(b)))
-                .unwrap_or_default();
-            (h.name.as_str().to_ascii_lowercase(), value)
-        })
-        .collect()
-}
-
-fn unfold(value: &str) -> String {
-    let mut out = String::with_capacity(value.len());
-    for (i, line) in value.split('\n').enumerate() {
-        let line = line.trim_end_matches('\r');
-        if i > 0 {
-            out.push(' ');
-            out.push_str(line.trim_start());
-        } else {
-            out.push_str(line);
+    let (start, end) = message.parts.first().map_or((0, raw.len()), |p| {
+        (p.offset_header as usize, p.offset_body as usize)
+    });
+    let block = String::from_utf8_lossy(raw.get(start..end).unwrap_or_default());
+    let mut fields: Vec<(String, String)> = Vec::new();
+    for line in block.split('\n').map(|l| l.trim_end_matches('\r')) {
+        if line.starts_with([' ', '\t']) {
+            if let Some((_, value)) = fields.last_mut() {
+                value.push(' ');
+                value.push_str(line.trim());
+            }
+        } else if let Some((name, value)) = line.split_once(':') {
+            let name = name.trim();
+            if !name.is_empty() && !name.contains(char::is_whitespace) {
+                fields.push((name.to_ascii_lowercase(), value.trim().to_string()));
+            }
+        } else if line.trim().is_empty() {
+            break;
         }
     }
-    out.trim().to_string()
+    for (_, value) in &mut fields {
+        *value = value.trim().to_string();
+    }
+    fields
 }
 
 /// The ids in a header such as References: every `<…>`, or the bare words when a
@@ -89,6 +89,23 @@ pub(super) fn return_path(headers: &[(String, String)]) -> Option<String> {
 
 pub(super) fn first_address(list: Option<&mail_parser::Address<'_>>) -> Option<Address> {
     list?.iter().find_map(address)
+}
+
+/// The From address read from the raw header, for when mail-parser found none.
+pub(super) fn from_fallback(headers: &[(String, String)]) -> Option<Address> {
+    let (_, value) = headers.iter().find(|(n, _)| n == "from")?;
+    let (name, addr) = match (value.find('<'), value.rfind('>')) {
+        (Some(open), Some(close)) if open < close => {
+            (value[..open].trim(), &value[open + 1..close])
+        }
+        _ => ("", value.split_whitespace().find(|w| w.contains('@'))?),
+    };
+    let email = EmailAddress::parse(addr).ok()?;
+    let name = name.trim_matches('"').trim();
+    Some(Address {
+        name: (!name.is_empty()).then(|| name.to_string()),
+        email,
+    })
 }
 
 pub(super) fn addresses(list: Option<&mail_parser::Address<'_>>) -> Vec<Address> {

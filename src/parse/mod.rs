@@ -139,7 +139,8 @@ fn from_message(message: &Message<'_>, depth: usize) -> InboundMail {
         message_id,
         message_id_generated,
         subject: message.subject().unwrap_or_default().trim().to_string(),
-        from: headers::first_address(message.from()),
+        from: headers::first_address(message.from())
+            .or_else(|| headers::from_fallback(&header_list)),
         from_raw: headers::decoded_from(message, &header_list),
         reply_to: headers::first_address(message.reply_to()),
         to: headers::addresses(message.to()),

@@ -3,6 +3,7 @@
 
 use std::collections::HashMap;
 
+use anyhow::Context;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::de::DeserializeOwned;
 
@@ -166,7 +167,7 @@ impl Tx {
             )
             .execute(&mut *c)
             .await
-            .map_err(|e| anyhow::anyhow!("while storing new case {}: {e}", case.reference))?;
+            .with_context(|| format!("while storing new case {}", case.reference))?;
         });
         Ok(())
     }
@@ -197,8 +198,33 @@ impl Tx {
         Ok(())
     }
 
+    /// Reads a case to change it: on PostgreSQL the row stays locked until this
+    /// transaction ends, so two instances handling mail of one case take turns
+    /// instead of overwriting each other (SQLite's write lock already does that).
     pub async fn case(&mut self, reference: &CaseRef) -> anyhow::Result<Option<Case>> {
-        load_case(self.conn(), reference).await
+        let row: Option<CaseRow> = match self.conn() {
+            Conn::Sqlite(c) => {
+                sqlx::query_as(concat!(
+                    "SELECT ",
+                    case_columns!(),
+                    " FROM cases WHERE reference = $1"
+                ))
+                .bind(reference.to_string())
+                .fetch_optional(&mut *c)
+                .await?
+            }
+            Conn::Postgres(c) => {
+                sqlx::query_as(concat!(
+                    "SELECT ",
+                    case_columns!(),
+                    " FROM cases WHERE reference = $1 FOR UPDATE"
+                ))
+                .bind(reference.to_string())
+                .fetch_optional(&mut *c)
+                .await?
+            }
+        };
+        row.map(CaseRow::into_case).transpose()
     }
 
     pub async fn open_cases_per_contact(&mut self) -> anyhow::Result<HashMap<String, usize>> {
@@ -224,7 +250,7 @@ impl Tx {
             .bind(data)
             .fetch_one(&mut *c)
             .await
-            .map_err(|e| anyhow::anyhow!("while appending {} to {reference}: {e}", event.kind()))?
+            .with_context(|| format!("while appending {} to {reference}", event.kind()))?
         });
         Ok(id)
     }

@@ -204,6 +204,11 @@ fn is_postgres(url: &str) -> bool {
 async fn open_sqlite(url: &str, create: bool) -> anyhow::Result<SqlitePool> {
     let options = SqliteConnectOptions::from_str(url)
         .with_context(|| format!("database url {url:?} is not a valid SQLite url"))?;
+    if url.contains(":memory:") || url.contains("mode=memory") {
+        bail!(
+            "database url {url:?}: use a file, sqlite://PATH (an in-memory database vanishes with its connections)"
+        );
+    }
     let path = options.get_filename().to_path_buf();
     if !create && !path.exists() {
         bail!(
@@ -243,6 +248,27 @@ fn redact(url: &str) -> String {
         }
         _ => url.to_string(),
     }
+}
+
+/// Whether a failed transaction may simply be run again from the start:
+/// PostgreSQL broke a deadlock or a serialization conflict, SQLite stayed busy
+/// past its timeout, or the pool or the connection gave out for a moment.
+pub fn is_transient(err: &anyhow::Error) -> bool {
+    err.chain()
+        .any(|cause| match cause.downcast_ref::<sqlx::Error>() {
+            Some(sqlx::Error::Database(db)) => {
+                let code = db.code().unwrap_or_default();
+                if db.try_downcast_ref::<sqlx::sqlite::SqliteError>().is_some() {
+                    // BUSY and LOCKED, also in their extended forms (primary code in the low byte).
+                    code.parse::<i32>().is_ok_and(|n| matches!(n & 0xff, 5 | 6))
+                } else {
+                    // serialization failure, deadlock detected, lock not available
+                    matches!(code.as_ref(), "40001" | "40P01" | "55P03")
+                }
+            }
+            Some(sqlx::Error::PoolTimedOut | sqlx::Error::Io(_)) => true,
+            _ => false,
+        })
 }
 
 /// Turns a stored text back into a domain value, naming the column when it does not parse.

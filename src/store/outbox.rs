@@ -5,7 +5,7 @@
 
 use chrono::{DateTime, Utc};
 
-use super::{Conn, NewOutgoing, Outgoing, Store, Tx};
+use super::{Conn, Direction, NewOutgoing, Outgoing, Store, Tx};
 use super::{on_backend, parse_column};
 use crate::domain::CaseRef;
 
@@ -63,8 +63,13 @@ fn address_key(address: &str) -> String {
 }
 
 impl Tx {
-    /// Queues a mail; returns its outbox id.
+    /// Queues a mail; returns its outbox id. A case's mail also files its
+    /// Message-ID under the case, so that replies to it thread back.
     pub async fn enqueue(&mut self, mail: &NewOutgoing) -> anyhow::Result<i64> {
+        if let Some(reference) = &mail.case_ref {
+            self.record_message_id(&mail.message_id, reference, Direction::Out)
+                .await?;
+        }
         let mut conn = self.conn();
         let id: i64 = on_backend!(conn.reborrow(), c => {
             sqlx::query_scalar(

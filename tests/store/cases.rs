@@ -228,3 +228,77 @@ pub async fn message_ids_thread_to_their_case(store: &Store) {
         None
     );
 }
+
+pub async fn writers_of_one_case_take_turns(store: &Store) {
+    insert(store, &sample_case(1, t(9, 0))).await;
+    let first = {
+        let store = store.clone();
+        tokio::spawn(async move {
+            let mut tx = store.begin().await.unwrap();
+            let mut case = tx.case(&reference(1)).await.unwrap().unwrap();
+            tokio::time::sleep(Duration::from_millis(150)).await;
+            case.subject.push_str(" A");
+            tx.update_case(&case).await.unwrap();
+            tx.commit().await.unwrap();
+        })
+    };
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    // Begins while the first writer holds the case: must see its change, not overwrite it.
+    let mut tx = store.begin().await.unwrap();
+    let mut case = tx.case(&reference(1)).await.unwrap().unwrap();
+    case.subject.push_str(" B");
+    tx.update_case(&case).await.unwrap();
+    tx.commit().await.unwrap();
+    first.await.unwrap();
+    assert_eq!(
+        store.case(&reference(1)).await.unwrap().unwrap().subject,
+        "Gebyr A B"
+    );
+}
+
+/// Two writers that lock two cases in opposite order: PostgreSQL breaks the
+/// deadlock by failing one (which `is_transient` says to run again), SQLite
+/// queues them; either way, after the retry both changes are there.
+pub async fn crossed_writers_are_told_to_retry(store: &Store) {
+    insert(store, &sample_case(1, t(9, 0))).await;
+    insert(store, &sample_case(2, t(9, 0))).await;
+    let writer = |first: u32, second: u32, delay: u64| {
+        let store = store.clone();
+        async move {
+            tokio::time::sleep(Duration::from_millis(delay)).await;
+            let mut tx = store.begin().await?;
+            let mut a = tx.case(&reference(first)).await?.unwrap();
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            let mut b = tx.case(&reference(second)).await?.unwrap();
+            a.subject.push_str(&format!(" {first}{second}"));
+            b.subject.push_str(&format!(" {first}{second}"));
+            tx.update_case(&a).await?;
+            tx.update_case(&b).await?;
+            tx.commit().await
+        }
+    };
+    let (one, two) = tokio::join!(writer(1, 2, 0), writer(2, 1, 20));
+    let mut retried = 0;
+    for (result, (first, second)) in [(one, (1, 2)), (two, (2, 1))] {
+        if let Err(err) = result {
+            assert!(
+                klagebot::store::is_transient(&err),
+                "not retryable: {err:#}"
+            );
+            writer(first, second, 0).await.expect("the retry succeeds");
+            retried += 1;
+        }
+    }
+    let expected = if store.backend() == "postgres" { 1 } else { 0 };
+    assert_eq!(
+        retried, expected,
+        "PostgreSQL fails one writer, SQLite queues them"
+    );
+    for n in [1, 2] {
+        let subject = store.case(&reference(n)).await.unwrap().unwrap().subject;
+        assert!(
+            subject.contains(" 12") && subject.contains(" 21"),
+            "{subject}"
+        );
+    }
+}

@@ -36,7 +36,7 @@ macro_rules! on_both_backends {
                 };
                 let store = klagebot::store::Store::connect(&scratch.url).await.expect("open PostgreSQL");
                 crate::$module::$test(&store).await;
-                scratch.drop_database(store).await.expect("drop the test database");
+                scratch.drop_schema(store).await.expect("drop the test schema");
             }
         }
     )*};
@@ -56,6 +56,8 @@ on_both_backends!(
     cases::case_round_trips_and_filters,
     cases::timeline_keeps_append_order,
     cases::message_ids_thread_to_their_case,
+    cases::writers_of_one_case_take_turns,
+    cases::crossed_writers_are_told_to_retry,
     outbox::outbox_claims_lease_retries_and_fails,
     outbox::outbox_claims_never_overlap,
     deadlines::deadlines_fire_once_under_concurrency,

@@ -32,6 +32,13 @@ pub async fn outbox_claims_lease_retries_and_fails(store: &Store) {
         .unwrap();
     tx.commit().await.unwrap();
 
+    // A case's mail is filed under the case, so that a reply to it threads back.
+    let filed = store
+        .case_for_message_id("<case-mette@bank.dk@bank.dk>")
+        .await
+        .unwrap();
+    assert_eq!(filed, Some(reference(1)));
+
     let claimed = store.claim_outgoing(t(10, 0), 10, lease).await.unwrap();
     assert_eq!(
         claimed.iter().map(|m| m.id).collect::<Vec<_>>(),
