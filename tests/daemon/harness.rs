@@ -1,0 +1,241 @@
+//! One running klagebot per test, against the real loopback Dovecot and Postfix:
+//! its own complaint mailbox, staff and customer mailboxes, SQLite database and
+//! clock. Customers and staff are played by real clients (swaks, imaplib).
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use klagebot::case::{Case, Event};
+use klagebot::config::Config;
+use klagebot::daemon::{self, Clock, Daemon, RunOptions, Trigger};
+use klagebot::domain::CaseRef;
+use klagebot::store::CaseFilter;
+
+use crate::support::{MailServers, TestUser, mail_servers};
+
+pub const WAIT: Duration = Duration::from_secs(30);
+
+pub struct Harness {
+    pub servers: MailServers,
+    /// The complaint mailbox klagebot owns; its address is the company's.
+    pub klage: TestUser,
+    pub handler: TestUser,
+    /// The complaints manager, who gets escalations.
+    pub manager: TestUser,
+    pub config: Config,
+    pub daemon: Arc<Daemon>,
+    pub clock: Clock,
+    _dir: tempfile::TempDir,
+    running: Option<(Trigger, tokio::task::JoinHandle<anyhow::Result<()>>)>,
+}
+
+impl Harness {
+    /// A fresh klagebot, not yet running.
+    pub async fn new() -> Harness {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let servers = mail_servers();
+        let klage = servers.new_user("klage");
+        let handler = servers.new_user("handler");
+        let manager = servers.new_user("manager");
+        let dir = tempfile::tempdir().expect("a temporary folder");
+        let config = config(&servers, &klage, &handler, &manager, dir.path());
+        let clock = Clock::system();
+        let daemon = Daemon::new(config.clone(), clock.clone())
+            .await
+            .expect("klagebot starts");
+        Harness {
+            servers,
+            klage,
+            handler,
+            manager,
+            config,
+            daemon,
+            clock,
+            _dir: dir,
+            running: None,
+        }
+    }
+
+    /// Starts `klagebot run` in this process.
+    pub fn start(&mut self) {
+        let (trigger, shutdown) = daemon::shutdown::channel();
+        let daemon = self.daemon.clone();
+        let task = tokio::spawn(async move { daemon.run(RunOptions::default(), shutdown).await });
+        self.running = Some((trigger, task));
+    }
+
+    /// Stops it as SIGTERM would: the message in hand is finished.
+    pub async fn stop(&mut self) {
+        if let Some((trigger, task)) = self.running.take() {
+            trigger.fire();
+            let ended = tokio::time::timeout(WAIT, task)
+                .await
+                .expect("klagebot stops within 30 s");
+            ended
+                .expect("the daemon task ends")
+                .expect("klagebot stops cleanly");
+        }
+    }
+
+    /// A new klagebot on the same database and mailboxes (a restart).
+    pub async fn restart(&mut self) {
+        self.stop().await;
+        self.daemon = Daemon::new(self.config.clone(), self.clock.clone())
+            .await
+            .expect("klagebot starts again");
+        self.start();
+    }
+
+    pub fn customer(&self, prefix: &str) -> TestUser {
+        self.servers.new_user(prefix)
+    }
+
+    /// Sends a mail as `from` to the complaint address.
+    pub fn send(&self, from: &TestUser, raw: &str) {
+        self.servers
+            .send_raw(&from.address, &[&self.klage.address], raw.as_bytes());
+    }
+
+    pub async fn cases(&self) -> Vec<Case> {
+        self.daemon
+            .store
+            .list_cases(&CaseFilter::default())
+            .await
+            .expect("cases can be listed")
+    }
+
+    /// Waits until `count` cases exist.
+    pub async fn wait_for_cases(&self, count: usize) -> Vec<Case> {
+        let start = Instant::now();
+        loop {
+            let cases = self.cases().await;
+            if cases.len() >= count {
+                return cases;
+            }
+            assert!(
+                start.elapsed() < WAIT,
+                "{} of {count} cases after {WAIT:?}",
+                cases.len()
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    pub async fn timeline(&self, reference: &CaseRef) -> Vec<Event> {
+        self.daemon
+            .store
+            .timeline(reference)
+            .await
+            .expect("timeline")
+            .into_iter()
+            .map(|(_, e)| e)
+            .collect()
+    }
+
+    /// Waits until the case's timeline holds an event of `kind`.
+    pub async fn wait_for_event(&self, reference: &CaseRef, kind: &str) -> Vec<Event> {
+        let start = Instant::now();
+        loop {
+            let events = self.timeline(reference).await;
+            if events.iter().any(|e| e.kind() == kind) {
+                return events;
+            }
+            let kinds: Vec<&str> = events.iter().map(Event::kind).collect();
+            assert!(
+                start.elapsed() < WAIT,
+                "no {kind} in {reference} after {WAIT:?}: {kinds:?}"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// Waits until the complaint mailbox holds no unhandled mail: everything in it
+    /// was moved to the processed (or quarantine) folder.
+    pub async fn wait_until_inbox_empty(&self) {
+        let start = Instant::now();
+        loop {
+            if self.servers.messages(&self.klage, "INBOX").is_empty() {
+                // One more round for the sender to deliver what the last message queued.
+                tokio::time::sleep(Duration::from_millis(500)).await;
+                return;
+            }
+            assert!(
+                start.elapsed() < WAIT,
+                "the complaint mailbox was not emptied within {WAIT:?}"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+}
+
+fn config(
+    servers: &MailServers,
+    klage: &TestUser,
+    handler: &TestUser,
+    manager: &TestUser,
+    dir: &std::path::Path,
+) -> Config {
+    let secret = dir.join("token-secret");
+    std::fs::write(&secret, "a test secret that is long enough").expect("write the token secret");
+    let text = format!(
+        r#"
+[company]
+name = "Nordvik Bank A/S"
+domain = "nordvik.test"
+complaint_address = "{klage}"
+phone = "+45 70 20 30 40"
+jurisdiction = "dk"
+default_language = "da"
+
+[database]
+url = "sqlite://{db}"
+
+[[mailbox]]
+name = "klage"
+kind = "imap"
+mode = "own"
+address = "{klage}"
+host = "localhost"
+port = {imap}
+tls = "starttls"
+ca_file = {ca:?}
+username = "{klage}"
+password_file = {klage_pw:?}
+poll_seconds = 5
+
+[outgoing]
+kind = "smtp"
+host = "localhost"
+port = {submission}
+tls = "starttls"
+ca_file = {ca:?}
+username = "{klage}"
+password_file = {klage_pw:?}
+
+[[staff]]
+name = "Mette Jensen"
+email = "{handler}"
+role = "handler"
+phone = "+45 70 20 30 41"
+
+[[staff]]
+name = "Lars Holm"
+email = "{manager}"
+role = "complaints_manager"
+phone = "+45 70 20 30 42"
+
+[security]
+token_secret_file = {secret:?}
+"#,
+        klage = klage.address,
+        handler = handler.address,
+        manager = manager.address,
+        db = dir.join("klagebot.db").display(),
+        imap = servers.imap_port,
+        submission = servers.submission_port,
+        ca = servers.ca_file,
+        klage_pw = klage.password_file,
+        secret = secret,
+    );
+    Config::from_toml(&text).expect("the test config is valid")
+}

@@ -1,0 +1,256 @@
+//! Staff work a case from their own mail client: replies relayed to the customer,
+//! `#commands`, forged mail refused, and deadlines firing once as time moves on.
+
+use std::time::Duration;
+
+use klagebot::case::{self, DeadlineKind, Status};
+use klagebot::parse::{InboundMail, parse};
+
+use crate::harness::{Harness, WAIT};
+use crate::mails::{self, complaint};
+use crate::support::TestUser;
+
+/// Opens a Danish complaint and returns the case, the customer and the handler's
+/// notification.
+async fn opened_case(h: &Harness) -> (case::Case, TestUser, InboundMail) {
+    let customer = h.customer("kunde");
+    let (subject, body) = mails::DA;
+    h.send(
+        &customer,
+        &complaint(&customer.address, &h.klage.address, subject, body),
+    );
+    let case = h.wait_for_cases(1).await.remove(0);
+    h.servers.wait_for_messages(&customer, "INBOX", 1, WAIT);
+    let notice = h
+        .servers
+        .wait_for_messages(&h.handler, "INBOX", 1, WAIT)
+        .remove(0);
+    (case, customer, parse(&notice.bytes))
+}
+
+/// The handler answers the notification from their mail client: to its Reply-To.
+fn staff_reply(h: &Harness, notice: &InboundMail, text: &str) {
+    let reply_to = notice
+        .header("reply-to")
+        .expect("the notification has a Reply-To");
+    let token_address = reply_to
+        .rsplit_once('<')
+        .map(|(_, a)| a.trim_end_matches('>'))
+        .unwrap_or(reply_to)
+        .to_string();
+    let raw = mails::reply_to(&h.handler.address, &token_address, notice, text);
+    h.servers
+        .send_raw(&h.handler.address, &[&token_address], raw.as_bytes());
+}
+
+fn parsed(h: &Harness, user: &TestUser, count: usize) -> Vec<InboundMail> {
+    h.servers
+        .wait_for_messages(user, "INBOX", count, WAIT)
+        .iter()
+        .map(|m| parse(&m.bytes))
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_staff_reply_reaches_the_customer_threaded_and_in_the_case() {
+    let mut h = Harness::new().await;
+    h.start();
+    let (case, customer, notice) = opened_case(&h).await;
+    staff_reply(
+        &h,
+        &notice,
+        "Hej Ole\n\nVi har tilbageført det ene gebyr på 250 kr. til din konto i dag.\n\nMed venlig hilsen\nMette",
+    );
+    h.wait_for_event(&case.reference, "staff_answer").await;
+    let mail = parsed(&h, &customer, 2);
+    let answer = mail
+        .iter()
+        .find(|m| m.full_text.contains("tilbageført det ene gebyr"))
+        .expect("the answer reached the customer");
+    assert!(answer.subject.contains(&case.reference.to_string()));
+    assert!(
+        answer
+            .from
+            .as_ref()
+            .is_some_and(|f| f.email.as_str() == h.klage.address),
+        "sent from the company address"
+    );
+    assert!(
+        !answer.full_text.contains("SÅDAN ARBEJDER DU MED SAGEN"),
+        "our notification is not quoted back"
+    );
+    assert!(
+        answer.references.contains(&case.customer_message_id),
+        "threaded to the customer's mail"
+    );
+    h.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rejection_sends_the_reasoned_answer_with_the_danish_bodies() {
+    let mut h = Harness::new().await;
+    h.start();
+    let (case, customer, notice) = opened_case(&h).await;
+    let text = "#decision rejected\n\nVi har gennemgået sagen. Gebyret blev kun trukket én gang; den anden postering er en reservation, som frigives automatisk.";
+    staff_reply(&h, &notice, text);
+    h.wait_for_event(&case.reference, "decided").await;
+    let mail = parsed(&h, &customer, 2);
+    let decision = mail
+        .iter()
+        .find(|m| m.subject.starts_with("Svar på din klage"))
+        .expect("a decision mail");
+    assert!(
+        decision
+            .full_text
+            .contains("reservation, som frigives automatisk"),
+        "the reasoned answer"
+    );
+    assert!(
+        decision.full_text.contains("Det Finansielle Ankenævn"),
+        "the board for fees in Denmark"
+    );
+    assert!(
+        !decision.full_text.contains("ODR"),
+        "never the closed EU ODR platform"
+    );
+    let decided = h.daemon.store.case(&case.reference).await.unwrap().unwrap();
+    assert_eq!(decided.status, Status::Decided);
+    assert!(decided.referred);
+    h.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_forged_staff_mail_without_the_token_changes_nothing() {
+    let mut h = Harness::new().await;
+    h.start();
+    let (case, customer, _) = opened_case(&h).await;
+    let forged = complaint(
+        &h.handler.address,
+        &h.klage.address,
+        &format!("Re: [{}]", case.reference),
+        "#close\n\nLukket.",
+    );
+    h.servers
+        .send_raw(&h.handler.address, &[&h.klage.address], forged.as_bytes());
+    h.wait_until_inbox_empty().await;
+    let after = h.daemon.store.case(&case.reference).await.unwrap().unwrap();
+    assert_eq!(after.status, Status::Acknowledged, "still open");
+    assert!(
+        !h.timeline(&case.reference)
+            .await
+            .iter()
+            .any(|e| e.kind() == "closed")
+    );
+    assert_eq!(
+        h.servers.messages(&customer, "INBOX").len(),
+        1,
+        "nothing more went to the customer"
+    );
+    h.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_mistyped_command_changes_nothing_and_the_sender_is_told_why() {
+    let mut h = Harness::new().await;
+    h.start();
+    let (case, customer, notice) = opened_case(&h).await;
+    staff_reply(&h, &notice, "#decison rejected\n\nBegrundelse.");
+    h.wait_for_event(&case.reference, "command_rejected").await;
+    let replies = parsed(&h, &h.handler, 2);
+    let told = replies
+        .iter()
+        .find(|m| m.full_text.contains("#decison"))
+        .expect("a reply quoting the command");
+    assert!(
+        told.full_text.contains("#decision"),
+        "it suggests the right command"
+    );
+    let after = h.daemon.store.case(&case.reference).await.unwrap().unwrap();
+    assert_eq!(after.status, Status::Acknowledged);
+    assert_eq!(h.servers.messages(&customer, "INBOX").len(), 1);
+    h.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reminders_fire_once_on_the_right_working_day() {
+    let mut h = Harness::new().await;
+    h.start();
+    let (case, _, _) = opened_case(&h).await;
+    h.stop().await;
+    let reminders: Vec<_> = case::deadlines(&case, &h.daemon.rules)
+        .into_iter()
+        .filter(|d| matches!(d.kind, DeadlineKind::Reminder { .. }))
+        .collect();
+    assert_eq!(
+        reminders.len(),
+        2,
+        "5 and 2 working days before the answer is due"
+    );
+    for (i, reminder) in reminders.iter().enumerate() {
+        h.clock.set(reminder.due_at + chrono::Duration::minutes(1));
+        for _ in 0..2 {
+            klagebot::scheduler::fire_due(&h.daemon)
+                .await
+                .expect("deadlines fire");
+            while klagebot::daemon::sender::deliver_due(&h.daemon)
+                .await
+                .expect("mail is delivered")
+                > 0
+            {}
+        }
+        let notices = h
+            .servers
+            .wait_for_messages(&h.handler, "INBOX", 2 + i, WAIT);
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        let notices_now = h.servers.messages(&h.handler, "INBOX");
+        assert_eq!(
+            notices_now.len(),
+            notices.len(),
+            "exactly one reminder for {:?}",
+            reminder.kind
+        );
+        let last = parse(&notices_now.last().unwrap().bytes);
+        assert!(
+            last.subject.starts_with("Påmindelse"),
+            "a Danish reminder: {:?}",
+            last.subject
+        );
+    }
+    let events = h.timeline(&case.reference).await;
+    assert_eq!(
+        events
+            .iter()
+            .filter(|e| e.kind() == "reminder_sent")
+            .count(),
+        2
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_customer_who_asks_for_the_complaints_manager_is_escalated() {
+    let mut h = Harness::new().await;
+    h.start();
+    let (case, customer, _) = opened_case(&h).await;
+    let ack = parsed(&h, &customer, 1).remove(0);
+    let text = "Jeg er ikke tilfreds med jeres håndtering. Jeg ønsker, at min klage bliver behandlet af jeres klageansvarlige.";
+    h.send(
+        &customer,
+        &mails::reply_to(&customer.address, &h.klage.address, &ack, text),
+    );
+    h.wait_for_event(&case.reference, "escalation_requested")
+        .await;
+    let mail = parsed(&h, &customer, 2);
+    assert!(
+        mail.iter().any(|m| m
+            .subject
+            .starts_with("Din klage behandles nu af vores klageansvarlige")
+            && m.full_text.contains("Lars Holm")),
+        "the customer is told who handles the case now"
+    );
+    let notices = parsed(&h, &h.manager, 1);
+    assert!(
+        notices[0].subject.contains(&case.reference.to_string()),
+        "the manager is notified"
+    );
+    h.stop().await;
+}
