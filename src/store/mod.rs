@@ -121,8 +121,20 @@ impl Store {
     /// Opens the database named by `url` (`sqlite://path` or `postgres://…`),
     /// creating a missing SQLite file, and brings its schema up to date.
     pub async fn connect(url: &str) -> anyhow::Result<Store> {
+        let store = Store::open(url, true).await?;
+        tracing::info!(backend = store.backend(), database = %redact(url), "database ready");
+        Ok(store)
+    }
+
+    /// Like [`Store::connect`], but a missing SQLite file is an error: commands
+    /// that only read should not leave an empty database behind.
+    pub async fn connect_existing(url: &str) -> anyhow::Result<Store> {
+        Store::open(url, false).await
+    }
+
+    async fn open(url: &str, create: bool) -> anyhow::Result<Store> {
         let store = if is_sqlite(url) {
-            Store::Sqlite(open_sqlite(url, true).await?)
+            Store::Sqlite(open_sqlite(url, create).await?)
         } else if is_postgres(url) {
             Store::Postgres(open_postgres(url).await?)
         } else {
@@ -130,17 +142,6 @@ impl Store {
         };
         store.migrate().await?;
         Ok(store)
-    }
-
-    /// Like [`Store::connect`], but a missing SQLite file is an error: commands
-    /// that only read should not leave an empty database behind.
-    pub async fn connect_existing(url: &str) -> anyhow::Result<Store> {
-        if is_sqlite(url) {
-            let store = Store::Sqlite(open_sqlite(url, false).await?);
-            store.migrate().await?;
-            return Ok(store);
-        }
-        Store::connect(url).await
     }
 
     /// Which backend this is: `"sqlite"` or `"postgres"`.
