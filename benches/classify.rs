@@ -63,7 +63,10 @@ fn quoted_chain(min_len: usize) -> String {
 /// A complete mail: ISO-8859-1 quoted-printable body, encoded-word subject.
 fn realistic_mail(subject: &str, new_text: &str) -> Vec<u8> {
     let body = format!("{new_text}\n\n{}", quoted_chain(7_000));
-    let latin1: Vec<u8> = body.chars().map(|c| u8::try_from(u32::from(c)).unwrap_or(b'?')).collect();
+    let latin1: Vec<u8> = body
+        .chars()
+        .map(|c| u8::try_from(u32::from(c)).unwrap_or(b'?'))
+        .collect();
     let mut qp = String::new();
     for b in latin1 {
         match b {
@@ -96,7 +99,10 @@ fn bench(c: &mut Criterion) {
         case_prefix: "KL".into(),
         own_domain: "klagebot.localhost".into(),
     };
-    let mails: Vec<Vec<u8>> = NEW_TEXTS.iter().map(|(s, t)| realistic_mail(s, t)).collect();
+    let mails: Vec<Vec<u8>> = NEW_TEXTS
+        .iter()
+        .map(|(s, t)| realistic_mail(s, t))
+        .collect();
     let average = mails.iter().map(Vec::len).sum::<usize>() / mails.len();
     let mut group = c.benchmark_group(format!("parse+classify ({average} byte mails)"));
     group.throughput(Throughput::Elements(mails.len() as u64));

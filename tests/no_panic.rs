@@ -22,7 +22,10 @@ fn check(raw: &[u8]) {
     let mail = parse(raw);
     assert!(!mail.message_id.is_empty());
     let c = CLASSIFIER.classify(&mail, &ctx());
-    assert!(!(c.automated && c.complaint), "automated mail must never be a complaint");
+    assert!(
+        !(c.automated && c.complaint),
+        "automated mail must never be a complaint"
+    );
 }
 
 /// Pieces real mail is made of, in any order and any number.
@@ -32,7 +35,10 @@ fn mail_piece() -> impl Strategy<Value = String> {
         Just("Subject: =?utf-8?B?S2xhZ2Ugw6bDuMOl?=\r\n".to_string()),
         Just("Subject: SV: VS: [KL-2026-000123] Klage\r\n".to_string()),
         Just("Content-Type: multipart/mixed; boundary=\"b\"\r\n".to_string()),
-        Just("Content-Type: multipart/report; report-type=delivery-status; boundary=b\r\n".to_string()),
+        Just(
+            "Content-Type: multipart/report; report-type=delivery-status; boundary=b\r\n"
+                .to_string()
+        ),
         Just("Content-Type: text/html; charset=iso-8859-1\r\n".to_string()),
         Just("Content-Transfer-Encoding: base64\r\n".to_string()),
         Just("Content-Transfer-Encoding: quoted-printable\r\n".to_string()),

@@ -50,7 +50,13 @@ pub fn assess(
         reasons.push(format!("dissatisfaction ({})", quoted(&strong)));
     }
     if !weak.is_empty() {
-        score += (weak.len() as i32).min(w.grievance_cap);
+        let mut weak_score = (weak.len() as i32).min(w.grievance_cap);
+        // "My card is blocked, how do I open it?" is a support question: weak
+        // grievances asked about count one less than weak grievances stated.
+        if intent.is_empty() && strong.is_empty() && new_text.contains('?') {
+            weak_score -= 1;
+        }
+        score += weak_score;
         reasons.push(format!("grievance ({})", quoted(&weak)));
     }
     score += keyword_score(
