@@ -30,7 +30,8 @@ pub fn assess(
     } else {
         format!("{}\n{}", subject.text, new_text)
     };
-    // "hvis jeg vil klage …" is a question about how to complain, not intent.
+    // "hvis jeg vil klage …", "om jag är missnöjd …" ask how to complain: what
+    // stands inside such a question is neither intent nor dissatisfaction.
     let questions = c.process_question.found(&text);
     let intent: Vec<String> = c
         .intent
@@ -38,7 +39,12 @@ pub fn assess(
         .into_iter()
         .filter(|i| !questions.iter().any(|q| q.contains(i.as_str())))
         .collect();
-    let strong = c.dissatisfaction.found(&text);
+    let strong: Vec<String> = c
+        .dissatisfaction
+        .found(&text)
+        .into_iter()
+        .filter(|d| !questions.iter().any(|q| q.contains(d.as_str())))
+        .collect();
     let weak = c.grievance.found(&text);
     let mut score = 0;
     if !intent.is_empty() {
@@ -50,7 +56,13 @@ pub fn assess(
         reasons.push(format!("dissatisfaction ({})", quoted(&strong)));
     }
     if !weak.is_empty() {
-        score += (weak.len() as i32).min(w.grievance_cap);
+        let mut weak_score = (weak.len() as i32).min(w.grievance_cap);
+        // "My card is blocked, how do I open it?" is a support question: weak
+        // grievances asked about count one less than weak grievances stated.
+        if intent.is_empty() && strong.is_empty() && new_text.contains('?') {
+            weak_score -= 1;
+        }
+        score += weak_score;
         reasons.push(format!("grievance ({})", quoted(&weak)));
     }
     score += keyword_score(

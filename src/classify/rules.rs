@@ -97,14 +97,14 @@ fn culprit(list: &str, entries: &[String], wrapped: &[String], err: regex::Error
     }
 }
 
-/// `(?i)(?:^|\W)(?:entry)(?:\W|$)`, with spaces as `\s+`; a leading `^` anchors
+/// `(?i)(?:^|\W)(?:entry)(?:\W|$)`, with spaces as `\s+` (` ?` as `\s*`); a leading `^` anchors
 /// the entry at the start of the text instead.
 fn wrap(entry: &str) -> String {
     let (anchored, body) = match entry.strip_prefix('^') {
         Some(rest) => (true, rest),
         None => (false, entry),
     };
-    let body = body.trim().replace(' ', r"\s+");
+    let body = body.trim().replace(" ?", r"\s*").replace(' ', r"\s+");
     let start = if anchored { r"^\s*" } else { r"(?:^|\W)" };
     format!(r"(?i){start}(?:{body})(?:\W|$)")
 }

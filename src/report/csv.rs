@@ -148,6 +148,28 @@ mod tests {
         assert_eq!(quote(""), "");
     }
 
+    /// Reads one field back as a spreadsheet would.
+    fn unquote(field: &str) -> Option<String> {
+        match field.strip_prefix('"') {
+            Some(rest) => {
+                let inner = rest.strip_suffix('"')?;
+                let lone_quote = inner.replace("\"\"", "").contains('"');
+                (!lone_quote).then(|| inner.replace("\"\"", "\""))
+            }
+            None => {
+                let unsafe_bare = field.contains(['"', ',', ';', '\n', '\r']);
+                (!unsafe_bare).then(|| field.to_string())
+            }
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn any_text_survives_quoting(text in "[a-zæøåÆØÅ ,;\"\n\r=+-]{0,40}") {
+            proptest::prop_assert_eq!(unquote(&quote(&text)), Some(text));
+        }
+    }
+
     #[test]
     fn formulas_from_customers_are_defused() {
         assert_eq!(defuse_formula("=HYPERLINK(\"x\")"), "'=HYPERLINK(\"x\")");

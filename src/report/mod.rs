@@ -142,7 +142,8 @@ fn register_row(case: &Case, rules: &RegisterRules<'_>) -> RegisterRow {
 }
 
 /// Answered within the answer limit, or within the final limit after a holding
-/// reply that itself went out within the answer limit (PSD2 art. 101(2)).
+/// reply that itself went out within the answer limit (PSD2 art. 101(2)). A case
+/// closed without a decision counts as answered when it was closed.
 fn deadline_met(case: &Case, rules: &RegisterRules<'_>) -> Option<bool> {
     if case.status == Status::Withdrawn {
         return None;
@@ -158,8 +159,11 @@ fn deadline_met(case: &Case, rules: &RegisterRules<'_>) -> Option<bool> {
     } else {
         answer
     };
-    match case.decided_at {
-        Some(decided) => Some(days_to(local_date(case, decided)) <= limit),
+    let answered = case
+        .decided_at
+        .or(case.closed_at.filter(|_| case.status == Status::Closed));
+    match answered {
+        Some(answered) => Some(days_to(local_date(case, answered)) <= limit),
         None if days_to(rules.today) > limit => Some(false),
         None => None,
     }

@@ -139,3 +139,14 @@ fn the_period_is_by_local_date_of_receipt() {
     assert_eq!(r.totals.received, 1);
     assert_eq!(r.totals.by_category.get("fees"), Some(&1));
 }
+
+#[test]
+fn a_case_closed_without_decision_counts_from_its_closing() {
+    let mut closed = case(1, date(2026, 1, 5));
+    closed.status = Status::Closed;
+    closed.closed_at = Some(noon(date(2026, 1, 9)));
+    let r = register(&[closed], date(2026, 3, 1));
+    assert_eq!(r.cases[0].deadline_met, Some(true));
+    assert_eq!(r.cases[0].business_days_to_decision, None);
+    assert_eq!(r.totals.by_outcome.get("closed_without_decision"), Some(&1));
+}

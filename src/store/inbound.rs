@@ -208,13 +208,12 @@ async fn set_sync_state(
     Ok(())
 }
 
+/// Inserts first and looks only on a conflict: the two unique keys are the two
+/// dedupe rules, so a mail seen before never gets a second row.
 async fn insert_inbound(
     mut conn: Conn<'_>,
     mail: &NewInbound<'_>,
 ) -> anyhow::Result<InboundInsert> {
-    if let Some(found) = find_inbound(conn.reborrow(), mail).await? {
-        return Ok(found);
-    }
     let id: Option<i64> = on_backend!(conn.reborrow(), c => {
         sqlx::query_scalar(
             "INSERT INTO inbound (mailbox, source_key, message_id, sha256, raw, received_at)
@@ -231,7 +230,6 @@ async fn insert_inbound(
     });
     match id {
         Some(id) => Ok(InboundInsert::New(id)),
-        // Another writer stored the same mail between our look and our insert.
         None => find_inbound(conn, mail)
             .await?
             .ok_or_else(|| anyhow::anyhow!("inbound mail conflicts but cannot be found")),

@@ -12,7 +12,26 @@
 //! one deadline into one transaction — the outbox pattern — and [`Store`] itself
 //! offers the reads and single-statement writes that need no transaction of their
 //! own (the CLI, the sender, the mailbox leases). On SQLite a `Tx` takes the write
-//! lock at `BEGIN IMMEDIATE`, so two writers queue instead of failing mid-way.
+//! lock at `BEGIN IMMEDIATE`, so two writers queue instead of failing mid-way;
+//! on PostgreSQL [`Tx::case`] locks the case's row. A transaction that fails with
+//! an error [`is_transient`] accepts (a broken deadlock, a busy database) is run
+//! again from the start.
+//!
+//! What is kept, and what each guarantees:
+//!
+//! | table | holds | guarantee |
+//! |---|---|---|
+//! | `inbound` | every mail's raw bytes, status, note, case | stored once: unique per mailbox position and per (content hash, Message-ID) |
+//! | `mailbox_sync`, `mailbox_leases` | UIDVALIDITY + last UID; who reads a mailbox | one reader per mailbox while its lease lasts |
+//! | `case_counters`, `cases` | the next number per prefix and year; each case's state | references gapless and unique with any number of writers |
+//! | `case_events` | the timeline, JSON per event, kind beside it | append-only, in append order |
+//! | `message_ids` | Message-IDs in and out, by case | the first case to file an id keeps it |
+//! | `outbox`, `outbox_recipients` | rendered mail, attempts, errors, lease | claimed by one sender at a time; an expired lease frees it again |
+//! | `deadlines` | (case, key) → due instant | fires once: claimed and marked in one transaction |
+//! | `staff` | names of staff seen in the config | names stay in the register after someone leaves |
+//!
+//! Instants are `DateTime<Utc>`; deadline dates are local `NaiveDate`s of the
+//! case's jurisdiction, as in [`crate::case::Case`].
 
 use std::str::FromStr;
 use std::time::Duration;
@@ -102,8 +121,20 @@ impl Store {
     /// Opens the database named by `url` (`sqlite://path` or `postgres://…`),
     /// creating a missing SQLite file, and brings its schema up to date.
     pub async fn connect(url: &str) -> anyhow::Result<Store> {
+        let store = Store::open(url, true).await?;
+        tracing::info!(backend = store.backend(), database = %redact(url), "database ready");
+        Ok(store)
+    }
+
+    /// Like [`Store::connect`], but a missing SQLite file is an error: commands
+    /// that only read should not leave an empty database behind.
+    pub async fn connect_existing(url: &str) -> anyhow::Result<Store> {
+        Store::open(url, false).await
+    }
+
+    async fn open(url: &str, create: bool) -> anyhow::Result<Store> {
         let store = if is_sqlite(url) {
-            Store::Sqlite(open_sqlite(url, true).await?)
+            Store::Sqlite(open_sqlite(url, create).await?)
         } else if is_postgres(url) {
             Store::Postgres(open_postgres(url).await?)
         } else {
@@ -111,17 +142,6 @@ impl Store {
         };
         store.migrate().await?;
         Ok(store)
-    }
-
-    /// Like [`Store::connect`], but a missing SQLite file is an error: commands
-    /// that only read should not leave an empty database behind.
-    pub async fn connect_existing(url: &str) -> anyhow::Result<Store> {
-        if is_sqlite(url) {
-            let store = Store::Sqlite(open_sqlite(url, false).await?);
-            store.migrate().await?;
-            return Ok(store);
-        }
-        Store::connect(url).await
     }
 
     /// Which backend this is: `"sqlite"` or `"postgres"`.
