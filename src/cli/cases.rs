@@ -18,9 +18,11 @@ pub fn list(config: &Config, args: &CasesArgs) -> anyhow::Result<ExitCode> {
     let filter = CaseFilter {
         open_only: args.open,
         overdue_on: args.overdue.then_some(today),
-        due_by: args
-            .due_within
-            .map(|n| db::add_working_days(config.company.jurisdiction, today, n)),
+        due_by: args.due_within.map(|n| {
+            crate::case::Rules::from_config(config)
+                .calendar(config.company.jurisdiction)
+                .add_working_days(today, n)
+        }),
     };
     let cases = with_store(
         config,

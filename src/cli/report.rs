@@ -13,6 +13,7 @@ use chrono::{Days, NaiveDate, NaiveTime, Utc};
 use super::db::{self, with_store};
 use super::{ReportArgs, ReportFormat};
 use crate::config::Config;
+use crate::domain::Jurisdiction;
 use crate::report::{self, Register, RegisterRules, Totals};
 
 pub fn run(config: &Config, args: &ReportArgs) -> anyhow::Result<ExitCode> {
@@ -29,11 +30,16 @@ pub fn run(config: &Config, args: &ReportArgs) -> anyhow::Result<ExitCode> {
         Ok((cases, store.staff_names().await?))
     })?;
     let names = staff_names(config, stored_names);
+    // The national holidays and company closures of each case's jurisdiction.
+    let calendars = crate::case::Rules::from_config(config);
+    let days_between = |j: Jurisdiction, a: NaiveDate, b: NaiveDate| {
+        calendars.calendar(j).working_days_between(a, b)
+    };
     let rules = RegisterRules {
         answer_within_days: config.policy.answer_within_days,
         final_answer_within_days: config.policy.final_answer_within_days,
         today: db::today(config),
-        days_between: &db::working_days_between,
+        days_between: &days_between,
         staff_names: &names,
     };
     let register = report::build_register(&cases, from, to, &rules);

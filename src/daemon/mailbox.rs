@@ -44,14 +44,29 @@ async fn wait(source: &mut Source, cfg: &Mailbox, shutdown: &Shutdown) -> Result
     Ok(())
 }
 
-/// Watches one mailbox until shutdown.
+/// Watches one mailbox until shutdown. Several instances may share one database:
+/// a lease in it makes sure only one of them reads a mailbox at a time.
 pub(super) async fn watch(daemon: Arc<Daemon>, index: usize, mut shutdown: Shutdown) {
     let cfg = daemon.config.mailboxes[index].clone();
     let span = info_span!("mailbox", mailbox = %cfg.name);
     async {
+        let lease = Lease::new(&daemon, &cfg);
         let mut backoff = Duration::from_secs(1);
+        let mut told_busy = false;
         while !shutdown.is_requested() {
-            match session(&daemon, &cfg, &mut shutdown).await {
+            match lease.take(&daemon).await {
+                Ok(true) => told_busy = false,
+                Ok(false) => {
+                    if !told_busy {
+                        info!("another instance reads this mailbox; standing by");
+                        told_busy = true;
+                    }
+                    shutdown.sleep(lease.ttl / 3).await;
+                    continue;
+                }
+                Err(err) => warn!(error = format!("{err:#}"), "cannot take the mailbox lease"),
+            }
+            match session(&daemon, &cfg, &lease, &mut shutdown).await {
                 Ok(()) => break,
                 Err(err) => {
                     warn!(
@@ -66,19 +81,76 @@ pub(super) async fn watch(daemon: Arc<Daemon>, index: usize, mut shutdown: Shutd
                 }
             }
         }
+        if let Err(err) = daemon
+            .store
+            .release_mailbox_lease(&cfg.name, &lease.holder)
+            .await
+        {
+            warn!(
+                error = format!("{err:#}"),
+                "could not give the mailbox lease back; it expires by itself"
+            );
+        }
         info!("mailbox task stopped");
     }
     .instrument(span)
     .await
 }
 
+/// This instance's right to read one mailbox, kept in the database.
+struct Lease {
+    holder: String,
+    mailbox: String,
+    ttl: Duration,
+}
+
+impl Lease {
+    fn new(daemon: &Daemon, cfg: &Mailbox) -> Lease {
+        // Longer than the longest wait between two renewals.
+        let ttl = Duration::from_secs((cfg.poll_seconds.max(1) * 2 + 30).max(90));
+        Lease {
+            holder: daemon.instance.clone(),
+            mailbox: cfg.name.clone(),
+            ttl,
+        }
+    }
+
+    async fn take(&self, daemon: &Daemon) -> anyhow::Result<bool> {
+        let now = daemon.clock.now();
+        daemon
+            .store
+            .try_lease_mailbox(&self.mailbox, &self.holder, now, self.ttl)
+            .await
+    }
+
+    async fn renew(&self, daemon: &Daemon) -> anyhow::Result<()> {
+        let now = daemon.clock.now();
+        if daemon
+            .store
+            .renew_mailbox_lease(&self.mailbox, &self.holder, now, self.ttl)
+            .await?
+        {
+            Ok(())
+        } else {
+            anyhow::bail!("the mailbox lease was lost to another instance")
+        }
+    }
+}
+
 /// One connection's life: returns Ok on shutdown, Err when it must reconnect.
-async fn session(daemon: &Daemon, cfg: &Mailbox, shutdown: &mut Shutdown) -> anyhow::Result<()> {
+async fn session(
+    daemon: &Daemon,
+    cfg: &Mailbox,
+    lease: &Lease,
+    shutdown: &mut Shutdown,
+) -> anyhow::Result<()> {
     let mut source = Source::open(cfg).await?;
     info!("mailbox connected");
     loop {
+        lease.renew(daemon).await?;
         let handled = drain(daemon, cfg, &mut source, shutdown).await?;
         if shutdown.is_requested() {
+            source.close().await;
             return Ok(());
         }
         if handled < BATCH {

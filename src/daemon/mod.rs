@@ -44,6 +44,8 @@ pub struct Daemon {
     pub clock: Clock,
     /// The HMAC secret of the staff reply tokens.
     pub token_secret: Vec<u8>,
+    /// This instance's name in mailbox leases: host, process and start time.
+    pub instance: String,
     /// Woken after a transaction queued mail.
     pub(crate) outbox_ready: Notify,
     /// Woken after a transaction changed a deadline.
@@ -84,6 +86,7 @@ impl Daemon {
             transport,
             clock,
             token_secret,
+            instance: instance_name(),
             outbox_ready: Notify::new(),
             deadlines_changed: Notify::new(),
         }))
@@ -157,6 +160,17 @@ fn local_secret(path: &std::path::Path) -> anyhow::Result<Vec<u8>> {
     let secret = hex::encode(bytes).into_bytes();
     std::fs::write(path, &secret).with_context(|| format!("while writing {}", path.display()))?;
     Ok(secret)
+}
+
+fn instance_name() -> String {
+    let host = std::fs::read_to_string("/etc/hostname")
+        .map(|h| h.trim().to_string())
+        .unwrap_or_else(|_| "klagebot".into());
+    let started = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or_default();
+    format!("{host}-{}-{started}", std::process::id())
 }
 
 /// A database URL fit for a log line: any password replaced.

@@ -40,6 +40,8 @@ pub async fn ingest(
     tracing::Span::current().record("message_id", mail.message_id.as_str());
     match handle(daemon, mailbox, message, &mail, now).await {
         Ok(disposition) => Ok(disposition),
+        // A busy or unreachable database: nothing was committed; try again later.
+        Err(err) if crate::store::is_transient(&err) => Err(err),
         Err(err) => quarantine(daemon, mailbox, message, &mail, now, err).await,
     }
 }

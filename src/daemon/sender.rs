@@ -89,8 +89,10 @@ async fn deliver_one(daemon: &Daemon, mail: &Outgoing, now: DateTime<Utc>) -> an
     let from = EmailAddress::parse(&mail.envelope_from)?;
     match daemon.transport.send(&from, &recipients, &mail.raw).await {
         Ok(()) => {
-            daemon.store.mark_sent(mail.id, now).await?;
-            super::pipeline::after_sent(daemon, mail, now).await?;
+            // The moment the server took it, not when the batch was claimed.
+            let sent_at = daemon.clock.now();
+            daemon.store.mark_sent(mail.id, sent_at).await?;
+            super::pipeline::after_sent(daemon, mail, sent_at).await?;
             info!(recipients = recipients.len(), "mail sent");
         }
         Err(err)
