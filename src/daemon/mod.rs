@@ -22,6 +22,7 @@ use crate::store::Store;
 pub mod clock;
 pub mod letters;
 mod mailbox;
+pub mod metrics;
 pub mod pipeline;
 pub mod route;
 pub mod sender;
@@ -46,6 +47,8 @@ pub struct Daemon {
     pub token_secret: Vec<u8>,
     /// This instance's name in mailbox leases: host, process and start time.
     pub instance: String,
+    /// Counters for `/metrics`.
+    pub metrics: metrics::Metrics,
     /// Woken after a transaction queued mail.
     pub(crate) outbox_ready: Notify,
     /// Woken after a transaction changed a deadline.
@@ -87,6 +90,7 @@ impl Daemon {
             clock,
             token_secret,
             instance: instance_name(),
+            metrics: metrics::Metrics::default(),
             outbox_ready: Notify::new(),
             deadlines_changed: Notify::new(),
         }))
@@ -115,6 +119,14 @@ impl Daemon {
         tasks.spawn(async move { sender::run(daemon, stop).await });
         let (daemon, stop) = (self.clone(), shutdown.clone());
         tasks.spawn(async move { crate::scheduler::run(daemon, stop).await });
+        if let Some(listen) = self.config.http.listen.clone() {
+            let (daemon, stop) = (self.clone(), shutdown.clone());
+            tasks.spawn(async move {
+                if let Err(err) = metrics::serve(daemon, listen, stop).await {
+                    warn!(error = format!("{err:#}"), "the HTTP listener stopped");
+                }
+            });
+        }
         while let Some(joined) = tasks.join_next().await {
             if let Err(err) = joined {
                 warn!(error = %err, "a task ended abnormally");

@@ -100,6 +100,7 @@ async fn handle(
         .await
         .context("while committing the message's transaction")?;
     log_outcome(&inbound, &outcome);
+    daemon.metrics.message(outcome.action);
     daemon.outbox_ready.notify_one();
     daemon.deadlines_changed.notify_one();
     Ok(outcome.disposition)
@@ -425,44 +426,40 @@ pub async fn fire_deadline(
     Ok(())
 }
 
-/// After a mail was delivered: an acknowledgement moves its case on.
-pub async fn after_sent(
+/// Records a delivered mail, and what its delivery changes (an acknowledgement
+/// moves its case on), in one transaction.
+pub async fn mark_delivered(
     daemon: &Daemon,
     mail: &Outgoing,
-    now: DateTime<Utc>,
+    sent_at: DateTime<Utc>,
 ) -> anyhow::Result<()> {
-    let Some(reference) = &mail.case_ref else {
-        return Ok(());
-    };
-    if mail.kind != letters::ACKNOWLEDGEMENT_KIND {
-        return Ok(());
-    }
     let mut tx = daemon.store.begin().await?;
-    let case = load_case(&mut tx, reference).await?;
-    let event = Event::AcknowledgementSent {
-        message_id: strip_angle(&mail.message_id).to_string(),
-    };
-    match case::apply(&case, &event, now, &daemon.rules) {
-        Ok((next, actions)) => {
-            write_step(
-                daemon,
-                &mut tx,
-                &next,
-                &[event],
-                &actions,
-                &Extras::default(),
-                now,
-            )
-            .await?;
-            tx.commit().await?;
-            info!(case = %reference, "acknowledgement delivered");
-        }
-        Err(rejected) => {
-            tx.rollback().await?;
-            info!(case = %reference, reason = %rejected, "acknowledgement delivered; case unchanged");
+    tx.mark_sent(mail.id, sent_at).await?;
+    if let (Some(reference), true) = (&mail.case_ref, mail.kind == letters::ACKNOWLEDGEMENT_KIND) {
+        let case = load_case(&mut tx, reference).await?;
+        let event = Event::AcknowledgementSent {
+            message_id: strip_angle(&mail.message_id).to_string(),
+        };
+        match case::apply(&case, &event, sent_at, &daemon.rules) {
+            Ok((next, actions)) => {
+                write_step(
+                    daemon,
+                    &mut tx,
+                    &next,
+                    &[event],
+                    &actions,
+                    &Extras::default(),
+                    sent_at,
+                )
+                .await?;
+                info!(case = %reference, "acknowledgement delivered");
+            }
+            Err(rejected) => {
+                info!(case = %reference, reason = %rejected, "acknowledgement delivered; case unchanged")
+            }
         }
     }
-    Ok(())
+    tx.commit().await
 }
 
 /// Stores a message that could not be handled, so that nothing is lost and the
@@ -489,6 +486,7 @@ async fn quarantine(
         return Err(cause.context(format!("and quarantining failed too: {commit_err:#}")));
     }
     error!(error = %why, "message quarantined: stored, not handled; the mailbox goes on");
+    daemon.metrics.message("quarantined");
     Ok(Disposition::Quarantined)
 }
 

@@ -91,9 +91,16 @@ async fn deliver_one(daemon: &Daemon, mail: &Outgoing, now: DateTime<Utc>) -> an
         Ok(()) => {
             // The moment the server took it, not when the batch was claimed.
             let sent_at = daemon.clock.now();
-            daemon.store.mark_sent(mail.id, sent_at).await?;
-            super::pipeline::after_sent(daemon, mail, sent_at).await?;
+            if let Err(err) = super::pipeline::mark_delivered(daemon, mail, sent_at).await {
+                // Never send it twice: at least record the delivery itself.
+                error!(
+                    error = format!("{err:#}"),
+                    "delivered, but its case could not be updated"
+                );
+                daemon.store.mark_sent(mail.id, sent_at).await?;
+            }
             info!(recipients = recipients.len(), "mail sent");
+            daemon.metrics.mail_sent(&mail.kind);
         }
         Err(err)
             if err.is_transient() && mail.attempts + 1 < daemon.config.outgoing.max_attempts =>
@@ -107,6 +114,7 @@ async fn deliver_one(daemon: &Daemon, mail: &Outgoing, now: DateTime<Utc>) -> an
         }
         Err(err) => {
             error!(error = %err, attempts = mail.attempts + 1, "sending failed for good");
+            daemon.metrics.mail_failed(&mail.kind);
             daemon
                 .store
                 .mark_failed(mail.id, &err.to_string(), now)

@@ -55,6 +55,7 @@ pub async fn fire_due(daemon: &Daemon) -> anyhow::Result<usize> {
             Ok(()) => {
                 tx.mark_deadline_fired(due.id, now).await?;
                 tx.commit().await?;
+                daemon.metrics.deadline_fired(&due.key);
             }
             Err(err) => {
                 // A deadline that cannot be carried out must not block the others.

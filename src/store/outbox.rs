@@ -63,6 +63,12 @@ fn address_key(address: &str) -> String {
 }
 
 impl Tx {
+    /// The mail was accepted by the server; in the transaction that records what
+    /// its delivery changes.
+    pub async fn mark_sent(&mut self, id: i64, at: DateTime<Utc>) -> anyhow::Result<()> {
+        mark_sent(self.conn(), id, at).await
+    }
+
     /// Queues a mail; returns its outbox id. A case's mail also files its
     /// Message-ID under the case, so that replies to it thread back.
     pub async fn enqueue(&mut self, mail: &NewOutgoing) -> anyhow::Result<i64> {
@@ -173,18 +179,7 @@ impl Store {
 
     /// The mail was accepted by the server.
     pub async fn mark_sent(&self, id: i64, at: DateTime<Utc>) -> anyhow::Result<()> {
-        let n = on_backend!(self.acquire().await?.conn(), c => {
-            sqlx::query(
-                "UPDATE outbox SET state = 'sent', sent_at = $2, lease_until = NULL,
-                     last_error = NULL WHERE id = $1",
-            )
-            .bind(id)
-            .bind(at)
-            .execute(&mut *c)
-            .await?
-            .rows_affected()
-        });
-        expect_one(n, id)
+        mark_sent(self.acquire().await?.conn(), id, at).await
     }
 
     /// A transient failure: try again at `next_attempt_at`.
@@ -274,4 +269,19 @@ async fn sent_count_to(conn: Conn<'_>, address: &str, since: DateTime<Utc>) -> a
         .await?
     });
     Ok(u32::try_from(n)?)
+}
+
+async fn mark_sent(conn: Conn<'_>, id: i64, at: DateTime<Utc>) -> anyhow::Result<()> {
+    let n = on_backend!(conn, c => {
+        sqlx::query(
+            "UPDATE outbox SET state = 'sent', sent_at = $2, lease_until = NULL,
+                 last_error = NULL WHERE id = $1",
+        )
+        .bind(id)
+        .bind(at)
+        .execute(&mut *c)
+        .await?
+        .rows_affected()
+    });
+    expect_one(n, id)
 }
