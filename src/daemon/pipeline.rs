@@ -38,6 +38,7 @@ pub async fn ingest(
     let now = daemon.clock.now();
     let mail = parse::parse(&message.bytes);
     tracing::Span::current().record("message_id", mail.message_id.as_str());
+    info!(bytes = message.bytes.len(), "mail received");
     match handle(daemon, mailbox, message, &mail, now).await {
         Ok(disposition) => Ok(disposition),
         // A busy or unreachable database: nothing was committed; try again later.
