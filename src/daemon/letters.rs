@@ -265,14 +265,11 @@ fn staff_template(
             TemplateKind::StaffEscalation,
             with_text(base).with_escalation(EscalationTrigger::CustomerRequest),
         ),
-        StaffNotice::Escalated { .. } => {
-            let trigger = if case.answer_due < case.final_due && case.holding_reply_at.is_none() {
-                EscalationTrigger::Breached
-            } else {
-                EscalationTrigger::DueSoon
-            };
-            (TemplateKind::StaffEscalation, base.with_escalation(trigger))
-        }
+        // The case logic escalates only on a breach, also of a holding reply's date.
+        StaffNotice::Escalated { .. } => (
+            TemplateKind::StaffEscalation,
+            base.with_escalation(EscalationTrigger::Breached),
+        ),
         StaffNotice::Reminder {
             working_days_left, ..
         } => (

@@ -9,11 +9,39 @@ use klagebot::case::{Case, Event};
 use klagebot::config::Config;
 use klagebot::daemon::{self, Clock, Daemon, RunOptions, Trigger};
 use klagebot::domain::CaseRef;
+use klagebot::parse::{InboundMail, parse};
 use klagebot::store::CaseFilter;
 
 use crate::support::{MailServers, TestUser, mail_servers};
 
 pub const WAIT: Duration = Duration::from_secs(30);
+/// How long a mail that should not come is given to show up anyway.
+pub const SETTLE: Duration = Duration::from_millis(1500);
+
+/// What a test changes in the default setup (a Danish bank, policy defaults).
+#[derive(Debug, Clone)]
+pub struct Setup {
+    /// The complaint mailbox's jurisdiction code: "dk", "no" or "se".
+    pub jurisdiction: &'static str,
+    /// The mailbox's default language code.
+    pub language: &'static str,
+    /// `policy.auto_holding_reply`, with a configured Danish reason.
+    pub auto_holding_reply: bool,
+}
+
+impl Default for Setup {
+    fn default() -> Setup {
+        Setup {
+            jurisdiction: "dk",
+            language: "da",
+            auto_holding_reply: false,
+        }
+    }
+}
+
+/// The reason the test config gives for automatic holding replies in Danish.
+pub const AUTO_HOLDING_REASON: &str =
+    "Vi venter på en redegørelse fra vores kortudsteder, før vi kan svare dig.";
 
 pub struct Harness {
     pub servers: MailServers,
@@ -32,13 +60,23 @@ pub struct Harness {
 impl Harness {
     /// A fresh klagebot, not yet running.
     pub async fn new() -> Harness {
+        Harness::with(Setup::default()).await
+    }
+
+    /// A fresh klagebot with `setup`'s changes, not yet running.
+    pub async fn with(setup: Setup) -> Harness {
         let _ = rustls::crypto::ring::default_provider().install_default();
         let servers = mail_servers();
         let klage = servers.new_user("klage");
         let handler = servers.new_user("handler");
         let manager = servers.new_user("manager");
         let dir = tempfile::tempdir().expect("a temporary folder");
-        let config = config(&servers, &klage, &handler, &manager, dir.path());
+        let users = Users {
+            klage: &klage,
+            handler: &handler,
+            manager: &manager,
+        };
+        let config = config(&servers, &users, &setup, dir.path());
         let clock = Clock::system();
         let daemon = Daemon::new(config.clone(), clock.clone())
             .await
@@ -149,6 +187,36 @@ impl Harness {
         }
     }
 
+    /// Moves the clock to `at` and runs the scheduler and the sender there as the
+    /// running daemon would, twice over: a deadline must fire once however often
+    /// the scheduler looks.
+    pub async fn fire_deadlines_at(&self, at: chrono::DateTime<chrono::Utc>) {
+        self.clock.set(at);
+        for _ in 0..2 {
+            klagebot::scheduler::fire_due(&self.daemon)
+                .await
+                .expect("deadlines fire");
+            while klagebot::daemon::sender::deliver_due(&self.daemon)
+                .await
+                .expect("mail is delivered")
+                > 0
+            {}
+        }
+    }
+
+    /// The messages `user` has once delivery has settled: waits for `at_least`,
+    /// then a moment longer so that a wrongly sent extra mail shows up too.
+    pub fn settled_messages(&self, user: &TestUser, at_least: usize) -> Vec<InboundMail> {
+        self.servers
+            .wait_for_messages(user, "INBOX", at_least, WAIT);
+        std::thread::sleep(SETTLE);
+        self.servers
+            .messages(user, "INBOX")
+            .iter()
+            .map(|m| parse(&m.bytes))
+            .collect()
+    }
+
     /// Waits until the complaint mailbox holds no unhandled mail: everything in it
     /// was moved to the processed (or quarantine) folder.
     pub async fn wait_until_inbox_empty(&self) {
@@ -168,11 +236,16 @@ impl Harness {
     }
 }
 
+struct Users<'a> {
+    klage: &'a TestUser,
+    handler: &'a TestUser,
+    manager: &'a TestUser,
+}
+
 fn config(
     servers: &MailServers,
-    klage: &TestUser,
-    handler: &TestUser,
-    manager: &TestUser,
+    users: &Users<'_>,
+    setup: &Setup,
     dir: &std::path::Path,
 ) -> Config {
     let secret = dir.join("token-secret");
@@ -195,6 +268,8 @@ name = "klage"
 kind = "imap"
 mode = "own"
 address = "{klage}"
+jurisdiction = "{jurisdiction}"
+default_language = "{language}"
 host = "localhost"
 port = {imap}
 tls = "starttls"
@@ -224,17 +299,27 @@ email = "{manager}"
 role = "complaints_manager"
 phone = "+45 70 20 30 42"
 
+[policy]
+auto_holding_reply = {auto_holding}
+
+[policy.auto_holding_reason]
+da = "{auto_reason}"
+
 [security]
 token_secret_file = {secret:?}
 "#,
-        klage = klage.address,
-        handler = handler.address,
-        manager = manager.address,
+        klage = users.klage.address,
+        handler = users.handler.address,
+        manager = users.manager.address,
+        jurisdiction = setup.jurisdiction,
+        language = setup.language,
+        auto_holding = setup.auto_holding_reply,
+        auto_reason = AUTO_HOLDING_REASON,
         db = dir.join("klagebot.db").display(),
         imap = servers.imap_port,
         submission = servers.submission_port,
         ca = servers.ca_file,
-        klage_pw = klage.password_file,
+        klage_pw = users.klage.password_file,
         secret = secret,
     );
     Config::from_toml(&text).expect("the test config is valid")

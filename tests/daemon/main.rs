@@ -5,9 +5,12 @@
 #[path = "../support/mod.rs"]
 mod support;
 
+mod commands;
+mod deadlines;
 mod harness;
 mod mails;
 mod staff;
+mod staff_mail;
 
 use std::time::Duration;
 

@@ -12,9 +12,16 @@ use crate::support::TestUser;
 
 /// Opens a Danish complaint and returns the case, the customer and the handler's
 /// notification.
-async fn opened_case(h: &Harness) -> (case::Case, TestUser, InboundMail) {
+pub async fn opened_case(h: &Harness) -> (case::Case, TestUser, InboundMail) {
+    opened_case_with(h, mails::DA).await
+}
+
+/// Opens a complaint with `(subject, body)`; as [`opened_case`].
+pub async fn opened_case_with(
+    h: &Harness,
+    (subject, body): (&str, &str),
+) -> (case::Case, TestUser, InboundMail) {
     let customer = h.customer("kunde");
-    let (subject, body) = mails::DA;
     h.send(
         &customer,
         &complaint(&customer.address, &h.klage.address, subject, body),
@@ -29,7 +36,7 @@ async fn opened_case(h: &Harness) -> (case::Case, TestUser, InboundMail) {
 }
 
 /// The handler answers the notification from their mail client: to its Reply-To.
-fn staff_reply(h: &Harness, notice: &InboundMail, text: &str) {
+pub fn staff_reply(h: &Harness, notice: &InboundMail, text: &str) {
     let reply_to = notice
         .header("reply-to")
         .expect("the notification has a Reply-To");
@@ -43,7 +50,7 @@ fn staff_reply(h: &Harness, notice: &InboundMail, text: &str) {
         .send_raw(&h.handler.address, &[&token_address], raw.as_bytes());
 }
 
-fn parsed(h: &Harness, user: &TestUser, count: usize) -> Vec<InboundMail> {
+pub fn parsed(h: &Harness, user: &TestUser, count: usize) -> Vec<InboundMail> {
     h.servers
         .wait_for_messages(user, "INBOX", count, WAIT)
         .iter()
