@@ -27,6 +27,8 @@ pub struct Setup {
     pub language: &'static str,
     /// `policy.auto_holding_reply`, with a configured Danish reason.
     pub auto_holding_reply: bool,
+    /// The complaint mailbox's mode: "own" (move processed mail) or "watch".
+    pub mode: &'static str,
 }
 
 impl Default for Setup {
@@ -35,6 +37,7 @@ impl Default for Setup {
             jurisdiction: "dk",
             language: "da",
             auto_holding_reply: false,
+            mode: "own",
         }
     }
 }
@@ -266,7 +269,7 @@ url = "sqlite://{db}"
 [[mailbox]]
 name = "klage"
 kind = "imap"
-mode = "own"
+mode = "{mode}"
 address = "{klage}"
 jurisdiction = "{jurisdiction}"
 default_language = "{language}"
@@ -314,6 +317,7 @@ token_secret_file = {secret:?}
         jurisdiction = setup.jurisdiction,
         language = setup.language,
         auto_holding = setup.auto_holding_reply,
+        mode = setup.mode,
         auto_reason = AUTO_HOLDING_REASON,
         db = dir.join("klagebot.db").display(),
         imap = servers.imap_port,

@@ -11,6 +11,7 @@ mod harness;
 mod mails;
 mod staff;
 mod staff_mail;
+mod watch;
 
 use std::time::Duration;
 
