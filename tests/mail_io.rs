@@ -13,7 +13,7 @@ use klagebot::inbox::{
     Disposition, ImapMailbox, InboxError, MaildirMailbox, RawMessage, Source, SourceKey, Wakeup,
 };
 use klagebot::smtp::Transport;
-use support::{TestUser, mail_servers, simple_mail};
+use support::{TestUser, closed_port, mail_servers, simple_mail};
 
 const WAIT: Duration = Duration::from_secs(15);
 
@@ -443,4 +443,50 @@ async fn maildir_wait_notices_a_new_file() {
         .wait_for_new_mail(Duration::from_millis(300), pending())
         .await;
     assert_eq!(quiet, Wakeup::Timeout);
+}
+
+#[tokio::test]
+async fn plain_imap_is_accepted_on_loopback_only() {
+    let servers = mail_servers();
+    let user = user_with_mail("plain", 1);
+    let mut cfg = servers.imap_mailbox(&user, "none", "watch");
+    cfg.ca_file = None;
+    let mut mailbox = ImapMailbox::connect(&cfg)
+        .await
+        .expect("plain IMAP on loopback");
+    assert_eq!(mailbox.fetch_after(0, 10).await.expect("fetch").len(), 1);
+
+    cfg.host = Some("imap.example.com".into());
+    let err = ImapMailbox::connect(&cfg)
+        .await
+        .expect_err("clear text over the network");
+    assert!(matches!(err, InboxError::Config(_)), "{err}");
+    assert!(err.to_string().contains("loopback"), "{err}");
+}
+
+#[tokio::test]
+async fn an_unreachable_server_is_a_transient_error() {
+    let servers = mail_servers();
+    let user = servers.new_user("closed");
+    let mut cfg = servers.imap_mailbox(&user, "implicit", "watch");
+    cfg.port = Some(closed_port());
+    let err = ImapMailbox::connect(&cfg)
+        .await
+        .expect_err("nothing listens");
+    assert!(err.is_transient(), "{err}");
+    assert!(
+        err.to_string().contains(&format!(":{}", closed_port())),
+        "{err}"
+    );
+
+    let mut outgoing = servers.submission(&user);
+    outgoing.port = Some(closed_port());
+    let transport = Transport::from_config(&outgoing).expect("transport");
+    let from = EmailAddress::parse(&user.address).expect("address");
+    let raw = simple_mail(&user.address, &user.address, "x", "y");
+    let err = transport
+        .send(&from, std::slice::from_ref(&from), raw.as_bytes())
+        .await
+        .expect_err("nothing listens");
+    assert!(err.is_transient(), "{err}");
 }

@@ -322,6 +322,15 @@ pub fn unique_local_part(prefix: &str) -> String {
     format!("{prefix}-{}-{n}-{nanos:x}", std::process::id())
 }
 
+/// A loopback port nobody listens on: bound, then released.
+pub fn closed_port() -> u16 {
+    static PORT: std::sync::OnceLock<u16> = std::sync::OnceLock::new();
+    *PORT.get_or_init(|| {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        listener.local_addr().expect("address").port()
+    })
+}
+
 /// argv: host port ca_file user password folder → JSON [{uid, flags, body(base64)}].
 /// EXAMINE and BODY.PEEK: looking must not change what the code under test sees.
 const READ_FOLDER: &str = r#"

@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use async_imap::Session;
 use async_imap::extensions::idle::IdleResponse;
-use async_imap::types::UnsolicitedResponse;
+use async_imap::types::{Flag, UnsolicitedResponse};
 use futures::TryStreamExt;
 
 use super::error::Endpoint;
@@ -93,6 +93,14 @@ impl ImapMailbox {
             command: "SELECT",
             source: async_imap::error::Error::Bad("no UIDVALIDITY in the SELECT response".into()),
         })?;
+        if cfg.mode == MailboxMode::Watch && !keeps_keyword(&selected.permanent_flags, &cfg.keyword)
+        {
+            tracing::warn!(
+                mailbox = %cfg.name,
+                keyword = %cfg.keyword,
+                "the IMAP server does not keep this keyword on messages; complaints will not be tagged"
+            );
+        }
         Ok(ImapMailbox {
             session: Some(session),
             server,
@@ -338,6 +346,15 @@ fn endpoint(cfg: &Mailbox) -> Result<Endpoint, InboxError> {
     })
 }
 
+/// PERMANENTFLAGS lists the keyword itself or `\*` (new keywords allowed).
+fn keeps_keyword(permanent: &[Flag<'_>], keyword: &str) -> bool {
+    permanent.iter().any(|flag| match flag {
+        Flag::MayCreate => true,
+        Flag::Custom(name) => name.eq_ignore_ascii_case(keyword),
+        _ => false,
+    })
+}
+
 /// A keyword is an IMAP atom; anything else would break the STORE command.
 fn check_keyword(keyword: &str) -> Result<(), InboxError> {
     let atom_char = |c: char| c.is_ascii_graphic() && !"(){%*\"\\]".contains(c);
@@ -423,6 +440,20 @@ mod tests {
             oldest_after([12].into_iter().collect(), 12, 10),
             Vec::<u32>::new()
         );
+    }
+
+    #[test]
+    fn a_keyword_is_kept_when_listed_or_when_new_ones_are_allowed() {
+        assert!(keeps_keyword(
+            &[Flag::Seen, Flag::MayCreate],
+            "klagebot_complaint"
+        ));
+        let listed = [Flag::Custom("Klagebot_Complaint".into())];
+        assert!(keeps_keyword(&listed, "klagebot_complaint"));
+        assert!(!keeps_keyword(
+            &[Flag::Seen, Flag::Flagged],
+            "klagebot_complaint"
+        ));
     }
 
     #[test]
