@@ -130,6 +130,27 @@ async fn watch_mode_over_starttls_fetches_after_a_uid_and_never_marks_mail_read(
 }
 
 #[tokio::test]
+async fn mail_delivered_while_connected_is_found_by_polling() {
+    let servers = mail_servers();
+    let user = servers.new_user("poll");
+    let cfg = servers.imap_mailbox(&user, "starttls", "watch");
+    let mut mailbox = ImapMailbox::connect(&cfg).await.expect("connect");
+    assert!(mailbox.fetch_after(0, 10).await.expect("empty").is_empty());
+    servers.send_mail("kunde@customer.test", &user.address, "arrived later", "Hej");
+    servers.wait_for_messages(&user, "INBOX", 1, WAIT);
+    let fetched = mailbox
+        .fetch_after(0, 10)
+        .await
+        .expect("fetch without IDLE");
+    assert_eq!(
+        fetched.len(),
+        1,
+        "a poll must see mail that arrived after SELECT"
+    );
+    assert!(text(&fetched[0]).contains("Subject: arrived later"));
+}
+
+#[tokio::test]
 async fn implicit_tls_with_the_test_ca_fetches_oldest_first_within_the_limit() {
     let servers = mail_servers();
     let user = user_with_mail("imaps", 3);

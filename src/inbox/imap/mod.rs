@@ -146,6 +146,11 @@ impl ImapMailbox {
             return Ok(Vec::new());
         };
         let session = live(&mut self.session, &self.server)?;
+        // SEARCH runs on the client's current view of the folder, which grows only
+        // when the server announces new mail; NOOP lets it announce what arrived.
+        let noop = timed(&self.server, "NOOP", STEP_TIMEOUT, session.noop()).await;
+        self.keep_if_usable(noop)?;
+        let session = live(&mut self.session, &self.server)?;
         drain_unsolicited(session);
         let search = session.uid_search(format!("UID {first}:*"));
         let found = timed(&self.server, "UID SEARCH", STEP_TIMEOUT, search).await;
