@@ -1,16 +1,16 @@
 //! Mail in and out against the real loopback servers (`scripts/mail-servers`):
 //! Postfix → Dovecot delivery, the IMAP source in both modes and over both kinds
-//! of TLS, IDLE, the SMTP transport through submission, and the Maildir source.
+//! of TLS, IDLE, and the SMTP transport through submission.
 
 mod support;
 
 use std::future::pending;
 use std::time::Duration;
 
-use klagebot::config::{Mailbox, MailboxMode};
+use klagebot::config::Mailbox;
 use klagebot::domain::EmailAddress;
 use klagebot::inbox::{
-    Disposition, ImapMailbox, InboxError, MaildirMailbox, RawMessage, Source, SourceKey, Wakeup,
+    Disposition, ImapMailbox, InboxError, RawMessage, Source, SourceKey, Wakeup,
 };
 use klagebot::smtp::Transport;
 use support::{TestUser, closed_port, mail_servers, simple_mail};
@@ -262,6 +262,35 @@ async fn idle_wakes_on_delivery_and_shutdown_interrupts_it() {
 }
 
 #[tokio::test]
+async fn idle_sleeps_through_people_reading_the_shared_box() {
+    let servers = mail_servers();
+    let user = user_with_mail("reader", 1);
+    let cfg = servers.imap_mailbox(&user, "implicit", "watch");
+    let mut mailbox = ImapMailbox::connect(&cfg).await.expect("connect");
+    mailbox.fetch_after(0, 10).await.expect("fetch");
+    let reader = {
+        let (servers, user) = (servers.clone(), user.clone());
+        std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(300));
+            servers.mark_all_seen(&user, "INBOX");
+        })
+    };
+    let wakeup = mailbox
+        .wait_for_new_mail(Duration::from_secs(3), pending())
+        .await;
+    reader.join().expect("reader thread");
+    assert_eq!(
+        wakeup.expect("idle"),
+        Wakeup::Timeout,
+        "a flag change is not new mail"
+    );
+    assert!(
+        servers.messages(&user, "INBOX")[0].has_flag("\\Seen"),
+        "the reader did read it"
+    );
+}
+
+#[tokio::test]
 async fn a_wrong_password_is_a_permanent_error_naming_the_user() {
     let servers = mail_servers();
     let user = servers.new_user("wrongpw");
@@ -367,103 +396,6 @@ async fn smtp_with_wrong_credentials_keeps_the_mail_for_a_retry() {
         "bad credentials are the setup's fault, not the mail's: {err}"
     );
     assert!(transport.check().await.is_err());
-}
-
-#[tokio::test]
-async fn maildir_source_round_trip_in_own_and_watch_mode() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let root = dir.path().join("maildir");
-    let mut own = MaildirMailbox::open_path(&root, MailboxMode::Own).expect("create maildir");
-    std::fs::write(
-        root.join("new/1700000001.A.host"),
-        "Subject: one\r\n\r\nén\r\n",
-    )
-    .expect("w");
-    std::fs::write(
-        root.join("cur/1700000002.B.host:2,S"),
-        "Subject: two\r\n\r\nto\r\n",
-    )
-    .expect("w");
-    std::fs::write(root.join("tmp/1700000003.C.host"), "being written").expect("w");
-
-    let pending = own.fetch_pending(10).expect("fetch");
-    let keys: Vec<String> = pending.iter().map(|m| m.key.as_string()).collect();
-    assert_eq!(keys.len(), 2, "tmp/ is never read: {keys:?}");
-    assert!(
-        keys.contains(&"maildir:1700000001.A.host".to_string()),
-        "{keys:?}"
-    );
-    assert!(
-        keys.contains(&"maildir:1700000002.B.host".to_string()),
-        "{keys:?}"
-    );
-
-    own.settle(
-        "1700000001.A.host",
-        Disposition::Handled { complaint: true },
-    )
-    .expect("move");
-    own.settle("1700000002.B.host", Disposition::Quarantined)
-        .expect("quarantine");
-    own.settle("1700000002.B.host", Disposition::Quarantined)
-        .expect("settling twice is harmless");
-    assert!(own.fetch_pending(10).expect("fetch").is_empty());
-    let processed = root.join(".klagebot.processed/cur/1700000001.A.host:2,");
-    assert_eq!(
-        std::fs::read(processed).expect("moved, not deleted"),
-        b"Subject: one\r\n\r\n\xc3\xa9n\r\n"
-    );
-    assert!(
-        root.join(".klagebot.quarantine/cur/1700000002.B.host:2,S")
-            .exists()
-    );
-
-    let watched_root = dir.path().join("watched");
-    let mut watch = MaildirMailbox::open_path(&watched_root, MailboxMode::Watch).expect("create");
-    std::fs::write(
-        watched_root.join("new/1700000004.D.host"),
-        "Subject: four\r\n\r\n",
-    )
-    .expect("w");
-    let first = watch.fetch_pending(10).expect("fetch");
-    watch
-        .settle(
-            "1700000004.D.host",
-            Disposition::Handled { complaint: true },
-        )
-        .expect("settle");
-    assert!(
-        watch.fetch_pending(10).expect("fetch").is_empty(),
-        "settled once is enough"
-    );
-    assert!(
-        watched_root.join("new/1700000004.D.host").exists(),
-        "watch mode leaves the file"
-    );
-    assert_eq!(first.len(), 1);
-}
-
-#[tokio::test]
-async fn maildir_wait_notices_a_new_file() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let root = dir.path().to_path_buf();
-    let mailbox = MaildirMailbox::open_path(&root, MailboxMode::Own).expect("create");
-    let writer = {
-        let new = root.join("new/1700000005.E.host");
-        tokio::spawn(async move {
-            tokio::time::sleep(Duration::from_millis(300)).await;
-            std::fs::write(new, "Subject: five\r\n\r\n").expect("write");
-        })
-    };
-    let wakeup = mailbox
-        .wait_for_new_mail(Duration::from_secs(30), pending())
-        .await;
-    writer.await.expect("writer");
-    assert_eq!(wakeup, Wakeup::NewMail);
-    let quiet = mailbox
-        .wait_for_new_mail(Duration::from_millis(300), pending())
-        .await;
-    assert_eq!(quiet, Wakeup::Timeout);
 }
 
 #[tokio::test]

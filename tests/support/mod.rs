@@ -214,6 +214,11 @@ impl MailServers {
         }
     }
 
+    /// What a person opening every mail in `folder` does: sets \Seen on all of them.
+    pub fn mark_all_seen(&self, user: &TestUser, folder: &str) {
+        self.python(user, folder, MARK_ALL_SEEN);
+    }
+
     /// The folder names `user` has, as the server spells them.
     pub fn folders(&self, user: &TestUser) -> Vec<String> {
         let out = self.python(user, "", LIST_FOLDERS);
@@ -366,4 +371,15 @@ for line in data:
     names.append(m.group(4).decode().strip('"'))
 imap.logout()
 print(json.dumps(names))
+"#;
+
+/// argv as above: a reader's client marking everything in the folder as read.
+const MARK_ALL_SEEN: &str = r#"
+import imaplib, ssl, sys
+host, port, ca, user, password, folder = sys.argv[1:7]
+imap = imaplib.IMAP4_SSL(host, int(port), ssl_context=ssl.create_default_context(cafile=ca))
+imap.login(user, password)
+imap.select('"%s"' % folder)
+imap.store("1:*", "+FLAGS", "(\\Seen)")
+imap.logout()
 "#;

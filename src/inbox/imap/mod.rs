@@ -11,6 +11,7 @@ use std::time::Duration;
 
 use async_imap::Session;
 use async_imap::extensions::idle::IdleResponse;
+use async_imap::imap_proto::{MailboxDatum, Response};
 use async_imap::types::{Flag, UnsolicitedResponse};
 use futures::TryStreamExt;
 
@@ -278,11 +279,18 @@ impl ImapMailbox {
         let session = self.session.take().ok_or_else(|| self.disconnected())?;
         let mut handle = session.idle();
         timed(&self.server, "IDLE", STEP_TIMEOUT, handle.init()).await?;
-        let outcome = {
-            let (response, _interrupt) = handle.wait_with_timeout(wait);
+        let deadline = tokio::time::Instant::now() + wait;
+        tokio::pin!(shutdown);
+        let outcome = loop {
+            let remaining = deadline.saturating_duration_since(tokio::time::Instant::now());
+            let (response, _interrupt) = handle.wait_with_timeout(remaining);
             tokio::select! {
-                r = response => Some(r),
-                () = shutdown => None,
+                r = response => match r {
+                    // People reading a shared box change flags all day: not new mail.
+                    Ok(IdleResponse::NewData(data)) if !announces_new_mail(data.parsed()) => continue,
+                    other => break Some(other),
+                },
+                () = &mut shutdown => break None,
             }
         };
         let session = timed(&self.server, "DONE", STEP_TIMEOUT, handle.done()).await?;
@@ -381,6 +389,13 @@ async fn capabilities(
         r#move: caps.has_str("MOVE"),
         uidplus: caps.has_str("UIDPLUS"),
     })
+}
+
+fn announces_new_mail(response: &Response<'_>) -> bool {
+    matches!(
+        response,
+        Response::MailboxData(MailboxDatum::Exists(_) | MailboxDatum::Recent(_))
+    )
 }
 
 /// Empties the unsolicited-response channel (it holds 100 and then drops), and
