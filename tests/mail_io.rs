@@ -308,6 +308,19 @@ async fn a_wrong_password_is_a_permanent_error_naming_the_user() {
 }
 
 #[tokio::test]
+async fn a_missing_folder_is_a_permanent_error_naming_it() {
+    let servers = mail_servers();
+    let user = servers.new_user("nofolder");
+    let mut cfg = servers.imap_mailbox(&user, "starttls", "watch");
+    cfg.folder = "Klager".into();
+    let err = ImapMailbox::connect(&cfg)
+        .await
+        .expect_err("no such folder");
+    assert!(err.is_permanent(), "{err}");
+    assert!(err.to_string().contains("\"Klager\""), "{err}");
+}
+
+#[tokio::test]
 async fn a_server_certificate_from_an_unknown_ca_is_refused() {
     let servers = mail_servers();
     let user = servers.new_user("untrusted");

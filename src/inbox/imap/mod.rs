@@ -3,6 +3,7 @@
 
 mod connect;
 mod folders;
+mod setup;
 
 use std::collections::HashSet;
 use std::fmt;
@@ -12,14 +13,18 @@ use std::time::Duration;
 use async_imap::Session;
 use async_imap::extensions::idle::IdleResponse;
 use async_imap::imap_proto::{MailboxDatum, Response};
-use async_imap::types::{Flag, UnsolicitedResponse};
+use async_imap::types::UnsolicitedResponse;
 use futures::TryStreamExt;
 
 use super::error::Endpoint;
 use super::tls::ImapStream;
 use super::{Disposition, InboxError, RawMessage, SourceKey, Wakeup};
-use crate::config::{Mailbox, MailboxMode, TlsMode};
+use crate::config::{Mailbox, MailboxMode};
 use connect::{STEP_TIMEOUT, timed};
+use setup::{
+    Capabilities, capabilities, check_keyword, credentials, endpoint, prepare_own_mode, select,
+    warn_if_keyword_not_kept,
+};
 
 /// Servers drop an IDLE after 30 minutes (RFC 2177); re-issue well before.
 const MAX_IDLE: Duration = Duration::from_secs(25 * 60);
@@ -39,13 +44,6 @@ pub struct ImapMailbox {
     poll: Duration,
 }
 
-#[derive(Debug, Clone, Copy)]
-struct Capabilities {
-    idle: bool,
-    r#move: bool,
-    uidplus: bool,
-}
-
 impl fmt::Debug for ImapMailbox {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ImapMailbox")
@@ -61,46 +59,18 @@ impl ImapMailbox {
     /// Connects, logs in, prepares the `own`-mode folders and selects the folder.
     pub async fn connect(cfg: &Mailbox) -> Result<ImapMailbox, InboxError> {
         let server = endpoint(cfg)?;
-        let user = cfg.username.as_deref().ok_or_else(|| {
-            InboxError::Config(format!("mailbox {}: no username configured", cfg.name))
-        })?;
-        let password = cfg
-            .password()
-            .read(&format!("mailbox {}", cfg.name))
-            .map_err(|e| InboxError::Config(format!("{e:#}")))?;
+        let (user, password) = credentials(cfg)?;
         check_keyword(&cfg.keyword)?;
         let client = connect::open_client(&server, cfg.ca_file.as_deref()).await?;
-        let mut session = connect::login(&server, client, user, &password).await?;
+        let mut session = connect::login(&server, client, &user, &password).await?;
         let capabilities = capabilities(&server, &mut session).await?;
         let folders = folders::Folders::resolve(&server, &mut session, cfg).await?;
         if cfg.mode == MailboxMode::Own {
-            if !capabilities.r#move && !capabilities.uidplus {
-                return Err(InboxError::Config(format!(
-                    "mailbox {}: {server} supports neither MOVE nor UIDPLUS, so mail cannot be moved without risking other messages; use mode = \"watch\"",
-                    cfg.name
-                )));
-            }
-            folders.ensure_targets_exist(&server, &mut session).await?;
+            prepare_own_mode(&server, &mut session, &folders, capabilities, &cfg.name).await?;
         }
-        let selected = timed(
-            &server,
-            "SELECT",
-            STEP_TIMEOUT,
-            session.select(&folders.inbox),
-        )
-        .await?;
-        let uidvalidity = selected.uid_validity.ok_or_else(|| InboxError::Imap {
-            server: server.clone(),
-            command: "SELECT",
-            source: async_imap::error::Error::Bad("no UIDVALIDITY in the SELECT response".into()),
-        })?;
-        if cfg.mode == MailboxMode::Watch && !keeps_keyword(&selected.permanent_flags, &cfg.keyword)
-        {
-            tracing::warn!(
-                mailbox = %cfg.name,
-                keyword = %cfg.keyword,
-                "the IMAP server does not keep this keyword on messages; complaints will not be tagged"
-            );
+        let selected = select(&server, &mut session, &folders.inbox).await?;
+        if cfg.mode == MailboxMode::Watch {
+            warn_if_keyword_not_kept(cfg, &selected.permanent_flags);
         }
         Ok(ImapMailbox {
             session: Some(session),
@@ -108,7 +78,7 @@ impl ImapMailbox {
             mode: cfg.mode,
             folders,
             keyword: cfg.keyword.clone(),
-            uidvalidity,
+            uidvalidity: selected.uidvalidity,
             capabilities,
             poll: Duration::from_secs(cfg.poll_seconds.max(1)),
         })
@@ -342,55 +312,6 @@ fn live<'a>(
     })
 }
 
-fn endpoint(cfg: &Mailbox) -> Result<Endpoint, InboxError> {
-    let host = cfg
-        .host
-        .clone()
-        .ok_or_else(|| InboxError::Config(format!("mailbox {}: no host configured", cfg.name)))?;
-    let default_port = if cfg.tls == TlsMode::Implicit {
-        993
-    } else {
-        143
-    };
-    Ok(Endpoint {
-        host,
-        port: cfg.port.unwrap_or(default_port),
-        tls: cfg.tls,
-    })
-}
-
-/// PERMANENTFLAGS lists the keyword itself or `\*` (new keywords allowed).
-fn keeps_keyword(permanent: &[Flag<'_>], keyword: &str) -> bool {
-    permanent.iter().any(|flag| match flag {
-        Flag::MayCreate => true,
-        Flag::Custom(name) => name.eq_ignore_ascii_case(keyword),
-        _ => false,
-    })
-}
-
-/// A keyword is an IMAP atom; anything else would break the STORE command.
-fn check_keyword(keyword: &str) -> Result<(), InboxError> {
-    let atom_char = |c: char| c.is_ascii_graphic() && !"(){%*\"\\]".contains(c);
-    if keyword.is_empty() || !keyword.chars().all(atom_char) || keyword.starts_with('\\') {
-        return Err(InboxError::Config(format!(
-            "keyword {keyword:?} is not a valid IMAP keyword (letters, digits, _ and - work everywhere)"
-        )));
-    }
-    Ok(())
-}
-
-async fn capabilities(
-    server: &Endpoint,
-    session: &mut Session<ImapStream>,
-) -> Result<Capabilities, InboxError> {
-    let caps = timed(server, "CAPABILITY", STEP_TIMEOUT, session.capabilities()).await?;
-    Ok(Capabilities {
-        idle: caps.has_str("IDLE"),
-        r#move: caps.has_str("MOVE"),
-        uidplus: caps.has_str("UIDPLUS"),
-    })
-}
-
 fn announces_new_mail(response: &Response<'_>) -> bool {
     matches!(
         response,
@@ -460,28 +381,5 @@ mod tests {
             oldest_after([12].into_iter().collect(), 12, 10),
             Vec::<u32>::new()
         );
-    }
-
-    #[test]
-    fn a_keyword_is_kept_when_listed_or_when_new_ones_are_allowed() {
-        assert!(keeps_keyword(
-            &[Flag::Seen, Flag::MayCreate],
-            "klagebot_complaint"
-        ));
-        let listed = [Flag::Custom("Klagebot_Complaint".into())];
-        assert!(keeps_keyword(&listed, "klagebot_complaint"));
-        assert!(!keeps_keyword(
-            &[Flag::Seen, Flag::Flagged],
-            "klagebot_complaint"
-        ));
-    }
-
-    #[test]
-    fn keywords_must_be_imap_atoms() {
-        assert!(check_keyword("klagebot_complaint").is_ok());
-        assert!(check_keyword("$Complaint").is_ok());
-        for bad in ["", "two words", "\\Seen", "a(b", "ø"] {
-            assert!(check_keyword(bad).is_err(), "{bad}");
-        }
     }
 }
