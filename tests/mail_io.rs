@@ -390,6 +390,33 @@ async fn smtp_rejections_say_whether_to_retry() {
 }
 
 #[tokio::test]
+async fn mail_to_a_bouncing_mailbox_comes_back_as_a_delivery_status_notification() {
+    let servers = mail_servers();
+    let company = servers.new_user("company");
+    let transport = Transport::from_config(&servers.submission(&company)).expect("transport");
+    let from = EmailAddress::parse(&company.address).expect("address");
+    let gone = EmailAddress::parse(&format!("bounce-gone@{}", servers.domain)).expect("address");
+    let raw = simple_mail(
+        &company.address,
+        gone.as_str(),
+        "[KL-2026-000002] Kvittering",
+        "Tak",
+    );
+    transport
+        .send(&from, &[gone], raw.as_bytes())
+        .await
+        .expect("accepted first");
+
+    let dsn = &servers.wait_for_messages(&company, "INBOX", 1, WAIT)[0];
+    let text = dsn.text();
+    assert!(text.contains("report-type=delivery-status"), "{text}");
+    assert!(
+        text.contains("[KL-2026-000002] Kvittering"),
+        "the DSN quotes our mail: {text}"
+    );
+}
+
+#[tokio::test]
 async fn smtp_with_wrong_credentials_keeps_the_mail_for_a_retry() {
     let servers = mail_servers();
     let company = servers.new_user("company");
