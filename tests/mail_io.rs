@@ -1,19 +1,19 @@
 //! Mail in and out against the real loopback servers (`scripts/mail-servers`):
 //! Postfix → Dovecot delivery, the IMAP source in both modes and over both kinds
-//! of TLS, IDLE, the SMTP transport through submission, and the Maildir source.
+//! of TLS, IDLE, and the SMTP transport through submission.
 
 mod support;
 
 use std::future::pending;
 use std::time::Duration;
 
-use klagebot::config::{Mailbox, MailboxMode};
+use klagebot::config::Mailbox;
 use klagebot::domain::EmailAddress;
 use klagebot::inbox::{
-    Disposition, ImapMailbox, InboxError, MaildirMailbox, RawMessage, Source, SourceKey, Wakeup,
+    Disposition, ImapMailbox, InboxError, RawMessage, Source, SourceKey, Wakeup,
 };
 use klagebot::smtp::Transport;
-use support::{TestUser, mail_servers, simple_mail};
+use support::{TestUser, closed_port, mail_servers, simple_mail};
 
 const WAIT: Duration = Duration::from_secs(15);
 
@@ -130,6 +130,27 @@ async fn watch_mode_over_starttls_fetches_after_a_uid_and_never_marks_mail_read(
 }
 
 #[tokio::test]
+async fn mail_delivered_while_connected_is_found_by_polling() {
+    let servers = mail_servers();
+    let user = servers.new_user("poll");
+    let cfg = servers.imap_mailbox(&user, "starttls", "watch");
+    let mut mailbox = ImapMailbox::connect(&cfg).await.expect("connect");
+    assert!(mailbox.fetch_after(0, 10).await.expect("empty").is_empty());
+    servers.send_mail("kunde@customer.test", &user.address, "arrived later", "Hej");
+    servers.wait_for_messages(&user, "INBOX", 1, WAIT);
+    let fetched = mailbox
+        .fetch_after(0, 10)
+        .await
+        .expect("fetch without IDLE");
+    assert_eq!(
+        fetched.len(),
+        1,
+        "a poll must see mail that arrived after SELECT"
+    );
+    assert!(text(&fetched[0]).contains("Subject: arrived later"));
+}
+
+#[tokio::test]
 async fn implicit_tls_with_the_test_ca_fetches_oldest_first_within_the_limit() {
     let servers = mail_servers();
     let user = user_with_mail("imaps", 3);
@@ -241,6 +262,35 @@ async fn idle_wakes_on_delivery_and_shutdown_interrupts_it() {
 }
 
 #[tokio::test]
+async fn idle_sleeps_through_people_reading_the_shared_box() {
+    let servers = mail_servers();
+    let user = user_with_mail("reader", 1);
+    let cfg = servers.imap_mailbox(&user, "implicit", "watch");
+    let mut mailbox = ImapMailbox::connect(&cfg).await.expect("connect");
+    mailbox.fetch_after(0, 10).await.expect("fetch");
+    let reader = {
+        let (servers, user) = (servers.clone(), user.clone());
+        std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(300));
+            servers.mark_all_seen(&user, "INBOX");
+        })
+    };
+    let wakeup = mailbox
+        .wait_for_new_mail(Duration::from_secs(3), pending())
+        .await;
+    reader.join().expect("reader thread");
+    assert_eq!(
+        wakeup.expect("idle"),
+        Wakeup::Timeout,
+        "a flag change is not new mail"
+    );
+    assert!(
+        servers.messages(&user, "INBOX")[0].has_flag("\\Seen"),
+        "the reader did read it"
+    );
+}
+
+#[tokio::test]
 async fn a_wrong_password_is_a_permanent_error_naming_the_user() {
     let servers = mail_servers();
     let user = servers.new_user("wrongpw");
@@ -255,6 +305,19 @@ async fn a_wrong_password_is_a_permanent_error_naming_the_user() {
     let message = err.to_string();
     assert!(message.contains(&user.username), "{message}");
     assert!(message.contains("STARTTLS"), "{message}");
+}
+
+#[tokio::test]
+async fn a_missing_folder_is_a_permanent_error_naming_it() {
+    let servers = mail_servers();
+    let user = servers.new_user("nofolder");
+    let mut cfg = servers.imap_mailbox(&user, "starttls", "watch");
+    cfg.folder = "Klager".into();
+    let err = ImapMailbox::connect(&cfg)
+        .await
+        .expect_err("no such folder");
+    assert!(err.is_permanent(), "{err}");
+    assert!(err.to_string().contains("\"Klager\""), "{err}");
 }
 
 #[tokio::test]
@@ -327,6 +390,33 @@ async fn smtp_rejections_say_whether_to_retry() {
 }
 
 #[tokio::test]
+async fn mail_to_a_bouncing_mailbox_comes_back_as_a_delivery_status_notification() {
+    let servers = mail_servers();
+    let company = servers.new_user("company");
+    let transport = Transport::from_config(&servers.submission(&company)).expect("transport");
+    let from = EmailAddress::parse(&company.address).expect("address");
+    let gone = EmailAddress::parse(&format!("bounce-gone@{}", servers.domain)).expect("address");
+    let raw = simple_mail(
+        &company.address,
+        gone.as_str(),
+        "[KL-2026-000002] Kvittering",
+        "Tak",
+    );
+    transport
+        .send(&from, &[gone], raw.as_bytes())
+        .await
+        .expect("accepted first");
+
+    let dsn = &servers.wait_for_messages(&company, "INBOX", 1, WAIT)[0];
+    let text = dsn.text();
+    assert!(text.contains("report-type=delivery-status"), "{text}");
+    assert!(
+        text.contains("[KL-2026-000002] Kvittering"),
+        "the DSN quotes our mail: {text}"
+    );
+}
+
+#[tokio::test]
 async fn smtp_with_wrong_credentials_keeps_the_mail_for_a_retry() {
     let servers = mail_servers();
     let company = servers.new_user("company");
@@ -349,98 +439,47 @@ async fn smtp_with_wrong_credentials_keeps_the_mail_for_a_retry() {
 }
 
 #[tokio::test]
-async fn maildir_source_round_trip_in_own_and_watch_mode() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let root = dir.path().join("maildir");
-    let mut own = MaildirMailbox::open_path(&root, MailboxMode::Own).expect("create maildir");
-    std::fs::write(
-        root.join("new/1700000001.A.host"),
-        "Subject: one\r\n\r\nén\r\n",
-    )
-    .expect("w");
-    std::fs::write(
-        root.join("cur/1700000002.B.host:2,S"),
-        "Subject: two\r\n\r\nto\r\n",
-    )
-    .expect("w");
-    std::fs::write(root.join("tmp/1700000003.C.host"), "being written").expect("w");
+async fn plain_imap_is_accepted_on_loopback_only() {
+    let servers = mail_servers();
+    let user = user_with_mail("plain", 1);
+    let mut cfg = servers.imap_mailbox(&user, "none", "watch");
+    cfg.ca_file = None;
+    let mut mailbox = ImapMailbox::connect(&cfg)
+        .await
+        .expect("plain IMAP on loopback");
+    assert_eq!(mailbox.fetch_after(0, 10).await.expect("fetch").len(), 1);
 
-    let pending = own.fetch_pending(10).expect("fetch");
-    let keys: Vec<String> = pending.iter().map(|m| m.key.as_string()).collect();
-    assert_eq!(keys.len(), 2, "tmp/ is never read: {keys:?}");
-    assert!(
-        keys.contains(&"maildir:1700000001.A.host".to_string()),
-        "{keys:?}"
-    );
-    assert!(
-        keys.contains(&"maildir:1700000002.B.host".to_string()),
-        "{keys:?}"
-    );
-
-    own.settle(
-        "1700000001.A.host",
-        Disposition::Handled { complaint: true },
-    )
-    .expect("move");
-    own.settle("1700000002.B.host", Disposition::Quarantined)
-        .expect("quarantine");
-    own.settle("1700000002.B.host", Disposition::Quarantined)
-        .expect("settling twice is harmless");
-    assert!(own.fetch_pending(10).expect("fetch").is_empty());
-    let processed = root.join(".klagebot.processed/cur/1700000001.A.host:2,");
-    assert_eq!(
-        std::fs::read(processed).expect("moved, not deleted"),
-        b"Subject: one\r\n\r\n\xc3\xa9n\r\n"
-    );
-    assert!(
-        root.join(".klagebot.quarantine/cur/1700000002.B.host:2,S")
-            .exists()
-    );
-
-    let watched_root = dir.path().join("watched");
-    let mut watch = MaildirMailbox::open_path(&watched_root, MailboxMode::Watch).expect("create");
-    std::fs::write(
-        watched_root.join("new/1700000004.D.host"),
-        "Subject: four\r\n\r\n",
-    )
-    .expect("w");
-    let first = watch.fetch_pending(10).expect("fetch");
-    watch
-        .settle(
-            "1700000004.D.host",
-            Disposition::Handled { complaint: true },
-        )
-        .expect("settle");
-    assert!(
-        watch.fetch_pending(10).expect("fetch").is_empty(),
-        "settled once is enough"
-    );
-    assert!(
-        watched_root.join("new/1700000004.D.host").exists(),
-        "watch mode leaves the file"
-    );
-    assert_eq!(first.len(), 1);
+    cfg.host = Some("imap.example.com".into());
+    let err = ImapMailbox::connect(&cfg)
+        .await
+        .expect_err("clear text over the network");
+    assert!(matches!(err, InboxError::Config(_)), "{err}");
+    assert!(err.to_string().contains("loopback"), "{err}");
 }
 
 #[tokio::test]
-async fn maildir_wait_notices_a_new_file() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let root = dir.path().to_path_buf();
-    let mailbox = MaildirMailbox::open_path(&root, MailboxMode::Own).expect("create");
-    let writer = {
-        let new = root.join("new/1700000005.E.host");
-        tokio::spawn(async move {
-            tokio::time::sleep(Duration::from_millis(300)).await;
-            std::fs::write(new, "Subject: five\r\n\r\n").expect("write");
-        })
-    };
-    let wakeup = mailbox
-        .wait_for_new_mail(Duration::from_secs(30), pending())
-        .await;
-    writer.await.expect("writer");
-    assert_eq!(wakeup, Wakeup::NewMail);
-    let quiet = mailbox
-        .wait_for_new_mail(Duration::from_millis(300), pending())
-        .await;
-    assert_eq!(quiet, Wakeup::Timeout);
+async fn an_unreachable_server_is_a_transient_error() {
+    let servers = mail_servers();
+    let user = servers.new_user("closed");
+    let mut cfg = servers.imap_mailbox(&user, "implicit", "watch");
+    cfg.port = Some(closed_port());
+    let err = ImapMailbox::connect(&cfg)
+        .await
+        .expect_err("nothing listens");
+    assert!(err.is_transient(), "{err}");
+    assert!(
+        err.to_string().contains(&format!(":{}", closed_port())),
+        "{err}"
+    );
+
+    let mut outgoing = servers.submission(&user);
+    outgoing.port = Some(closed_port());
+    let transport = Transport::from_config(&outgoing).expect("transport");
+    let from = EmailAddress::parse(&user.address).expect("address");
+    let raw = simple_mail(&user.address, &user.address, "x", "y");
+    let err = transport
+        .send(&from, std::slice::from_ref(&from), raw.as_bytes())
+        .await
+        .expect_err("nothing listens");
+    assert!(err.is_transient(), "{err}");
 }

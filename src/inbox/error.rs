@@ -56,6 +56,13 @@ pub enum InboxError {
         #[source]
         source: async_imap::error::Error,
     },
+    #[error("{server} cannot open folder {folder:?}: {source}")]
+    Folder {
+        server: Endpoint,
+        folder: String,
+        #[source]
+        source: async_imap::error::Error,
+    },
     #[error("{server} did not answer {command} within {seconds} s")]
     Timeout {
         server: Endpoint,
@@ -90,7 +97,9 @@ impl InboxError {
             | InboxError::Disconnected { .. }
             | InboxError::UidValidityChanged { .. } => true,
             InboxError::Tls { source, .. } => !is_certificate_error(source),
-            InboxError::Imap { source, .. } => imap_error_is_transient(source),
+            InboxError::Imap { source, .. } | InboxError::Folder { source, .. } => {
+                imap_error_is_transient(source)
+            }
             InboxError::Maildir { source, .. } => source.kind() != io::ErrorKind::PermissionDenied,
             InboxError::Config(_) | InboxError::NoStarttls { .. } | InboxError::Login { .. } => {
                 false

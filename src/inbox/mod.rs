@@ -7,6 +7,14 @@
 //! the daemon's transaction committed, it calls `settle` with a [`Disposition`]:
 //! in `watch` mode a complaint gets a keyword; in `own` mode the message moves to
 //! the processed or quarantine folder.
+//!
+//! The daemon's loop per mailbox: [`Source::open`]; compare
+//! [`Source::uidvalidity`] with the stored one (on a change, start again from
+//! UID 0: the store's content hash catches what it has seen); then repeatedly
+//! [`Source::fetch`] after the last stored UID, process and commit each message,
+//! [`Source::settle`] it, and [`Source::wait_for_new_mail`]. On an error,
+//! [`InboxError::is_transient`] says whether to reconnect with backoff or to stop
+//! and tell the operator; either way the message says which server and why.
 
 mod error;
 mod imap;

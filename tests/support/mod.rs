@@ -214,6 +214,11 @@ impl MailServers {
         }
     }
 
+    /// What a person opening every mail in `folder` does: sets \Seen on all of them.
+    pub fn mark_all_seen(&self, user: &TestUser, folder: &str) {
+        self.python(user, folder, MARK_ALL_SEEN);
+    }
+
     /// The folder names `user` has, as the server spells them.
     pub fn folders(&self, user: &TestUser) -> Vec<String> {
         let out = self.python(user, "", LIST_FOLDERS);
@@ -322,6 +327,15 @@ pub fn unique_local_part(prefix: &str) -> String {
     format!("{prefix}-{}-{n}-{nanos:x}", std::process::id())
 }
 
+/// A loopback port nobody listens on: bound, then released.
+pub fn closed_port() -> u16 {
+    static PORT: std::sync::OnceLock<u16> = std::sync::OnceLock::new();
+    *PORT.get_or_init(|| {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        listener.local_addr().expect("address").port()
+    })
+}
+
 /// argv: host port ca_file user password folder → JSON [{uid, flags, body(base64)}].
 /// EXAMINE and BODY.PEEK: looking must not change what the code under test sees.
 const READ_FOLDER: &str = r#"
@@ -357,4 +371,15 @@ for line in data:
     names.append(m.group(4).decode().strip('"'))
 imap.logout()
 print(json.dumps(names))
+"#;
+
+/// argv as above: a reader's client marking everything in the folder as read.
+const MARK_ALL_SEEN: &str = r#"
+import imaplib, ssl, sys
+host, port, ca, user, password, folder = sys.argv[1:7]
+imap = imaplib.IMAP4_SSL(host, int(port), ssl_context=ssl.create_default_context(cafile=ca))
+imap.login(user, password)
+imap.select('"%s"' % folder)
+imap.store("1:*", "+FLAGS", "(\\Seen)")
+imap.logout()
 "#;

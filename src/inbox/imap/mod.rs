@@ -3,6 +3,7 @@
 
 mod connect;
 mod folders;
+mod setup;
 
 use std::collections::HashSet;
 use std::fmt;
@@ -11,14 +12,19 @@ use std::time::Duration;
 
 use async_imap::Session;
 use async_imap::extensions::idle::IdleResponse;
+use async_imap::imap_proto::{MailboxDatum, Response};
 use async_imap::types::UnsolicitedResponse;
 use futures::TryStreamExt;
 
 use super::error::Endpoint;
 use super::tls::ImapStream;
 use super::{Disposition, InboxError, RawMessage, SourceKey, Wakeup};
-use crate::config::{Mailbox, MailboxMode, TlsMode};
+use crate::config::{Mailbox, MailboxMode};
 use connect::{STEP_TIMEOUT, timed};
+use setup::{
+    Capabilities, capabilities, check_keyword, credentials, endpoint, prepare_own_mode, select,
+    warn_if_keyword_not_kept,
+};
 
 /// Servers drop an IDLE after 30 minutes (RFC 2177); re-issue well before.
 const MAX_IDLE: Duration = Duration::from_secs(25 * 60);
@@ -38,13 +44,6 @@ pub struct ImapMailbox {
     poll: Duration,
 }
 
-#[derive(Debug, Clone, Copy)]
-struct Capabilities {
-    idle: bool,
-    r#move: bool,
-    uidplus: bool,
-}
-
 impl fmt::Debug for ImapMailbox {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ImapMailbox")
@@ -60,46 +59,26 @@ impl ImapMailbox {
     /// Connects, logs in, prepares the `own`-mode folders and selects the folder.
     pub async fn connect(cfg: &Mailbox) -> Result<ImapMailbox, InboxError> {
         let server = endpoint(cfg)?;
-        let user = cfg.username.as_deref().ok_or_else(|| {
-            InboxError::Config(format!("mailbox {}: no username configured", cfg.name))
-        })?;
-        let password = cfg
-            .password()
-            .read(&format!("mailbox {}", cfg.name))
-            .map_err(|e| InboxError::Config(format!("{e:#}")))?;
+        let (user, password) = credentials(cfg)?;
         check_keyword(&cfg.keyword)?;
         let client = connect::open_client(&server, cfg.ca_file.as_deref()).await?;
-        let mut session = connect::login(&server, client, user, &password).await?;
+        let mut session = connect::login(&server, client, &user, &password).await?;
         let capabilities = capabilities(&server, &mut session).await?;
         let folders = folders::Folders::resolve(&server, &mut session, cfg).await?;
         if cfg.mode == MailboxMode::Own {
-            if !capabilities.r#move && !capabilities.uidplus {
-                return Err(InboxError::Config(format!(
-                    "mailbox {}: {server} supports neither MOVE nor UIDPLUS, so mail cannot be moved without risking other messages; use mode = \"watch\"",
-                    cfg.name
-                )));
-            }
-            folders.ensure_targets_exist(&server, &mut session).await?;
+            prepare_own_mode(&server, &mut session, &folders, capabilities, &cfg.name).await?;
         }
-        let selected = timed(
-            &server,
-            "SELECT",
-            STEP_TIMEOUT,
-            session.select(&folders.inbox),
-        )
-        .await?;
-        let uidvalidity = selected.uid_validity.ok_or_else(|| InboxError::Imap {
-            server: server.clone(),
-            command: "SELECT",
-            source: async_imap::error::Error::Bad("no UIDVALIDITY in the SELECT response".into()),
-        })?;
+        let selected = select(&server, &mut session, &folders.inbox).await?;
+        if cfg.mode == MailboxMode::Watch {
+            warn_if_keyword_not_kept(cfg, &selected.permanent_flags);
+        }
         Ok(ImapMailbox {
             session: Some(session),
             server,
             mode: cfg.mode,
             folders,
             keyword: cfg.keyword.clone(),
-            uidvalidity,
+            uidvalidity: selected.uidvalidity,
             capabilities,
             poll: Duration::from_secs(cfg.poll_seconds.max(1)),
         })
@@ -137,6 +116,11 @@ impl ImapMailbox {
         let Some(first) = last_uid.checked_add(1) else {
             return Ok(Vec::new());
         };
+        let session = live(&mut self.session, &self.server)?;
+        // SEARCH runs on the client's current view of the folder, which grows only
+        // when the server announces new mail; NOOP lets it announce what arrived.
+        let noop = timed(&self.server, "NOOP", STEP_TIMEOUT, session.noop()).await;
+        self.keep_if_usable(noop)?;
         let session = live(&mut self.session, &self.server)?;
         drain_unsolicited(session);
         let search = session.uid_search(format!("UID {first}:*"));
@@ -265,11 +249,18 @@ impl ImapMailbox {
         let session = self.session.take().ok_or_else(|| self.disconnected())?;
         let mut handle = session.idle();
         timed(&self.server, "IDLE", STEP_TIMEOUT, handle.init()).await?;
-        let outcome = {
-            let (response, _interrupt) = handle.wait_with_timeout(wait);
+        let deadline = tokio::time::Instant::now() + wait;
+        tokio::pin!(shutdown);
+        let outcome = loop {
+            let remaining = deadline.saturating_duration_since(tokio::time::Instant::now());
+            let (response, _interrupt) = handle.wait_with_timeout(remaining);
             tokio::select! {
-                r = response => Some(r),
-                () = shutdown => None,
+                r = response => match r {
+                    // People reading a shared box change flags all day: not new mail.
+                    Ok(IdleResponse::NewData(data)) if !announces_new_mail(data.parsed()) => continue,
+                    other => break Some(other),
+                },
+                () = &mut shutdown => break None,
             }
         };
         let session = timed(&self.server, "DONE", STEP_TIMEOUT, handle.done()).await?;
@@ -321,44 +312,11 @@ fn live<'a>(
     })
 }
 
-fn endpoint(cfg: &Mailbox) -> Result<Endpoint, InboxError> {
-    let host = cfg
-        .host
-        .clone()
-        .ok_or_else(|| InboxError::Config(format!("mailbox {}: no host configured", cfg.name)))?;
-    let default_port = if cfg.tls == TlsMode::Implicit {
-        993
-    } else {
-        143
-    };
-    Ok(Endpoint {
-        host,
-        port: cfg.port.unwrap_or(default_port),
-        tls: cfg.tls,
-    })
-}
-
-/// A keyword is an IMAP atom; anything else would break the STORE command.
-fn check_keyword(keyword: &str) -> Result<(), InboxError> {
-    let atom_char = |c: char| c.is_ascii_graphic() && !"(){%*\"\\]".contains(c);
-    if keyword.is_empty() || !keyword.chars().all(atom_char) || keyword.starts_with('\\') {
-        return Err(InboxError::Config(format!(
-            "keyword {keyword:?} is not a valid IMAP keyword (letters, digits, _ and - work everywhere)"
-        )));
-    }
-    Ok(())
-}
-
-async fn capabilities(
-    server: &Endpoint,
-    session: &mut Session<ImapStream>,
-) -> Result<Capabilities, InboxError> {
-    let caps = timed(server, "CAPABILITY", STEP_TIMEOUT, session.capabilities()).await?;
-    Ok(Capabilities {
-        idle: caps.has_str("IDLE"),
-        r#move: caps.has_str("MOVE"),
-        uidplus: caps.has_str("UIDPLUS"),
-    })
+fn announces_new_mail(response: &Response<'_>) -> bool {
+    matches!(
+        response,
+        Response::MailboxData(MailboxDatum::Exists(_) | MailboxDatum::Recent(_))
+    )
 }
 
 /// Empties the unsolicited-response channel (it holds 100 and then drops), and
@@ -423,14 +381,5 @@ mod tests {
             oldest_after([12].into_iter().collect(), 12, 10),
             Vec::<u32>::new()
         );
-    }
-
-    #[test]
-    fn keywords_must_be_imap_atoms() {
-        assert!(check_keyword("klagebot_complaint").is_ok());
-        assert!(check_keyword("$Complaint").is_ok());
-        for bad in ["", "two words", "\\Seen", "a(b", "ø"] {
-            assert!(check_keyword(bad).is_err(), "{bad}");
-        }
     }
 }
