@@ -12,9 +12,11 @@ use crate::staff::{opened_case, parsed};
 use crate::support::{TestUser, unique_local_part};
 
 /// A customer's mail the classifier does not take as a complaint on its own.
+/// A customer's mail that says nothing of a complaint: the complaint was made on the
+/// phone, and only the staff member knows it (the case `#open` is for).
 const QUESTION: (&str, &str) = (
-    "Spørgsmål til min rente",
-    "Hej Mette\n\nTak for snakken i telefonen i går. Som aftalt sender jeg lige en mail: renten på mit billån er steget fra 4,9 til 6,2 procent, og det har jeg ikke fået besked om. Kan du se på det?\n\nVenlig hilsen\nOle Hansen",
+    "Kontoudtog for august",
+    "Hej Mette\n\nTak for snakken i telefonen i går. Som aftalt sender jeg kontoudtoget for august, så du kan se posteringen fra den 14. Ring gerne, hvis du har spørgsmål.\n\nVenlig hilsen\nOle Hansen",
 );
 
 fn customer_mail(customer: &TestUser, to: &str) -> String {
