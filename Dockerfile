@@ -17,8 +17,8 @@ COPY Cargo.toml Cargo.lock ./
 RUN mkdir -p src benches \
     && echo 'fn main() {}' > src/main.rs \
     && touch src/lib.rs \
-    && echo 'fn main() {}' > benches/classify.rs \
-    && cargo build --release --locked \
+    && for bench in classify store; do echo 'fn main() {}' > "benches/$bench.rs"; done \
+    && cargo build --release --locked --bin klagebot \
     && rm -rf src benches
 COPY src ./src
 COPY benches ./benches
