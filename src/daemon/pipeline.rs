@@ -294,7 +294,6 @@ async fn follow_up(
     reference: &CaseRef,
 ) -> anyhow::Result<Outcome> {
     let mail = inbound.mail;
-    let case = load_case(tx, reference).await?;
     let event = if inbound.classification.escalation_request {
         Event::EscalationRequested {
             message_id: mail.message_id.clone(),
@@ -305,28 +304,12 @@ async fn follow_up(
             subject: mail.subject.clone(),
         }
     };
-    tx.record_message_id(&mail.message_id, reference, Direction::In)
-        .await?;
-    let note = match case::apply(&case, &event, inbound.now, &daemon.rules) {
-        Ok((next, actions)) => {
-            let extras = Extras::from_customer_mail(mail);
-            write_step(
-                daemon,
-                tx,
-                &next,
-                std::slice::from_ref(&event),
-                &actions,
-                &extras,
-                inbound.now,
-            )
-            .await?;
-            format!("{} in case {reference}", event.kind().replace('_', " "))
-        }
-        Err(rejected) => {
-            // The mail is kept with the case; only the state change is refused.
-            tx.append_event(reference, inbound.now, &event).await?;
-            format!("customer mail in case {reference}, no state change: {rejected}")
-        }
+    let extras = Extras::from_customer_mail(mail);
+    let note = match apply_mail_event(daemon, tx, reference, mail, &event, &extras, inbound.now)
+        .await?
+    {
+        Ok(()) => format!("{} in case {reference}", event.kind().replace('_', " ")),
+        Err(rejected) => format!("customer mail in case {reference}, no state change: {rejected}"),
     };
     Ok(Outcome::in_case(reference.clone(), "follow_up", note, true))
 }
@@ -338,19 +321,56 @@ async fn bounce(
     reference: &CaseRef,
 ) -> anyhow::Result<Outcome> {
     let mail = inbound.mail;
-    let case = load_case(tx, reference).await?;
     let event = Event::Bounced {
         message_id: mail.message_id.clone(),
         original: mail.bounced_message_id.clone(),
     };
+    let extras = Extras::from_bounce(mail);
+    let note = match apply_mail_event(daemon, tx, reference, mail, &event, &extras, inbound.now)
+        .await?
+    {
+        Ok(()) => format!("bounce of our mail in case {reference}: the customer did not get it"),
+        Err(rejected) => {
+            format!("bounce of our mail in case {reference}, case unchanged: {rejected}")
+        }
+    };
+    Ok(Outcome::in_case(reference.clone(), "bounce", note, false))
+}
+
+/// Applies the event an inbound mail stands for to its case, filing the mail under
+/// the case. A change the case refuses still keeps the event on the timeline, so
+/// that no mail is lost from a case's history; the refusal is returned.
+pub(super) async fn apply_mail_event(
+    daemon: &Daemon,
+    tx: &mut Tx,
+    reference: &CaseRef,
+    mail: &InboundMail,
+    event: &Event,
+    extras: &Extras,
+    now: DateTime<Utc>,
+) -> anyhow::Result<Result<(), case::Rejected>> {
+    let case = load_case(tx, reference).await?;
     tx.record_message_id(&mail.message_id, reference, Direction::In)
         .await?;
-    let (next, actions) = case::apply(&case, &event, inbound.now, &daemon.rules)
-        .map_err(|rejected| anyhow::anyhow!("bounce not recorded: {rejected}"))?;
-    let extras = Extras::from_bounce(mail);
-    write_step(daemon, tx, &next, &[event], &actions, &extras, inbound.now).await?;
-    let note = format!("bounce of our mail in case {reference}: the customer did not get it");
-    Ok(Outcome::in_case(reference.clone(), "bounce", note, false))
+    match case::apply(&case, event, now, &daemon.rules) {
+        Ok((next, actions)) => {
+            write_step(
+                daemon,
+                tx,
+                &next,
+                std::slice::from_ref(event),
+                &actions,
+                extras,
+                now,
+            )
+            .await?;
+            Ok(Ok(()))
+        }
+        Err(rejected) => {
+            tx.append_event(reference, now, event).await?;
+            Ok(Err(rejected))
+        }
+    }
 }
 
 pub(super) async fn load_case(tx: &mut Tx, reference: &CaseRef) -> anyhow::Result<Case> {

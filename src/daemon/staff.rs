@@ -9,7 +9,7 @@ use tracing::warn;
 
 use super::Daemon;
 use super::letters::Extras;
-use super::pipeline::{Inbound, Outcome, load_case, write_step};
+use super::pipeline::{Inbound, Outcome, apply_mail_event, load_case, write_step};
 use crate::case::{self, Event};
 use crate::classify::{Classification, RefSource};
 use crate::domain::{CaseRef, EmailAddress};
@@ -315,30 +315,18 @@ async fn copied(
     by: &EmailAddress,
     now: DateTime<Utc>,
 ) -> anyhow::Result<Outcome> {
-    let case = load_case(tx, reference).await?;
-    tx.record_message_id(&mail.message_id, reference, Direction::In)
-        .await?;
     let event = Event::StaffAnswer {
         by: by.clone(),
         message_id: mail.message_id.clone(),
         relayed: false,
     };
-    let note = match case::apply(&case, &event, now, &daemon.rules) {
-        Ok((next, actions)) => {
-            write_step(
-                daemon,
-                tx,
-                &next,
-                &[event],
-                &actions,
-                &Extras::default(),
-                now,
-            )
-            .await?;
+    let note = match apply_mail_event(daemon, tx, reference, mail, &event, &Extras::default(), now)
+        .await?
+    {
+        Ok(()) => {
             format!("answer by {by} sent directly to the customer, recorded in case {reference}")
         }
         Err(rejected) => {
-            tx.append_event(reference, now, &event).await?;
             format!("answer by {by} recorded in case {reference}; case unchanged: {rejected}")
         }
     };
