@@ -260,8 +260,9 @@ fn subjects(
     }
 }
 
-/// An out-of-office note without any header: an absence in the first person with
-/// a return date or a colleague to contact, and no grievance of its own.
+/// An automatic reply without any header: a text saying it is one, or an absence
+/// in the first person with a return date or a colleague to contact, and no
+/// grievance of its own.
 fn out_of_office_text(rules: &Rules, mail: &InboundMail, found: &mut Signals) {
     let text = if mail.new_text.is_empty() {
         &mail.full_text
@@ -269,6 +270,13 @@ fn out_of_office_text(rules: &Rules, mail: &InboundMail, found: &mut Signals) {
         &mail.new_text
     };
     let a = &rules.automated;
+    if let Some(said) = a.auto_reply_text.found(text).into_iter().next() {
+        found.push((
+            AutomatedKind::AutoReply,
+            format!("automatic reply text ({said})"),
+        ));
+        return;
+    }
     let Some(absence) = a.ooo_absence.found(text).into_iter().next() else {
         return;
     };
