@@ -86,6 +86,35 @@ const FOOTER_DEVICES: [&str; 14] = [
     "phone",
 ];
 
+/// Starts of the confidentiality notices that companies append to every mail.
+const DISCLAIMER_STARTS: [&str; 12] = [
+    "denne e-mail",
+    "denne email",
+    "denne mail",
+    "denne e-post",
+    "denne meddelelse",
+    "denna e-post",
+    "detta e-postmeddelande",
+    "detta meddelande",
+    "this e-mail",
+    "this email",
+    "this message",
+    "confidential",
+];
+/// Words that make such a start a disclaimer rather than a customer's sentence.
+const DISCLAIMER_WORDS: [&str; 10] = [
+    "fortrolig",
+    "konfidensiel",
+    "konfidentiell",
+    "confidential",
+    "intended",
+    "tiltænkt",
+    "tiltenkt",
+    "avsedd",
+    "privileged",
+    "rette modtager",
+];
+
 /// The new text of a body: quotes, forwarded parts and signatures removed.
 pub fn new_text(full: &str) -> String {
     let lines: Vec<&str> = full.lines().collect();
@@ -120,6 +149,7 @@ fn first_quote_line(lines: &[&str]) -> usize {
         }
         let next = lines.get(i + 1).map(|l| l.trim().to_lowercase());
         if is_signature_dash(line)
+            || is_disclaimer(&lower)
             || is_separator(&lower)
             || is_footer(&lower)
             || is_attribution(&lower, next.as_deref())
@@ -133,6 +163,11 @@ fn first_quote_line(lines: &[&str]) -> usize {
 
 fn is_signature_dash(line: &str) -> bool {
     line.trim_end() == "--"
+}
+
+fn is_disclaimer(lower: &str) -> bool {
+    DISCLAIMER_STARTS.iter().any(|s| lower.starts_with(s))
+        && DISCLAIMER_WORDS.iter().any(|w| lower.contains(w))
 }
 
 fn is_separator(lower: &str) -> bool {

@@ -87,6 +87,16 @@ fn strips_quotes_attributions_and_signatures() {
             "1234 5678\nI går.",
         ),
         (
+            "company disclaimer",
+            "Jeg venter stadig på svar.\n\nDenne e-mail kan indeholde fortrolige oplysninger og er kun tiltænkt modtageren. Har du modtaget den ved en fejl, så slet den.",
+            "Jeg venter stadig på svar.",
+        ),
+        (
+            "a sentence starting like a disclaimer is kept",
+            "Denne mail er min tredje henvendelse om sagen.",
+            "Denne mail er min tredje henvendelse om sagen.",
+        ),
+        (
             "a sentence starting like a footer is kept",
             "Sendt fra min konto den 3. maj, men pengene kom aldrig frem til modtageren.",
             "Sendt fra min konto den 3. maj, men pengene kom aldrig frem til modtageren.",
