@@ -119,9 +119,34 @@ const DISCLAIMER_WORDS: [&str; 10] = [
 pub fn new_text(full: &str) -> String {
     let lines: Vec<&str> = full.lines().collect();
     let cut = first_quote_line(&lines);
+    let above = unquoted(&lines[..cut]);
+    if !above.is_empty() || cut >= lines.len() {
+        return above;
+    }
+    // Bottom-posting: "On … wrote:", the `>` quote, and the reply below it.
+    let after_quote = lines[cut + 1..]
+        .iter()
+        .position(|l| l.trim_start().starts_with('>'))
+        .map(|first| &lines[cut + 1 + first..]);
+    match after_quote {
+        Some(rest) if is_attribution_line(&lines, cut) => {
+            let below: Vec<&str> = rest
+                .iter()
+                .copied()
+                .filter(|l| !l.trim_start().starts_with('>'))
+                .collect();
+            let cut = first_quote_line(&below);
+            unquoted(&below[..cut])
+        }
+        _ => above,
+    }
+}
+
+/// The lines without `>` quotes, with runs of blank lines collapsed, trimmed.
+fn unquoted(lines: &[&str]) -> String {
     let mut out = String::new();
     let mut blank_run = 0;
-    for line in &lines[..cut] {
+    for line in lines {
         let line = line.trim_end();
         if line.trim_start().starts_with('>') {
             continue;
@@ -138,6 +163,12 @@ pub fn new_text(full: &str) -> String {
         out.push('\n');
     }
     out.trim().to_string()
+}
+
+fn is_attribution_line(lines: &[&str], i: usize) -> bool {
+    let lower = lines[i].trim().to_lowercase();
+    let next = lines.get(i + 1).map(|l| l.trim().to_lowercase());
+    is_attribution(&lower, next.as_deref())
 }
 
 /// The index of the first line that belongs to quoted or forwarded matter.

@@ -101,6 +101,14 @@ fn out_of_office_subjects_and_texts_without_headers() {
 }
 
 #[test]
+fn a_customer_on_holiday_with_a_phone_number_is_still_a_customer() {
+    let c = classify(
+        "Subject: Kort\n\nJeg er på ferie i Spanien, og mit kort virker ikke. Ring til mig på tlf. 12 34 56 78.",
+    );
+    assert!(!c.automated, "{:?}", c.reasons);
+}
+
+#[test]
 fn a_customer_on_holiday_is_still_a_customer() {
     let c = classify(
         "Subject: Kortet virker ikke\n\nJeg er på ferie i Spanien og er tilbage den 5. august, men mit kort bliver afvist overalt. Det er helt uacceptabelt!",
