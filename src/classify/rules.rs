@@ -1,7 +1,7 @@
 //! The classification rules: read from TOML (the embedded `rules.toml` or a
 //! company's own file) and compiled once into regex sets and marker tables.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::Path;
 use std::sync::OnceLock;
 
@@ -175,6 +175,31 @@ struct ComplaintFile {
     grievance: Vec<String>,
     process_question: Vec<String>,
     not_complaint: Vec<String>,
+    statement: StatementFile,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct StatementFile {
+    weight: i32,
+    min_letters: usize,
+    negation: String,
+    addressed: String,
+    gratitude: String,
+}
+
+/// Word lists of the "negative statement to the company" rule.
+#[derive(Debug, Clone)]
+pub struct StatementRule {
+    pub weight: i32,
+    pub min_letters: usize,
+    pub negation: HashSet<String>,
+    pub addressed: HashSet<String>,
+    pub gratitude: HashSet<String>,
+}
+
+fn word_set(words: &str) -> HashSet<String> {
+    words.split_whitespace().map(str::to_lowercase).collect()
 }
 
 #[derive(Debug, Deserialize)]
@@ -231,6 +256,7 @@ pub struct ComplaintRules {
     pub grievance: PhraseSet,
     pub process_question: PhraseSet,
     pub not_complaint: PhraseSet,
+    pub statement: StatementRule,
 }
 
 #[derive(Debug, Clone)]
@@ -304,6 +330,13 @@ fn complaint_rules(f: &ComplaintFile) -> Result<ComplaintRules, RulesError> {
         grievance: PhraseSet::compile("complaint.grievance", &f.grievance)?,
         process_question: PhraseSet::compile("complaint.process_question", &f.process_question)?,
         not_complaint: PhraseSet::compile("complaint.not_complaint", &f.not_complaint)?,
+        statement: StatementRule {
+            weight: f.statement.weight,
+            min_letters: f.statement.min_letters,
+            negation: word_set(&f.statement.negation),
+            addressed: word_set(&f.statement.addressed),
+            gratitude: word_set(&f.statement.gratitude),
+        },
     })
 }
 
