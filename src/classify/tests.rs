@@ -143,3 +143,11 @@ fn a_company_rules_file_replaces_the_embedded_rules() {
         "{err:#}"
     );
 }
+
+#[test]
+fn the_classifier_can_be_shared_between_tasks() {
+    fn shareable<T: Send + Sync + 'static>() {}
+    shareable::<Classifier>();
+    shareable::<Classification>();
+    shareable::<crate::parse::InboundMail>();
+}
