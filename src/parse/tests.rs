@@ -100,3 +100,11 @@ fn garbage_still_gives_a_mail() {
         assert!(!mail.message_id.is_empty());
     }
 }
+
+#[test]
+fn a_nested_message_without_a_body_does_not_stop_parsing() {
+    let raw = "Content-Type: multipart/mixed; boundary=\"b\"\r\n\r\n\
+--b\r\nContent-Type: message/rfc822\r\n\r\n";
+    let mail = parse(raw.as_bytes());
+    assert!(!mail.message_id.is_empty());
+}
