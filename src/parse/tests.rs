@@ -108,3 +108,17 @@ fn a_nested_message_without_a_body_does_not_stop_parsing() {
     let mail = parse(raw.as_bytes());
     assert!(!mail.message_id.is_empty());
 }
+
+#[test]
+fn the_panic_fallback_keeps_headers_and_body_text() {
+    let mail = headers_only(
+        b"Subject: Klage\r\nFrom: Ole <ole@example.dk>\r\n\r\nJeg er utilfreds.\r\n> citat\r\n",
+    );
+    assert_eq!(mail.subject, "Klage");
+    assert_eq!(
+        mail.from.map(|a| a.email.to_string()).as_deref(),
+        Some("ole@example.dk")
+    );
+    assert_eq!(mail.new_text, "Jeg er utilfreds.");
+    assert_eq!(find_body(b"no blank line"), 13);
+}
