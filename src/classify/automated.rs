@@ -9,6 +9,16 @@ use crate::parse::InboundMail;
 
 type Signals = Vec<(AutomatedKind, String)>;
 
+/// Grievance words that out-of-office notes themselves use.
+const OOO_HARMLESS: [&str; 6] = [
+    "problem",
+    "issue",
+    "desværre",
+    "dessverre",
+    "tyvärr",
+    "diverre",
+];
+
 /// The kind of automated mail (the most telling one when several signals agree),
 /// with every signal added to the reasons; `None` for mail a person wrote.
 pub fn detect(
@@ -260,8 +270,9 @@ fn subjects(
     }
 }
 
-/// An out-of-office note without any header: an absence in the first person with
-/// a return date or a colleague to contact, and no grievance of its own.
+/// An automatic reply without any header: a text saying it is one, or an absence
+/// in the first person with a return date or a colleague to contact, asking
+/// nothing and with no grievance of its own.
 fn out_of_office_text(rules: &Rules, mail: &InboundMail, found: &mut Signals) {
     let text = if mail.new_text.is_empty() {
         &mail.full_text
@@ -269,16 +280,31 @@ fn out_of_office_text(rules: &Rules, mail: &InboundMail, found: &mut Signals) {
         &mail.new_text
     };
     let a = &rules.automated;
+    if let Some(said) = a.auto_reply_text.found(text).into_iter().next() {
+        found.push((
+            AutomatedKind::AutoReply,
+            format!("automatic reply text ({said})"),
+        ));
+        return;
+    }
     let Some(absence) = a.ooo_absence.found(text).into_iter().next() else {
         return;
     };
     if !a.ooo_return.is_match(text) {
         return;
     }
+    // A customer on holiday writes about a problem; an out-of-office note does not
+    // (beyond "for urgent problems" and "unfortunately"), nor does it ask.
     let c = &rules.complaint;
-    if c.intent.is_match(text)
+    let grievances = c.grievance.found(text);
+    let telling = grievances
+        .iter()
+        .filter(|g| !OOO_HARMLESS.contains(&g.as_str()))
+        .count();
+    if text.contains('?')
+        || c.intent.is_match(text)
         || c.dissatisfaction.is_match(text)
-        || c.grievance.found(text).len() >= 2
+        || telling > 0
     {
         return;
     }

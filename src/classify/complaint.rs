@@ -65,6 +65,9 @@ pub fn assess(
         score += weak_score;
         reasons.push(format!("grievance ({})", quoted(&weak)));
     }
+    if score < w.threshold && intent.is_empty() && strong.is_empty() {
+        score += negative_statement(rules, new_text, reasons);
+    }
     score += keyword_score(
         rules,
         subject,
@@ -134,6 +137,28 @@ fn keyword_score(
         reasons.push(format!("complaint word ({})", quoted(&keyword)));
     }
     score
+}
+
+/// A statement to the company that negates something and thanks nobody: the
+/// shape of a complaint whose words no list knows ("Utroligt at det skal være så
+/// svært …"). Questions and thanks do not take this shape.
+fn negative_statement(rules: &Rules, new_text: &str, reasons: &mut Vec<String>) -> i32 {
+    let rule = &rules.complaint.statement;
+    let letters = new_text.chars().filter(|c| c.is_alphabetic()).count();
+    if letters < rule.min_letters || new_text.contains('?') {
+        return 0;
+    }
+    let lower = new_text.to_lowercase();
+    let words: Vec<&str> = lower
+        .split(|c: char| !(c.is_alphanumeric() || c == '\'' || c == '’'))
+        .filter(|w| !w.is_empty())
+        .collect();
+    let has = |set: &std::collections::HashSet<String>| words.iter().any(|w| set.contains(*w));
+    if !has(&rule.negation) || !has(&rule.addressed) || has(&rule.gratitude) {
+        return 0;
+    }
+    reasons.push("a negative statement to the company".into());
+    rule.weight
 }
 
 fn quoted(phrases: &[String]) -> String {

@@ -20,7 +20,7 @@ const LINGUA_CHARS: usize = 400;
 const MARKER_CHARS: usize = 3000;
 /// Weight of one marker word against lingua's confidence (0..1).
 const MARKER_WEIGHT: f64 = 0.12;
-/// With at most one marker word, lingua must be at least this sure (German or other
+/// Without any marker word, lingua must be at least this sure (German or other
 /// foreign text otherwise lands on a random one of the five).
 const NO_MARKER_CONFIDENCE: f64 = 0.5;
 /// A small pull towards the mailbox's language when the evidence is even.
@@ -67,9 +67,9 @@ impl Detector {
         }
         let confidence = self.lingua_confidence(text);
         let sure = confidence.iter().copied().fold(0.0, f64::max);
-        if best.1 <= 1.0 && sure < NO_MARKER_CONFIDENCE {
+        if total == 0.0 && sure < NO_MARKER_CONFIDENCE {
             reasons.push(format!(
-                "language {default}: hardly any marker words and lingua unsure ({sure:.2}), mailbox default"
+                "language {default}: no marker words and lingua unsure ({sure:.2}), mailbox default"
             ));
             return default;
         }

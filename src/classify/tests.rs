@@ -118,3 +118,36 @@ fn automated_mail_is_never_a_complaint() {
     assert!(c.automated && !c.complaint && c.category.is_none());
     assert_eq!(c.automated_kind, Some(AutomatedKind::AutoReply));
 }
+
+#[test]
+fn a_company_rules_file_replaces_the_embedded_rules() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("rules.toml");
+    let tuned = rules::EMBEDDED_RULES.replace(
+        "'klageansvarlig\\w*',",
+        "'klageansvarlig\\w*', 'direktøren',",
+    );
+    std::fs::write(&path, tuned).expect("write rules");
+    let mut config = crate::config::Config::load_or_default(None).expect("embedded config");
+    config.classify.rules_file = Some(path.clone());
+    let classifier = Classifier::from_config(&config).expect("loads the file");
+    let mail = parse("Subject: Re: svar\n\nJeg vil have, at direktøren ser på det.".as_bytes());
+    assert!(classifier.classify(&mail, &ctx()).escalation_request);
+
+    std::fs::write(&path, "[complaint]\nthreshold = 'x'\n").expect("write rules");
+    let err = Classifier::from_config(&config)
+        .err()
+        .expect("a broken file is an error");
+    assert!(
+        format!("{err:#}").contains("classify.rules_file"),
+        "{err:#}"
+    );
+}
+
+#[test]
+fn the_classifier_can_be_shared_between_tasks() {
+    fn shareable<T: Send + Sync + 'static>() {}
+    shareable::<Classifier>();
+    shareable::<Classification>();
+    shareable::<crate::parse::InboundMail>();
+}

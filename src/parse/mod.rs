@@ -108,9 +108,45 @@ impl InboundMail {
 pub fn parse(raw: &[u8]) -> InboundMail {
     // A UTF-8 byte-order mark before the headers hides the first header from the parser.
     let raw = raw.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(raw);
-    match MessageParser::default().parse(raw) {
-        Some(message) => from_message(&message, 0),
-        None => unparsed(raw),
+    // mail-parser promises not to panic, but has been seen to (a debug assertion on
+    // a message/rfc822 part without a body). One hostile mail must not stop a
+    // mailbox: on a panic, read the headers alone and keep the body as text.
+    let full = std::panic::catch_unwind(|| {
+        MessageParser::default()
+            .parse(raw)
+            .map(|m| from_message(&m, 0))
+    });
+    match full {
+        Ok(Some(mail)) => mail,
+        Ok(None) => unparsed(raw),
+        Err(_) => headers_only(raw),
+    }
+}
+
+/// The headers of a mail whose body could not be parsed, and the body as text.
+fn headers_only(raw: &[u8]) -> InboundMail {
+    let body_start = find_body(raw);
+    let headers = std::panic::catch_unwind(|| {
+        MessageParser::default()
+            .parse_headers(raw)
+            .map(|m| from_message(&m, MAX_FORWARD_DEPTH))
+    });
+    let mut mail = match headers {
+        Ok(Some(mail)) => mail,
+        _ => unparsed(&raw[..body_start]),
+    };
+    mail.full_text = String::from_utf8_lossy(&raw[body_start..]).into_owned();
+    mail.new_text = quote::new_text(&mail.full_text);
+    mail
+}
+
+/// Where the body starts: after the first empty line, or at the end.
+fn find_body(raw: &[u8]) -> usize {
+    let lf = raw.windows(2).position(|w| w == b"\n\n").map(|i| i + 2);
+    let crlf = raw.windows(4).position(|w| w == b"\r\n\r\n").map(|i| i + 4);
+    match (lf, crlf) {
+        (Some(a), Some(b)) => a.min(b),
+        (a, b) => a.or(b).unwrap_or(raw.len()),
     }
 }
 

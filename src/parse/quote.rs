@@ -86,13 +86,67 @@ const FOOTER_DEVICES: [&str; 14] = [
     "phone",
 ];
 
+/// Starts of the confidentiality notices that companies append to every mail.
+const DISCLAIMER_STARTS: [&str; 12] = [
+    "denne e-mail",
+    "denne email",
+    "denne mail",
+    "denne e-post",
+    "denne meddelelse",
+    "denna e-post",
+    "detta e-postmeddelande",
+    "detta meddelande",
+    "this e-mail",
+    "this email",
+    "this message",
+    "confidential",
+];
+/// Words that make such a start a disclaimer rather than a customer's sentence.
+const DISCLAIMER_WORDS: [&str; 10] = [
+    "fortrolig",
+    "konfidensiel",
+    "konfidentiell",
+    "confidential",
+    "intended",
+    "tiltænkt",
+    "tiltenkt",
+    "avsedd",
+    "privileged",
+    "rette modtager",
+];
+
 /// The new text of a body: quotes, forwarded parts and signatures removed.
 pub fn new_text(full: &str) -> String {
     let lines: Vec<&str> = full.lines().collect();
     let cut = first_quote_line(&lines);
+    let above = unquoted(&lines[..cut]);
+    if !above.is_empty() || cut >= lines.len() {
+        return above;
+    }
+    // Bottom-posting: "On … wrote:", the `>` quote, and the reply below it.
+    let after_quote = lines[cut + 1..]
+        .iter()
+        .position(|l| l.trim_start().starts_with('>'))
+        .map(|first| &lines[cut + 1 + first..]);
+    match after_quote {
+        Some(rest) if is_attribution_line(&lines, cut) => {
+            let below: Vec<&str> = rest
+                .iter()
+                .copied()
+                .filter(|l| !l.trim_start().starts_with('>'))
+                .collect();
+            let cut = first_quote_line(&below);
+            unquoted(&below[..cut])
+        }
+        _ => above,
+    }
+}
+
+/// The lines without `>` quotes, with runs of blank lines collapsed, trimmed.
+fn unquoted(lines: &[&str]) -> String {
     let mut out = String::new();
     let mut blank_run = 0;
-    for line in &lines[..cut] {
+    for line in lines {
         let line = line.trim_end();
         if line.trim_start().starts_with('>') {
             continue;
@@ -111,6 +165,12 @@ pub fn new_text(full: &str) -> String {
     out.trim().to_string()
 }
 
+fn is_attribution_line(lines: &[&str], i: usize) -> bool {
+    let lower = lines[i].trim().to_lowercase();
+    let next = lines.get(i + 1).map(|l| l.trim().to_lowercase());
+    is_attribution(&lower, next.as_deref())
+}
+
 /// The index of the first line that belongs to quoted or forwarded matter.
 fn first_quote_line(lines: &[&str]) -> usize {
     for (i, line) in lines.iter().enumerate() {
@@ -120,6 +180,7 @@ fn first_quote_line(lines: &[&str]) -> usize {
         }
         let next = lines.get(i + 1).map(|l| l.trim().to_lowercase());
         if is_signature_dash(line)
+            || is_disclaimer(&lower)
             || is_separator(&lower)
             || is_footer(&lower)
             || is_attribution(&lower, next.as_deref())
@@ -133,6 +194,11 @@ fn first_quote_line(lines: &[&str]) -> usize {
 
 fn is_signature_dash(line: &str) -> bool {
     line.trim_end() == "--"
+}
+
+fn is_disclaimer(lower: &str) -> bool {
+    DISCLAIMER_STARTS.iter().any(|s| lower.starts_with(s))
+        && DISCLAIMER_WORDS.iter().any(|w| lower.contains(w))
 }
 
 fn is_separator(lower: &str) -> bool {

@@ -100,3 +100,25 @@ fn garbage_still_gives_a_mail() {
         assert!(!mail.message_id.is_empty());
     }
 }
+
+#[test]
+fn a_nested_message_without_a_body_does_not_stop_parsing() {
+    let raw = "Content-Type: multipart/mixed; boundary=\"b\"\r\n\r\n\
+--b\r\nContent-Type: message/rfc822\r\n\r\n";
+    let mail = parse(raw.as_bytes());
+    assert!(!mail.message_id.is_empty());
+}
+
+#[test]
+fn the_panic_fallback_keeps_headers_and_body_text() {
+    let mail = headers_only(
+        b"Subject: Klage\r\nFrom: Ole <ole@example.dk>\r\n\r\nJeg er utilfreds.\r\n> citat\r\n",
+    );
+    assert_eq!(mail.subject, "Klage");
+    assert_eq!(
+        mail.from.map(|a| a.email.to_string()).as_deref(),
+        Some("ole@example.dk")
+    );
+    assert_eq!(mail.new_text, "Jeg er utilfreds.");
+    assert_eq!(find_body(b"no blank line"), 13);
+}

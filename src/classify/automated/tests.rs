@@ -90,11 +90,22 @@ fn out_of_office_subjects_and_texts_without_headers() {
         "Subject: Re: Saka di\n\nTakk for e-posten. Eg er på ferie og er tilbake måndag 4. august.",
         "Subject: Sv: Ärende\n\nTack för ditt mejl. Jag är på semester och åter den 11 augusti. Vid brådskande ärenden, kontakta kundtjänst.",
         "Subject: Re: case\n\nThank you for your email. I am out of the office until Monday with limited access to email.",
+        "Subject: Re: Din henvendelse\n\nTak for din henvendelse. Vi har modtaget din mail og vender tilbage inden for to hverdage.",
+        "Subject: Kvittering\n\nDette er en automatisk genereret mail og kan ikke besvares.",
+        "Subject: Re: ärende\n\nDetta är ett automatiskt svar. Vi har tagit emot ditt mejl och återkommer så snart vi kan.",
         "Subject: Re: Fall\n\nIch bin bis 12. August nicht im Büro. In dringenden Fällen wenden Sie sich an meine Vertretung.",
     ];
     for raw in table {
         assert_eq!(kind(raw), Some(AutoReply), "{raw}");
     }
+}
+
+#[test]
+fn a_customer_on_holiday_with_a_phone_number_is_still_a_customer() {
+    let c = classify(
+        "Subject: Kort\n\nJeg er på ferie i Spanien, og mit kort virker ikke. Ring til mig på tlf. 12 34 56 78.",
+    );
+    assert!(!c.automated, "{:?}", c.reasons);
 }
 
 #[test]

@@ -87,6 +87,21 @@ fn strips_quotes_attributions_and_signatures() {
             "1234 5678\nI går.",
         ),
         (
+            "bottom-posting below a quote",
+            "On Mon, 3 Nov 2026 at 10:12, Kundeservice <ks@bank.dk> wrote:\n> Har du fået dit kort?\n\nNej, det er stadig ikke kommet.\n\n-- \nOle",
+            "Nej, det er stadig ikke kommet.",
+        ),
+        (
+            "company disclaimer",
+            "Jeg venter stadig på svar.\n\nDenne e-mail kan indeholde fortrolige oplysninger og er kun tiltænkt modtageren. Har du modtaget den ved en fejl, så slet den.",
+            "Jeg venter stadig på svar.",
+        ),
+        (
+            "a sentence starting like a disclaimer is kept",
+            "Denne mail er min tredje henvendelse om sagen.",
+            "Denne mail er min tredje henvendelse om sagen.",
+        ),
+        (
             "a sentence starting like a footer is kept",
             "Sendt fra min konto den 3. maj, men pengene kom aldrig frem til modtageren.",
             "Sendt fra min konto den 3. maj, men pengene kom aldrig frem til modtageren.",
