@@ -343,7 +343,14 @@ async fn bounce(
         .await?;
     let (next, actions) = case::apply(&case, &event, inbound.now, &daemon.rules)
         .map_err(|rejected| anyhow::anyhow!("bounce not recorded: {rejected}"))?;
-    let extras = Extras::from_bounce(mail);
+    let mut extras = Extras::from_bounce(mail);
+    let original = mail.bounced_message_id.as_deref();
+    if let (Some(facts), Some(subject)) = (
+        extras.bounce.as_mut(),
+        super::undelivered::bounced_subject(daemon, reference, original).await?,
+    ) {
+        facts.subject = subject;
+    }
     write_step(daemon, tx, &next, &[event], &actions, &extras, inbound.now).await?;
     let note = format!("bounce of our mail in case {reference}: the customer did not get it");
     Ok(Outcome::in_case(reference.clone(), "bounce", note, false))

@@ -195,6 +195,13 @@ async fn a_bounce_of_our_acknowledgement_alerts_the_contact_person() {
         alert.full_text.contains("550 5.1.1"),
         "the reason from the DSN"
     );
+    assert!(
+        alert
+            .full_text
+            .contains(&format!("Emne:     {}", ack.subject)),
+        "the subject of our mail that bounced, not the DSN's: {}",
+        alert.full_text
+    );
     assert_eq!(
         h.settled_messages(&customer, 1).len(),
         1,
@@ -202,5 +209,43 @@ async fn a_bounce_of_our_acknowledgement_alerts_the_contact_person() {
     );
     let after = h.daemon.store.case(&case.reference).await.unwrap().unwrap();
     assert_eq!(after.status, Status::Acknowledged);
+    h.stop().await;
+}
+
+/// Postfix refuses our acknowledgement while we hand it over (the test rig's 550
+/// for `reject-…` addresses): no DSN will come, yet the customer did not get it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_acknowledgement_refused_at_handover_alerts_the_contact_person() {
+    let mut h = Harness::new().await;
+    h.start();
+    let gone = format!("{}@klagebot.test", unique_local_part("reject"));
+    let (subject, body) = mails::DA;
+    h.servers.send_raw(
+        &gone,
+        &[&h.klage.address],
+        mails::complaint(&gone, &h.klage.address, subject, body).as_bytes(),
+    );
+    let case = h.wait_for_cases(1).await.remove(0);
+    h.wait_for_event(&case.reference, "bounced").await;
+    let notices = parsed(&h, &h.handler, 2);
+    let alert = notices
+        .iter()
+        .find(|m| m.subject.starts_with("Vores mail til kunden kom ikke frem"))
+        .unwrap_or_else(|| panic!("the contact person is alerted: {notices:?}"));
+    assert!(alert.subject.contains(&case.reference.to_string()));
+    assert!(
+        alert.full_text.contains(&gone),
+        "it names the address that failed"
+    );
+    assert!(
+        alert.full_text.contains("550"),
+        "and why: {}",
+        alert.full_text
+    );
+    assert!(
+        alert.full_text.contains("Vi har modtaget din klage"),
+        "and which of our mails: {}",
+        alert.full_text
+    );
     h.stop().await;
 }
