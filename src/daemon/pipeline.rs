@@ -15,7 +15,7 @@ use tracing::{error, info, warn};
 use super::Daemon;
 use super::letters::{self, Extras};
 use super::route::{self, KnownCase, Lookup, Route};
-use super::staff;
+use super::{staff, undelivered};
 use crate::case::{self, Action, Case, DeadlineKind, Event, NewCase};
 use crate::classify::{self, Classification, RefSource};
 use crate::config::Mailbox;
@@ -158,7 +158,7 @@ async fn decide(daemon: &Daemon, tx: &mut Tx, inbound: &Inbound<'_>) -> anyhow::
     ) {
         Route::NewCase { linked } => open_case(daemon, tx, inbound, linked).await,
         Route::FollowUp { case } => follow_up(daemon, tx, inbound, &case).await,
-        Route::Bounce { case } => bounce(daemon, tx, inbound, &case).await,
+        Route::Bounce { case } => undelivered::bounce(daemon, tx, inbound, &case).await,
         Route::Duplicate { case } => Ok(Outcome::in_case(
             case.clone(),
             "duplicate",
@@ -325,35 +325,6 @@ async fn follow_up(
         }
     };
     Ok(Outcome::in_case(reference.clone(), "follow_up", note, true))
-}
-
-async fn bounce(
-    daemon: &Daemon,
-    tx: &mut Tx,
-    inbound: &Inbound<'_>,
-    reference: &CaseRef,
-) -> anyhow::Result<Outcome> {
-    let mail = inbound.mail;
-    let case = load_case(tx, reference).await?;
-    let event = Event::Bounced {
-        message_id: mail.message_id.clone(),
-        original: mail.bounced_message_id.clone(),
-    };
-    tx.record_message_id(&mail.message_id, reference, Direction::In)
-        .await?;
-    let (next, actions) = case::apply(&case, &event, inbound.now, &daemon.rules)
-        .map_err(|rejected| anyhow::anyhow!("bounce not recorded: {rejected}"))?;
-    let mut extras = Extras::from_bounce(mail);
-    let original = mail.bounced_message_id.as_deref();
-    if let (Some(facts), Some(subject)) = (
-        extras.bounce.as_mut(),
-        super::undelivered::bounced_subject(daemon, reference, original).await?,
-    ) {
-        facts.subject = subject;
-    }
-    write_step(daemon, tx, &next, &[event], &actions, &extras, inbound.now).await?;
-    let note = format!("bounce of our mail in case {reference}: the customer did not get it");
-    Ok(Outcome::in_case(reference.clone(), "bounce", note, false))
 }
 
 pub(super) async fn load_case(tx: &mut Tx, reference: &CaseRef) -> anyhow::Result<Case> {

@@ -1,16 +1,18 @@
-//! Mail that did not reach the customer. One refused for good when we handed it
-//! over (or with an unusable address, or retries used up) is attached to its case
-//! as a bounce and the contact person alerted, as a bounce that comes back by mail
-//! is; and the alert for either names which of our mails it was.
+//! Mail of ours that did not arrive. A bounce that comes back by mail is attached
+//! to its case; a mail to a customer refused for good when we handed it over (an
+//! unusable address, a 5xx, retries used up) is attached as a bounce too. Either
+//! way the contact person is alerted with the subject of the mail the customer did
+//! not get; a bounced staff notice is only kept and logged.
 
 use chrono::{DateTime, Utc};
 use tracing::{info, warn};
 
 use super::Daemon;
 use super::letters::{BounceFacts, Extras};
-use super::pipeline::{load_case, strip_angle, write_step};
+use super::pipeline::{Inbound, Outcome, load_case, strip_angle, write_step};
 use crate::case::{self, Event};
-use crate::store::Outgoing;
+use crate::domain::CaseRef;
+use crate::store::{Direction, Outgoing, Tx};
 
 /// Records that `mail` failed for good with `reason`. Mail that is not to a
 /// customer of a case (staff notices, command replies) is only logged by the sender.
@@ -55,19 +57,56 @@ pub async fn after_failed(
     Ok(())
 }
 
-/// The subject of our mail `original` (a Message-ID) in case `reference`, for
-/// telling staff which mail bounced; a DSN's own subject says nothing about that.
-pub(super) async fn bounced_subject(
+/// A bounce that came back by mail, in case `reference`: attached to the case. When
+/// the mail that bounced was to the customer, the contact person is alerted with
+/// its subject; a bounced staff notice is only kept and logged, since the customer
+/// did get their mail and the notice's recipient would not get the alert either.
+pub(super) async fn bounce(
     daemon: &Daemon,
-    reference: &crate::domain::CaseRef,
+    tx: &mut Tx,
+    inbound: &Inbound<'_>,
+    reference: &CaseRef,
+) -> anyhow::Result<Outcome> {
+    let mail = inbound.mail;
+    let case = load_case(tx, reference).await?;
+    let event = Event::Bounced {
+        message_id: mail.message_id.clone(),
+        original: mail.bounced_message_id.clone(),
+    };
+    tx.record_message_id(&mail.message_id, reference, Direction::In)
+        .await?;
+    let original = bounced_mail(daemon, reference, mail.bounced_message_id.as_deref()).await?;
+    if let Some(sent) = original
+        .as_ref()
+        .filter(|m| !m.kind.starts_with("customer_"))
+    {
+        tx.append_event(reference, inbound.now, &event).await?;
+        warn!(case = %reference, kind = %sent.kind, recipients = ?sent.recipients, "a staff notice bounced; kept with the case");
+        let note = format!("bounce of our {} in case {reference}", sent.kind);
+        return Ok(Outcome::in_case(reference.clone(), "bounce", note, false));
+    }
+    let (next, actions) = case::apply(&case, &event, inbound.now, &daemon.rules)
+        .map_err(|rejected| anyhow::anyhow!("bounce not recorded: {rejected}"))?;
+    let mut extras = Extras::from_bounce(mail);
+    if let (Some(facts), Some(sent)) = (extras.bounce.as_mut(), &original) {
+        facts.subject = crate::parse::parse(&sent.raw).subject;
+    }
+    write_step(daemon, tx, &next, &[event], &actions, &extras, inbound.now).await?;
+    let note = format!("bounce of our mail in case {reference}: the customer did not get it");
+    Ok(Outcome::in_case(reference.clone(), "bounce", note, false))
+}
+
+/// Our mail `original` (a Message-ID) in case `reference`, if we sent it.
+async fn bounced_mail(
+    daemon: &Daemon,
+    reference: &CaseRef,
     original: Option<&str>,
-) -> anyhow::Result<Option<String>> {
+) -> anyhow::Result<Option<Outgoing>> {
     let Some(original) = original.map(strip_angle) else {
         return Ok(None);
     };
     let sent = daemon.store.outgoing_for_case(reference).await?;
     Ok(sent
-        .iter()
-        .find(|m| strip_angle(&m.message_id) == original)
-        .map(|m| crate::parse::parse(&m.raw).subject))
+        .into_iter()
+        .find(|m| strip_angle(&m.message_id) == original))
 }

@@ -249,3 +249,28 @@ async fn an_acknowledgement_refused_at_handover_alerts_the_contact_person() {
     );
     h.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bounce_of_a_staff_notice_is_kept_without_telling_staff_the_customer_missed_it() {
+    let mut h = Harness::new().await;
+    h.start();
+    let (case, customer, notice) = opened_case(&h).await;
+    let dsn = mails::bounce(
+        "MAILER-DAEMON@mail.klagebot.test",
+        &h.klage.address,
+        &format!("<{}>", notice.message_id),
+    );
+    h.servers
+        .send_raw("<>", &[&h.klage.address], dsn.as_bytes());
+    h.wait_for_event(&case.reference, "bounced").await;
+    let handler = h.settled_messages(&h.handler, 1);
+    assert!(
+        handler
+            .iter()
+            .all(|m| !m.subject.starts_with("Vores mail til kunden kom ikke frem")),
+        "the customer did get their mail: {:?}",
+        handler.iter().map(|m| &m.subject).collect::<Vec<_>>()
+    );
+    assert_eq!(h.settled_messages(&customer, 1).len(), 1);
+    h.stop().await;
+}
