@@ -8,7 +8,9 @@ use klagebot::outbox::dates::in_words;
 use klagebot::parse::InboundMail;
 
 use crate::harness::{AUTO_HOLDING_REASON, Harness, Setup};
+use crate::mails;
 use crate::staff::{opened_case, staff_reply};
+use crate::support::unique_local_part;
 
 const DUE_SOON: &str = "Svarfristen er ved at udløbe";
 const OVERDUE: &str = "Svarfristen er overskredet";
@@ -188,4 +190,42 @@ async fn after_a_holding_reply_the_deadlines_follow_the_new_date() {
         );
     }
     assert_eq!(h.settled_messages(&customer, 2).len(), 2);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_acknowledgement_never_delivered_raises_the_alarm_the_day_before_it_is_due() {
+    let mut h = Harness::new().await;
+    h.start();
+    // Postfix refuses `reject-…` addresses, so the acknowledgement never goes out.
+    let customer = format!("{}@klagebot.test", unique_local_part("reject"));
+    let (subject, body) = mails::DA;
+    h.servers.send_raw(
+        &customer,
+        &[&h.klage.address],
+        mails::complaint(&customer, &h.klage.address, subject, body).as_bytes(),
+    );
+    let case = h.wait_for_cases(1).await.remove(0);
+    h.wait_for_event(&case.reference, "bounced").await;
+    h.stop().await;
+    let cal = h.daemon.rules.calendar(Jurisdiction::Dk);
+    let day_before = cal.sub_working_days(case.acknowledge_due, 1);
+    h.fire_deadlines_at(cal.start_of_day(day_before)).await;
+    let alarm = "Kvitteringen til kunden er ikke sendt";
+    assert_eq!(
+        count(&h.settled_messages(&h.manager, 0), alarm),
+        0,
+        "not yet"
+    );
+    h.fire_deadlines_at(cal.end_of_day(day_before) + Duration::minutes(1))
+        .await;
+    h.fire_deadlines_at(cal.end_of_day(case.acknowledge_due))
+        .await;
+    let mail = h.settled_messages(&h.manager, 1);
+    assert_eq!(count(&mail, alarm), 1, "one alarm: {:?}", subjects(&mail));
+    let text = &mail
+        .iter()
+        .find(|m| m.subject.starts_with(alarm))
+        .unwrap()
+        .full_text;
+    assert!(text.contains(&in_words(case.acknowledge_due, Language::Da)));
 }

@@ -274,3 +274,49 @@ async fn a_bounce_of_a_staff_notice_is_kept_without_telling_staff_the_customer_m
     assert_eq!(h.settled_messages(&customer, 1).len(), 1);
     h.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn open_on_a_mail_already_in_a_case_opens_no_second_case() {
+    let mut h = Harness::new().await;
+    h.start();
+    let (case, customer, _) = opened_case(&h).await;
+    // The customer had also written to the handler; she forwards that copy.
+    let original = h.servers.messages(&h.klage, "INBOX");
+    let original = if original.is_empty() {
+        let folders = h.servers.folders(&h.klage);
+        let processed = folders
+            .iter()
+            .find(|f| f.ends_with("processed"))
+            .expect("a processed folder");
+        h.servers.messages(&h.klage, processed).remove(0)
+    } else {
+        original[0].clone()
+    };
+    let boundary = "fwd-boundary-8";
+    let forward = format!(
+        "{}\r\n--{boundary}\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n#open\r\n\r\n--{boundary}\r\n\
+         Content-Type: message/rfc822\r\n\r\n{}\r\n--{boundary}--\r\n",
+        staff_headers(
+            &h,
+            "Fwd: Klage over dobbelt gebyr",
+            &format!("multipart/mixed; boundary=\"{boundary}\""),
+        ),
+        String::from_utf8_lossy(&original.bytes),
+    );
+    h.servers
+        .send_raw(&h.handler.address, &[&h.klage.address], forward.as_bytes());
+    h.wait_for_event(&case.reference, "command_rejected").await;
+    assert_eq!(h.cases().await.len(), 1, "no second case");
+    let told = h
+        .settled_messages(&h.handler, 2)
+        .into_iter()
+        .find(|m| m.subject.starts_with("Kommandoen blev ikke udført"))
+        .expect("the handler is told");
+    assert!(told.full_text.contains(&case.reference.to_string()));
+    assert_eq!(
+        h.settled_messages(&customer, 1).len(),
+        1,
+        "one acknowledgement"
+    );
+    h.stop().await;
+}
