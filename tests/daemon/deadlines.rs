@@ -229,3 +229,38 @@ async fn an_acknowledgement_never_delivered_raises_the_alarm_the_day_before_it_i
         .full_text;
     assert!(text.contains(&in_words(case.acknowledge_due, Language::Da)));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_norwegian_customer_gets_the_automatic_holding_reply_in_norwegian() {
+    let setup = Setup {
+        jurisdiction: "no",
+        language: "nb",
+        auto_holding_reply: true,
+    };
+    let mut h = Harness::with(setup).await;
+    h.start();
+    let (case, customer, _) = crate::staff::opened_case_with(&h, crate::mails::NB).await;
+    h.stop().await;
+    let cal = h.daemon.rules.calendar(Jurisdiction::No);
+    h.fire_deadlines_at(cal.start_of_day(case.answer_due) + Duration::minutes(1))
+        .await;
+    let mail = h.settled_messages(&customer, 2);
+    assert_eq!(mail.len(), 2, "{:?}", subjects(&mail));
+    let holding = &mail[1];
+    assert!(
+        holding.subject.starts_with("Vi trenger litt mer tid"),
+        "{}",
+        holding.subject
+    );
+    assert!(
+        !holding.full_text.contains(AUTO_HOLDING_REASON),
+        "not the Danish reason configured for Danish customers"
+    );
+    assert!(
+        holding
+            .full_text
+            .contains(&in_words(case.final_due, Language::Nb)),
+        "the date in Norwegian words: {}",
+        holding.full_text
+    );
+}
