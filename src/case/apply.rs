@@ -200,8 +200,7 @@ fn staff_answer(
     Ok(())
 }
 
-/// A holding reply gives a reason and a new date: a working day, not in the past,
-/// and not after the final answer date the law allows.
+/// A holding reply gives a reason and a new date (see [`check_new_due`]).
 fn holding_reply(
     c: &mut Change,
     reason: &str,
@@ -211,23 +210,10 @@ fn holding_reply(
     rules: &Rules,
 ) -> Result<(), Rejected> {
     ensure_answerable(&c.case, rules)?;
-    let cal = rules.calendar(c.case.jurisdiction);
     if reason.trim().is_empty() {
         return Err(Rejected::MissingReason);
     }
-    if new_due > c.case.final_due {
-        return Err(Rejected::BeyondFinalDue {
-            new_due,
-            final_due: c.case.final_due,
-            days: rules.policy.final_answer_within_days,
-        });
-    }
-    if new_due < cal.local_date(now) {
-        return Err(Rejected::InThePast(new_due));
-    }
-    if !cal.is_working_day(new_due) {
-        return Err(Rejected::NotWorkingDay(new_due));
-    }
+    check_new_due(&c.case, new_due, now, rules)?;
     c.case.status = Status::OnHold;
     c.case.answer_due = new_due;
     c.case.holding_reply_at = Some(now);
@@ -238,6 +224,42 @@ fn holding_reply(
     if automatic {
         let to = rules.handlers(&c.case);
         c.notify_staff(&to, StaffNotice::AutomaticHoldingReply { new_due });
+    }
+    Ok(())
+}
+
+/// The date a holding reply promises must be a later working day than the answer
+/// was due, not in the past, and not after the final answer date the law allows.
+fn check_new_due(
+    case: &Case,
+    new_due: NaiveDate,
+    now: DateTime<Utc>,
+    rules: &Rules,
+) -> Result<(), Rejected> {
+    let cal = rules.calendar(case.jurisdiction);
+    if new_due > case.final_due {
+        return Err(Rejected::BeyondFinalDue {
+            new_due,
+            final_due: case.final_due,
+            days: rules.policy.final_answer_within_days,
+        });
+    }
+    // A holding reply promises a later answer; repeating one changes nothing.
+    if new_due <= case.answer_due {
+        return Err(if case.answer_due >= case.final_due {
+            Rejected::NoLaterDateAllowed(case.final_due)
+        } else {
+            Rejected::NotLater {
+                new_due,
+                answer_due: case.answer_due,
+            }
+        });
+    }
+    if new_due < cal.local_date(now) {
+        return Err(Rejected::InThePast(new_due));
+    }
+    if !cal.is_working_day(new_due) {
+        return Err(Rejected::NotWorkingDay(new_due));
     }
     Ok(())
 }

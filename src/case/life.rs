@@ -61,6 +61,15 @@ pub enum Rejected {
         final_due: NaiveDate,
         days: u32,
     },
+    #[error(
+        "the answer is due {0} already, the latest date the law allows; a holding reply cannot move it later"
+    )]
+    NoLaterDateAllowed(NaiveDate),
+    #[error("{new_due} is not later than {answer_due}, when the answer is due already")]
+    NotLater {
+        new_due: NaiveDate,
+        answer_due: NaiveDate,
+    },
     #[error("{0} is not a working day")]
     NotWorkingDay(NaiveDate),
     #[error("{0} is in the past")]

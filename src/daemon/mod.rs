@@ -28,6 +28,7 @@ pub mod route;
 pub mod sender;
 pub mod shutdown;
 mod staff;
+mod undelivered;
 
 pub use clock::Clock;
 pub use shutdown::{Shutdown, Trigger};

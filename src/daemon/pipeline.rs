@@ -15,7 +15,7 @@ use tracing::{error, info, warn};
 use super::Daemon;
 use super::letters::{self, Extras};
 use super::route::{self, KnownCase, Lookup, Route};
-use super::staff;
+use super::{staff, undelivered};
 use crate::case::{self, Action, Case, DeadlineKind, Event, NewCase};
 use crate::classify::{self, Classification, RefSource};
 use crate::config::Mailbox;
@@ -162,7 +162,7 @@ async fn decide(daemon: &Daemon, tx: &mut Tx, inbound: &Inbound<'_>) -> anyhow::
     ) {
         Route::NewCase { linked } => open_case(daemon, tx, inbound, linked).await,
         Route::FollowUp { case } => follow_up(daemon, tx, inbound, &case).await,
-        Route::Bounce { case } => bounce(daemon, tx, inbound, &case).await,
+        Route::Bounce { case } => undelivered::bounce(daemon, tx, inbound, &case).await,
         Route::Duplicate { case } => Ok(Outcome::in_case(
             case.clone(),
             "duplicate",
@@ -312,29 +312,6 @@ async fn follow_up(
         Err(rejected) => format!("customer mail in case {reference}, no state change: {rejected}"),
     };
     Ok(Outcome::in_case(reference.clone(), "follow_up", note, true))
-}
-
-async fn bounce(
-    daemon: &Daemon,
-    tx: &mut Tx,
-    inbound: &Inbound<'_>,
-    reference: &CaseRef,
-) -> anyhow::Result<Outcome> {
-    let mail = inbound.mail;
-    let event = Event::Bounced {
-        message_id: mail.message_id.clone(),
-        original: mail.bounced_message_id.clone(),
-    };
-    let extras = Extras::from_bounce(mail);
-    let note = match apply_mail_event(daemon, tx, reference, mail, &event, &extras, inbound.now)
-        .await?
-    {
-        Ok(()) => format!("bounce of our mail in case {reference}: the customer did not get it"),
-        Err(rejected) => {
-            format!("bounce of our mail in case {reference}, case unchanged: {rejected}")
-        }
-    };
-    Ok(Outcome::in_case(reference.clone(), "bounce", note, false))
 }
 
 /// Applies the event an inbound mail stands for to its case, filing the mail under

@@ -1,5 +1,6 @@
 //! The sender: drains the outbox through the configured transport. Transient
-//! failures are retried with backoff, permanent ones are marked and logged; a
+//! failures are retried with backoff, permanent ones are marked and logged (and a
+//! customer's case gets them as a bounce, its contact person alerted); a
 //! per-address limit stops any mail loop that got past the automated-mail rules.
 
 use std::sync::Arc;
@@ -70,11 +71,9 @@ async fn deliver_one(daemon: &Daemon, mail: &Outgoing, now: DateTime<Utc>) -> an
         Ok(list) => list,
         Err(bad) => {
             warn!(recipient = %bad, "unusable recipient address; not sent");
-            daemon
-                .store
-                .mark_failed(mail.id, &format!("unusable recipient address {bad:?}"), now)
-                .await?;
-            return Ok(());
+            let why = format!("unusable recipient address {bad:?}");
+            daemon.store.mark_failed(mail.id, &why, now).await?;
+            return super::undelivered::after_failed(daemon, mail, &why, now).await;
         }
     };
     if let Some(flooded) = over_rate_limit(daemon, mail, &recipients, now).await? {
@@ -115,10 +114,9 @@ async fn deliver_one(daemon: &Daemon, mail: &Outgoing, now: DateTime<Utc>) -> an
         Err(err) => {
             error!(error = %err, attempts = mail.attempts + 1, "sending failed for good");
             daemon.metrics.mail_failed(&mail.kind);
-            daemon
-                .store
-                .mark_failed(mail.id, &err.to_string(), now)
-                .await?;
+            let why = err.to_string();
+            daemon.store.mark_failed(mail.id, &why, now).await?;
+            super::undelivered::after_failed(daemon, mail, &why, now).await?;
         }
     }
     Ok(())

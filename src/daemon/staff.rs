@@ -187,6 +187,9 @@ async fn open_forwarded(
             "#open by {by}: the forwarded mail is from staff ({customer})"
         )));
     }
+    if let Some(existing) = case_of(tx, &original).await? {
+        return already_in_case(daemon, tx, inbound, &existing, by).await;
+    }
     let mut classification = super::pipeline::classify_for(daemon, inbound.mailbox, &original)?;
     classification.complaint = true;
     classification
@@ -201,6 +204,42 @@ async fn open_forwarded(
     let mut outcome = super::pipeline::open_case(daemon, tx, &forwarded, None).await?;
     outcome.note = format!("{} from a mail forwarded by {by} with #open", outcome.note);
     Ok(outcome)
+}
+
+/// The case a forwarded mail is in already, by its own Message-ID.
+async fn case_of(tx: &mut Tx, original: &InboundMail) -> anyhow::Result<Option<CaseRef>> {
+    if original.message_id_generated {
+        return Ok(None);
+    }
+    tx.case_for_message_id(&original.message_id).await
+}
+
+/// `#open` on a mail that is in a case already opens no second case; the staff
+/// member is told which case has it.
+async fn already_in_case(
+    daemon: &Daemon,
+    tx: &mut Tx,
+    inbound: &Inbound<'_>,
+    reference: &CaseRef,
+    by: &EmailAddress,
+) -> anyhow::Result<Outcome> {
+    let case = load_case(tx, reference).await?;
+    let event = Event::CommandRejected {
+        by: by.clone(),
+        reason: format!("the forwarded mail is in case {reference} already"),
+    };
+    let (next, actions) = case::apply(&case, &event, inbound.now, &daemon.rules)
+        .map_err(|rejected| anyhow::anyhow!("#open refusal not recorded: {rejected}"))?;
+    let extras = Extras::default().answering(inbound.mail);
+    write_step(daemon, tx, &next, &[event], &actions, &extras, inbound.now).await?;
+    warn!(case = %reference, by = %by, "#open on a mail that is in a case already: nothing opened");
+    let note = format!("#open by {by}: the forwarded mail is in case {reference} already");
+    Ok(Outcome::in_case(
+        reference.clone(),
+        "staff_refused",
+        note,
+        true,
+    ))
 }
 
 /// The customer's mail inside a forward: an attached message, or an inline

@@ -63,6 +63,14 @@ fn address_key(address: &str) -> String {
 }
 
 impl Tx {
+    /// The case's mail, oldest first, as this transaction sees it.
+    pub async fn outgoing_for_case(
+        &mut self,
+        reference: &CaseRef,
+    ) -> anyhow::Result<Vec<Outgoing>> {
+        outgoing_for_case(self.conn(), reference).await
+    }
+
     /// The mail was accepted by the server; in the transaction that records what
     /// its delivery changes.
     pub async fn mark_sent(&mut self, id: i64, at: DateTime<Utc>) -> anyhow::Result<()> {
@@ -228,15 +236,7 @@ impl Store {
 
     /// Every mail queued for a case, in queue order.
     pub async fn outgoing_for_case(&self, reference: &CaseRef) -> anyhow::Result<Vec<Outgoing>> {
-        let rows: Vec<OutgoingRow> = on_backend!(self.acquire().await?.conn(), c => {
-            sqlx::query_as(concat!(
-                "SELECT ", outgoing_columns!(), " FROM outbox WHERE case_ref = $1 ORDER BY id"
-            ))
-            .bind(reference.to_string())
-            .fetch_all(&mut *c)
-            .await?
-        });
-        rows.into_iter().map(OutgoingRow::into_outgoing).collect()
+        outgoing_for_case(self.acquire().await?.conn(), reference).await
     }
 
     /// Mails still waiting to be sent (queued, whether or not due yet).
@@ -284,4 +284,16 @@ async fn mark_sent(conn: Conn<'_>, id: i64, at: DateTime<Utc>) -> anyhow::Result
         .rows_affected()
     });
     expect_one(n, id)
+}
+
+async fn outgoing_for_case(conn: Conn<'_>, reference: &CaseRef) -> anyhow::Result<Vec<Outgoing>> {
+    let rows: Vec<OutgoingRow> = on_backend!(conn, c => {
+        sqlx::query_as(concat!(
+            "SELECT ", outgoing_columns!(), " FROM outbox WHERE case_ref = $1 ORDER BY id"
+        ))
+        .bind(reference.to_string())
+        .fetch_all(&mut *c)
+        .await?
+    });
+    rows.into_iter().map(OutgoingRow::into_outgoing).collect()
 }

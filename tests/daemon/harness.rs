@@ -16,7 +16,7 @@ use crate::support::{MailServers, TestUser, mail_servers};
 
 pub const WAIT: Duration = Duration::from_secs(30);
 /// How long a mail that should not come is given to show up anyway.
-pub const SETTLE: Duration = Duration::from_millis(1500);
+pub const SETTLE: Duration = Duration::from_millis(1000);
 
 /// What a test changes in the default setup (a Danish bank, policy defaults).
 #[derive(Debug, Clone)]

@@ -261,3 +261,44 @@ async fn a_customer_who_asks_for_the_complaints_manager_is_escalated() {
     );
     h.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_outlook_reply_is_relayed_without_our_notification_below_it() {
+    let mut h = Harness::new().await;
+    h.start();
+    let (case, customer, notice) = opened_case(&h).await;
+    let reply_to = notice.header("reply-to").expect("a Reply-To");
+    let token_address = reply_to
+        .rsplit_once('<')
+        .map(|(_, a)| a.trim_end_matches('>'))
+        .unwrap_or(reply_to)
+        .to_string();
+    // Outlook top-posts and puts the notification below a header block, unquoted.
+    let raw = format!(
+        "From: Mette Jensen <{handler}>\r\nTo: {token_address}\r\nSubject: SV: {subject}\r\n\
+         Message-ID: <{id}@staff.test>\r\nIn-Reply-To: <{notice_id}>\r\nDate: Fri, 20 Nov 2026 09:30:00 +0100\r\n\
+         MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n\
+         Hej Ole\r\n\r\nVi har tilbageført det ene gebyr på 250 kr. i dag.\r\n\r\nVenlig hilsen\r\nMette\r\n\r\n\
+         ________________________________\r\nFra: Nordvik Bank A/S <{token_address}>\r\nSendt: 19. november 2026 10:05\r\n\
+         Til: Mette Jensen <{handler}>\r\nEmne: {subject}\r\n\r\n{notification}\r\n",
+        handler = h.handler.address,
+        subject = notice.subject,
+        id = crate::support::unique_local_part("outlook"),
+        notice_id = notice.message_id,
+        notification = notice.full_text.replace('\n', "\r\n"),
+    );
+    h.servers
+        .send_raw(&h.handler.address, &[&token_address], raw.as_bytes());
+    h.wait_for_event(&case.reference, "staff_answer").await;
+    let mail = parsed(&h, &customer, 2);
+    let answer = mail
+        .iter()
+        .find(|m| m.full_text.contains("tilbageført det ene gebyr"))
+        .expect("the answer reached the customer");
+    assert!(
+        !answer.full_text.contains(&token_address) && !answer.full_text.contains("Sendt:"),
+        "our notification is not passed on to the customer: {}",
+        answer.full_text
+    );
+    h.stop().await;
+}

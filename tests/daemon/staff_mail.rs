@@ -197,6 +197,13 @@ async fn a_bounce_of_our_acknowledgement_alerts_the_contact_person() {
         alert.full_text.contains("550 5.1.1"),
         "the reason from the DSN"
     );
+    assert!(
+        alert
+            .full_text
+            .contains(&format!("Emne:     {}", ack.subject)),
+        "the subject of our mail that bounced, not the DSN's: {}",
+        alert.full_text
+    );
     assert_eq!(
         h.settled_messages(&customer, 1).len(),
         1,
@@ -204,5 +211,114 @@ async fn a_bounce_of_our_acknowledgement_alerts_the_contact_person() {
     );
     let after = h.daemon.store.case(&case.reference).await.unwrap().unwrap();
     assert_eq!(after.status, Status::Acknowledged);
+    h.stop().await;
+}
+
+/// Postfix refuses our acknowledgement while we hand it over (the test rig's 550
+/// for `reject-…` addresses): no DSN will come, yet the customer did not get it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_acknowledgement_refused_at_handover_alerts_the_contact_person() {
+    let mut h = Harness::new().await;
+    h.start();
+    let gone = format!("{}@klagebot.test", unique_local_part("reject"));
+    let (subject, body) = mails::DA;
+    h.servers.send_raw(
+        &gone,
+        &[&h.klage.address],
+        mails::complaint(&gone, &h.klage.address, subject, body).as_bytes(),
+    );
+    let case = h.wait_for_cases(1).await.remove(0);
+    h.wait_for_event(&case.reference, "bounced").await;
+    let notices = parsed(&h, &h.handler, 2);
+    let alert = notices
+        .iter()
+        .find(|m| m.subject.starts_with("Vores mail til kunden kom ikke frem"))
+        .unwrap_or_else(|| panic!("the contact person is alerted: {notices:?}"));
+    assert!(alert.subject.contains(&case.reference.to_string()));
+    assert!(
+        alert.full_text.contains(&gone),
+        "it names the address that failed"
+    );
+    assert!(
+        alert.full_text.contains("550"),
+        "and why: {}",
+        alert.full_text
+    );
+    assert!(
+        alert.full_text.contains("Vi har modtaget din klage"),
+        "and which of our mails: {}",
+        alert.full_text
+    );
+    h.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bounce_of_a_staff_notice_is_kept_without_telling_staff_the_customer_missed_it() {
+    let mut h = Harness::new().await;
+    h.start();
+    let (case, customer, notice) = opened_case(&h).await;
+    let dsn = mails::bounce(
+        "MAILER-DAEMON@mail.klagebot.test",
+        &h.klage.address,
+        &format!("<{}>", notice.message_id),
+    );
+    h.servers
+        .send_raw("<>", &[&h.klage.address], dsn.as_bytes());
+    h.wait_for_event(&case.reference, "bounced").await;
+    let handler = h.settled_messages(&h.handler, 1);
+    assert!(
+        handler
+            .iter()
+            .all(|m| !m.subject.starts_with("Vores mail til kunden kom ikke frem")),
+        "the customer did get their mail: {:?}",
+        handler.iter().map(|m| &m.subject).collect::<Vec<_>>()
+    );
+    assert_eq!(h.settled_messages(&customer, 1).len(), 1);
+    h.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn open_on_a_mail_already_in_a_case_opens_no_second_case() {
+    let mut h = Harness::new().await;
+    h.start();
+    let (case, customer, _) = opened_case(&h).await;
+    // The customer had also written to the handler; she forwards that copy.
+    let original = h.servers.messages(&h.klage, "INBOX");
+    let original = if original.is_empty() {
+        let folders = h.servers.folders(&h.klage);
+        let processed = folders
+            .iter()
+            .find(|f| f.ends_with("processed"))
+            .expect("a processed folder");
+        h.servers.messages(&h.klage, processed).remove(0)
+    } else {
+        original[0].clone()
+    };
+    let boundary = "fwd-boundary-8";
+    let forward = format!(
+        "{}\r\n--{boundary}\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n#open\r\n\r\n--{boundary}\r\n\
+         Content-Type: message/rfc822\r\n\r\n{}\r\n--{boundary}--\r\n",
+        staff_headers(
+            &h,
+            "Fwd: Klage over dobbelt gebyr",
+            &format!("multipart/mixed; boundary=\"{boundary}\""),
+        ),
+        String::from_utf8_lossy(&original.bytes),
+    );
+    h.servers
+        .send_raw(&h.handler.address, &[&h.klage.address], forward.as_bytes());
+    h.wait_for_event(&case.reference, "command_rejected").await;
+    assert_eq!(h.cases().await.len(), 1, "no second case");
+    let told = h
+        .settled_messages(&h.handler, 2)
+        .into_iter()
+        .find(|m| m.subject.starts_with("Kommandoen blev ikke udført"))
+        .expect("the handler is told");
+    assert!(told.full_text.contains(&case.reference.to_string()));
+    assert_eq!(
+        h.settled_messages(&customer, 1).len(),
+        1,
+        "one acknowledgement"
+    );
     h.stop().await;
 }

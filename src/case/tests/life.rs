@@ -157,6 +157,15 @@ fn extend_sends_a_holding_reply_within_35_business_days() {
             new_due: ymd(2026, 5, 28)
         }]
     );
+    // The law leaves no later date: a second #extend is refused, not repeated.
+    let err = life
+        .staff_reply("2026-05-04T09:00:00Z", HANDLER, "#extend still waiting")
+        .unwrap_err();
+    assert_eq!(
+        err,
+        "the answer is due 2026-05-28 already, the latest date the law allows; a holding reply cannot move it later"
+    );
+    assert_eq!(life.case.answer_due, ymd(2026, 5, 28));
     let mut life = danish();
     let err = life
         .staff_reply(
@@ -177,6 +186,14 @@ fn extend_sends_a_holding_reply_within_35_business_days() {
         )
         .unwrap_err();
     assert_eq!(err, "2026-05-14 is not a working day");
+    let due = life.case.answer_due;
+    let err = life
+        .staff_reply("2026-04-20T09:00:00Z", HANDLER, &format!("#extend {due} x"))
+        .unwrap_err();
+    assert_eq!(
+        err,
+        format!("{due} is not later than {due}, when the answer is due already")
+    );
     life.staff_reply(
         "2026-04-20T09:00:00Z",
         HANDLER,
