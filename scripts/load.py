@@ -212,6 +212,8 @@ def main():
         "exit_code_on_sigterm": code,
     }
     os.makedirs("target", exist_ok=True)
+    log.close()
+    __import__("shutil").copy(root / "klagebot.log", "target/load-klagebot.log")
     with open("target/load-report.json", "w") as f:
         json.dump(report, f, indent=2)
     print(json.dumps(report, indent=2))

@@ -7,13 +7,16 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
+use futures::StreamExt;
 use tracing::{Instrument, error, info, info_span, warn};
 
 use super::{Daemon, Shutdown};
 use crate::domain::EmailAddress;
 use crate::store::Outgoing;
 
-const BATCH: usize = 20;
+const BATCH: usize = 50;
+/// Mails handed to the transport at the same time.
+const IN_FLIGHT: usize = 8;
 /// A claimed mail whose sender died is claimed again after this.
 const LEASE: Duration = Duration::from_secs(300);
 const IDLE_WAKE: Duration = Duration::from_secs(5);
@@ -54,15 +57,22 @@ pub async fn deliver_due(daemon: &Daemon) -> anyhow::Result<usize> {
         .claim_outgoing(now, BATCH as u32, LEASE)
         .await?;
     let count = batch.len();
-    for mail in batch {
-        let span = info_span!(
-            "outgoing",
-            case = mail.case_ref.as_ref().map(|r| r.to_string()).unwrap_or_default(),
-            kind = %mail.kind,
-            message_id = %mail.message_id
-        );
-        deliver_one(daemon, &mail, now).instrument(span).await?;
-    }
+    // A mail server takes tens of milliseconds per mail; several in flight over the
+    // transport's connection pool keep a backlog from queueing behind each other.
+    let outcomes: Vec<anyhow::Result<()>> = futures::stream::iter(batch)
+        .map(|mail| async move {
+            let span = info_span!(
+                "outgoing",
+                case = mail.case_ref.as_ref().map(|r| r.to_string()).unwrap_or_default(),
+                kind = %mail.kind,
+                message_id = %mail.message_id
+            );
+            deliver_one(daemon, &mail, now).instrument(span).await
+        })
+        .buffer_unordered(IN_FLIGHT)
+        .collect()
+        .await;
+    outcomes.into_iter().collect::<anyhow::Result<()>>()?;
     Ok(count)
 }
 

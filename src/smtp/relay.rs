@@ -17,7 +17,7 @@ use crate::domain::EmailAddress;
 /// One SMTP command (or the connect) may take this long before it counts as failed.
 const COMMAND_TIMEOUT: Duration = Duration::from_secs(60);
 /// Connections kept open: the sender task sends one mail at a time per worker.
-const POOL_SIZE: u32 = 4;
+const POOL_SIZE: u32 = 8;
 
 pub fn build(cfg: &Outgoing) -> anyhow::Result<Transport> {
     let Some(host) = cfg.host.as_deref() else {

@@ -242,8 +242,11 @@ async fn open_sqlite(url: &str, create: bool) -> anyhow::Result<SqlitePool> {
         .synchronous(SqliteSynchronous::Normal)
         .busy_timeout(SQLITE_BUSY_TIMEOUT)
         .foreign_keys(true);
+    // SQLite has one writer at a time; writers of this process queue for the one
+    // connection instead of meeting SQLite's lock and its busy-wait sleeps (up to
+    // 100 ms each), which made every transaction slow as soon as two tasks wrote.
     SqlitePoolOptions::new()
-        .max_connections(4)
+        .max_connections(1)
         .connect_with(options)
         .await
         .with_context(|| format!("cannot open SQLite database {}", path.display()))
