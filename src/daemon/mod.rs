@@ -19,6 +19,7 @@ use crate::outbox::{Referrals, Templates};
 use crate::smtp::Transport;
 use crate::store::Store;
 
+pub mod changes;
 pub mod clock;
 pub mod letters;
 mod mailbox;

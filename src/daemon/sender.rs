@@ -100,7 +100,7 @@ async fn deliver_one(daemon: &Daemon, mail: &Outgoing, now: DateTime<Utc>) -> an
         Ok(()) => {
             // The moment the server took it, not when the batch was claimed.
             let sent_at = daemon.clock.now();
-            if let Err(err) = super::pipeline::mark_delivered(daemon, mail, sent_at).await {
+            if let Err(err) = super::changes::mark_delivered(daemon, mail, sent_at).await {
                 // Never send it twice: at least record the delivery itself.
                 error!(
                     error = format!("{err:#}"),

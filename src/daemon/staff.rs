@@ -8,8 +8,9 @@ use chrono::{DateTime, Utc};
 use tracing::warn;
 
 use super::Daemon;
+use super::changes::{apply_mail_event, load_case, write_step};
 use super::letters::Extras;
-use super::pipeline::{Inbound, Outcome, apply_mail_event, load_case, write_step};
+use super::pipeline::{Inbound, Outcome};
 use crate::case::{self, Event};
 use crate::classify::{Classification, RefSource};
 use crate::domain::{CaseRef, EmailAddress};

@@ -8,8 +8,9 @@ use chrono::{DateTime, Utc};
 use tracing::{info, warn};
 
 use super::Daemon;
+use super::changes::{apply_mail_event, load_case, write_step};
 use super::letters::{BounceFacts, Extras};
-use super::pipeline::{Inbound, Outcome, apply_mail_event, load_case, strip_angle, write_step};
+use super::pipeline::{Inbound, Outcome, strip_angle};
 use crate::case::{self, Event};
 use crate::domain::CaseRef;
 use crate::store::{Direction, Outgoing, Tx};

@@ -51,7 +51,7 @@ pub async fn fire_due(daemon: &Daemon) -> anyhow::Result<usize> {
             tx.rollback().await?;
             break;
         };
-        match crate::daemon::pipeline::fire_deadline(daemon, &mut tx, &due, now).await {
+        match crate::daemon::changes::fire_deadline(daemon, &mut tx, &due, now).await {
             Ok(()) => {
                 tx.mark_deadline_fired(due.id, now).await?;
                 tx.commit().await?;
