@@ -168,8 +168,12 @@ pub(super) async fn drain_once(daemon: Arc<Daemon>, index: usize) -> anyhow::Res
     Ok(())
 }
 
-/// Fetches one batch and runs each message through the pipeline; returns how many
-/// messages it saw. Stops between messages when shutdown is requested.
+/// Fetches one batch and runs each message through the pipeline (one transaction
+/// each), then tells the mailbox what became of them all at once and records the
+/// last UID; returns how many messages it saw. Stops between messages when
+/// shutdown is requested. Whatever was committed is settled even when a later
+/// message fails; a crash before settling only means those messages are
+/// recognised as handled and settled on the next round.
 async fn drain(
     daemon: &Daemon,
     cfg: &Mailbox,
@@ -179,31 +183,54 @@ async fn drain(
     let after = last_uid(daemon, cfg, source).await?;
     let batch = source.fetch(after, BATCH).await?;
     let count = batch.len();
+    let mut settled = Vec::with_capacity(count);
+    let mut failure = None;
     for message in batch {
         if shutdown.is_requested() {
             break;
         }
-        let key = message.key.clone();
-        let span = info_span!("message", mailbox = %cfg.name, key = %key, message_id = tracing::field::Empty);
-        let disposition = pipeline::ingest(daemon, cfg, &message)
-            .instrument(span.clone())
-            .await?;
-        if let Err(err) = source
-            .settle(&key, disposition)
-            .instrument(span.clone())
+        let span = info_span!("message", mailbox = %cfg.name, key = %message.key, message_id = tracing::field::Empty);
+        match pipeline::ingest(daemon, cfg, &message)
+            .instrument(span)
             .await
         {
-            // The message is committed; the next round recognises it and settles it again.
-            let _enter = span.enter();
-            error!(error = %err, "could not mark the message in the mailbox");
-            return Err(err.into());
-        }
-        if let SourceKey::Imap { uidvalidity, uid } = key {
-            daemon
-                .store
-                .set_sync_state(&cfg.name, uidvalidity, uid)
-                .await?;
+            Ok(disposition) => settled.push((message.key, disposition)),
+            Err(err) => {
+                failure = Some(err);
+                break;
+            }
         }
     }
-    Ok(count)
+    settle(daemon, cfg, source, &settled).await?;
+    match failure {
+        Some(err) => Err(err),
+        None => Ok(count),
+    }
+}
+
+async fn settle(
+    daemon: &Daemon,
+    cfg: &Mailbox,
+    source: &mut Source,
+    settled: &[(SourceKey, crate::inbox::Disposition)],
+) -> anyhow::Result<()> {
+    if settled.is_empty() {
+        return Ok(());
+    }
+    if let Err(err) = source.settle_many(settled).await {
+        // The messages are committed; the next round recognises and settles them.
+        error!(error = %err, messages = settled.len(), "could not mark handled messages in the mailbox");
+        return Err(err.into());
+    }
+    let last = settled.iter().rev().find_map(|(key, _)| match key {
+        SourceKey::Imap { uidvalidity, uid } => Some((*uidvalidity, *uid)),
+        SourceKey::Maildir { .. } => None,
+    });
+    if let Some((uidvalidity, uid)) = last {
+        daemon
+            .store
+            .set_sync_state(&cfg.name, uidvalidity, uid)
+            .await?;
+    }
+    Ok(())
 }

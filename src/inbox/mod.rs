@@ -158,6 +158,34 @@ impl Source {
         }
     }
 
+    /// [`Source::settle`] for a batch: one command per outcome on IMAP.
+    pub async fn settle_many(
+        &mut self,
+        settled: &[(SourceKey, Disposition)],
+    ) -> Result<(), InboxError> {
+        match self {
+            Source::Imap(m) => {
+                let mut uids = Vec::with_capacity(settled.len());
+                for (key, disposition) in settled {
+                    let SourceKey::Imap { uidvalidity, uid } = key else {
+                        return Err(InboxError::Config(format!(
+                            "source key {key} does not belong to this kind of mailbox"
+                        )));
+                    };
+                    m.check_uidvalidity(*uidvalidity)?;
+                    uids.push((*uid, *disposition));
+                }
+                m.settle_many(&uids).await
+            }
+            Source::Maildir(_) => {
+                for (key, disposition) in settled {
+                    self.settle(key, *disposition).await?;
+                }
+                Ok(())
+            }
+        }
+    }
+
     /// Waits for new mail, at most `timeout`, returning early when `shutdown` completes.
     pub async fn wait_for_new_mail(
         &mut self,

@@ -164,42 +164,68 @@ impl ImapMailbox {
     /// `watch`: complaints get the keyword, nothing else changes. `own`: handled
     /// mail moves to the processed folder, quarantined mail to the quarantine folder.
     pub async fn settle(&mut self, uid: u32, disposition: Disposition) -> Result<(), InboxError> {
-        let result = match (self.mode, disposition) {
-            (MailboxMode::Watch, Disposition::Handled { complaint: true }) => {
-                self.add_keyword(uid).await
+        self.settle_many(&[(uid, disposition)]).await
+    }
+
+    /// [`ImapMailbox::settle`] for many messages, one command per kind of outcome
+    /// (a UID set), so that a backlog is not slowed by a round trip per message.
+    pub async fn settle_many(&mut self, settled: &[(u32, Disposition)]) -> Result<(), InboxError> {
+        let uids = |wanted: fn(Disposition) -> bool| -> String {
+            let set: Vec<String> = settled
+                .iter()
+                .filter(|(_, d)| wanted(*d))
+                .map(|(uid, _)| uid.to_string())
+                .collect();
+            set.join(",")
+        };
+        let result = match self.mode {
+            MailboxMode::Watch => {
+                let complaints = uids(|d| d == Disposition::Handled { complaint: true });
+                self.add_keyword(&complaints).await
             }
-            (MailboxMode::Watch, _) => Ok(()),
-            (MailboxMode::Own, Disposition::Quarantined) => {
-                let target = self.folders.quarantine.clone();
-                self.move_to(uid, &target).await
-            }
-            (MailboxMode::Own, Disposition::Handled { .. } | Disposition::Ignored) => {
-                let target = self.folders.processed.clone();
-                self.move_to(uid, &target).await
+            MailboxMode::Own => {
+                let quarantined = uids(|d| d == Disposition::Quarantined);
+                let processed = uids(|d| d != Disposition::Quarantined);
+                let (quarantine, done) = (
+                    self.folders.quarantine.clone(),
+                    self.folders.processed.clone(),
+                );
+                match self.move_to(&quarantined, &quarantine).await {
+                    Ok(()) => self.move_to(&processed, &done).await,
+                    Err(err) => Err(err),
+                }
             }
         };
         self.keep_if_usable(result)
     }
 
-    async fn add_keyword(&mut self, uid: u32) -> Result<(), InboxError> {
+    /// Adds our keyword to the messages of a UID set (nothing when it is empty).
+    async fn add_keyword(&mut self, uids: &str) -> Result<(), InboxError> {
+        if uids.is_empty() {
+            return Ok(());
+        }
         let session = live(&mut self.session, &self.server)?;
         let flags = format!("+FLAGS.SILENT ({})", self.keyword);
         let store = async {
-            let stream = session.uid_store(uid.to_string(), &flags).await?;
+            let stream = session.uid_store(uids, &flags).await?;
             stream.try_collect::<Vec<_>>().await
         };
         timed(&self.server, "UID STORE", STEP_TIMEOUT, store).await?;
         Ok(())
     }
 
-    async fn move_to(&mut self, uid: u32, folder: &str) -> Result<(), InboxError> {
+    /// Moves the messages of a UID set to `folder` (nothing when it is empty).
+    async fn move_to(&mut self, uids: &str, folder: &str) -> Result<(), InboxError> {
+        if uids.is_empty() {
+            return Ok(());
+        }
         let session = live(&mut self.session, &self.server)?;
-        let uid = uid.to_string();
+        let uid = uids.to_string();
         if self.capabilities.r#move {
             let mv = session.uid_mv(&uid, folder);
             return timed(&self.server, "UID MOVE", STEP_TIMEOUT, mv).await;
         }
-        // Without MOVE (checked at connect: UIDPLUS is there), expunge only this UID.
+        // Without MOVE (checked at connect: UIDPLUS is there), expunge only these UIDs.
         timed(
             &self.server,
             "UID COPY",
