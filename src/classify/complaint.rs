@@ -83,7 +83,12 @@ pub fn assess(
     );
     // Customers describe new trouble in new words but in the same shape.
     score += c.structure.score(&text, reasons);
-    let escalation = rules.escalation.found(&text);
+    // "I have nothing to complain about, but do you have a complaints officer?"
+    let escalation = if c.not_complaint.is_match(&text) {
+        Vec::new()
+    } else {
+        rules.escalation.found(&text)
+    };
     if !escalation.is_empty() {
         reasons.push(format!("asks for escalation ({})", quoted(&escalation)));
     }

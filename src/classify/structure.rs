@@ -19,7 +19,9 @@ use super::rules::{PhraseSet, RulesError};
 pub(super) struct StructureFile {
     cap: i32,
     question_discount: i32,
+    statement_bonus: i32,
     concerns: Vec<String>,
+    not_statement: Vec<String>,
     how_to: Vec<String>,
     signals: BTreeMap<String, Vec<String>>,
 }
@@ -29,7 +31,9 @@ pub(super) struct StructureFile {
 pub struct StructureRule {
     cap: i32,
     question_discount: i32,
+    statement_bonus: i32,
     concerns: PhraseSet,
+    not_statement: PhraseSet,
     how_to: PhraseSet,
     signals: Vec<(String, PhraseSet)>,
 }
@@ -47,6 +51,11 @@ impl StructureRule {
         Ok(StructureRule {
             cap: f.cap,
             question_discount: f.question_discount,
+            statement_bonus: f.statement_bonus,
+            not_statement: PhraseSet::compile(
+                "complaint.structure.not_statement",
+                &f.not_statement,
+            )?,
             concerns: PhraseSet::compile("complaint.structure.concerns", &f.concerns)?,
             how_to: PhraseSet::compile("complaint.structure.how_to", &f.how_to)?,
             signals,
@@ -54,7 +63,8 @@ impl StructureRule {
     }
 
     /// The score of the problem signals in `text` (subject and new text), with the
-    /// kinds found pushed to `reasons`; 0 when the text is not about the
+    /// kinds found pushed to `reasons` (plus `statement_bonus` when the problem is
+    /// told, not asked, requested or sent as a covering note); 0 when the text is not about the
     /// customer's own dealings with the company.
     pub fn score(&self, text: &str, reasons: &mut Vec<String>) -> i32 {
         let lower = text.to_lowercase();
@@ -72,17 +82,21 @@ impl StructureRule {
         }
         let mut score = (kinds.len() as i32).min(self.cap);
         let asks_how = text.contains('?') && self.how_to.is_match(&lower);
-        if asks_how {
+        // A problem told as a plain statement, asking nothing and sending nothing,
+        // is what a complaint looks like; when in doubt it is the cheaper error.
+        let told = !text.contains('?') && !self.not_statement.is_match(&lower);
+        let how = if asks_how {
             score -= self.question_discount;
-        }
+            ", asked as a how-to question"
+        } else if told {
+            score += self.statement_bonus;
+            ", told as a statement"
+        } else {
+            ""
+        };
         reasons.push(format!(
-            "problem with the customer's own affairs ({}){}",
-            kinds.join(", "),
-            if asks_how {
-                ", asked as a how-to question"
-            } else {
-                ""
-            }
+            "problem with the customer's own affairs ({}){how}",
+            kinds.join(", ")
         ));
         score.max(0)
     }
