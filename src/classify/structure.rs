@@ -20,6 +20,7 @@ pub(super) struct StructureFile {
     cap: i32,
     question_discount: i32,
     statement_bonus: i32,
+    plain_statement: i32,
     concerns: Vec<String>,
     not_statement: Vec<String>,
     how_to: Vec<String>,
@@ -32,6 +33,7 @@ pub struct StructureRule {
     cap: i32,
     question_discount: i32,
     statement_bonus: i32,
+    plain_statement: i32,
     concerns: PhraseSet,
     not_statement: PhraseSet,
     how_to: PhraseSet,
@@ -52,6 +54,7 @@ impl StructureRule {
             cap: f.cap,
             question_discount: f.question_discount,
             statement_bonus: f.statement_bonus,
+            plain_statement: f.plain_statement,
             not_statement: PhraseSet::compile(
                 "complaint.structure.not_statement",
                 &f.not_statement,
@@ -77,14 +80,19 @@ impl StructureRule {
                 kinds.push(format!("{kind}: \"{first}\""));
             }
         }
+        // A statement about the customer's affairs that asks nothing, requests
+        // nothing and sends nothing is what a complaint looks like; when in doubt
+        // a complaint is the cheaper error.
+        let told = !text.contains('?') && !self.not_statement.is_match(&lower);
         if kinds.is_empty() {
+            if told && self.plain_statement > 0 {
+                reasons.push("a statement about the customer's own affairs".into());
+                return self.plain_statement;
+            }
             return 0;
         }
         let mut score = (kinds.len() as i32).min(self.cap);
         let asks_how = text.contains('?') && self.how_to.is_match(&lower);
-        // A problem told as a plain statement, asking nothing and sending nothing,
-        // is what a complaint looks like; when in doubt it is the cheaper error.
-        let told = !text.contains('?') && !self.not_statement.is_match(&lower);
         let how = if asks_how {
             score -= self.question_discount;
             ", asked as a how-to question"
