@@ -33,6 +33,10 @@ pub fn assess(
     // "hvis jeg vil klage …", "om jag är missnöjd …" ask how to complain: what
     // stands inside such a question is neither intent nor dissatisfaction.
     let questions = c.process_question.found(&text);
+    if let Some(elsewhere) = complaint_elsewhere(rules, &text, &questions) {
+        reasons.push(elsewhere);
+        return Assessment::default();
+    }
     let intent: Vec<String> = c
         .intent
         .found(&text)
@@ -77,7 +81,14 @@ pub fn assess(
         intent.is_empty() && strong.is_empty(),
         reasons,
     );
-    let escalation = rules.escalation.found(&text);
+    // Customers describe new trouble in new words but in the same shape.
+    score += c.structure.score(&text, reasons);
+    // "I have nothing to complain about, but do you have a complaints officer?"
+    let escalation = if c.not_complaint.is_match(&text) {
+        Vec::new()
+    } else {
+        rules.escalation.found(&text)
+    };
     if !escalation.is_empty() {
         reasons.push(format!("asks for escalation ({})", quoted(&escalation)));
     }
@@ -159,6 +170,24 @@ fn negative_statement(rules: &Rules, new_text: &str, reasons: &mut Vec<String>) 
     }
     reasons.push("a negative statement to the company".into());
     rule.weight
+}
+
+/// "Where do I find the complaint form? It is about a hotel, not the bank": the
+/// customer asks how to complain about someone else, which is a question to the
+/// company and no complaint about it. The reason, or `None` when that is not so.
+fn complaint_elsewhere(rules: &Rules, text: &str, questions: &[String]) -> Option<String> {
+    if questions.is_empty() || rules.escalation.is_match(text) {
+        return None;
+    }
+    let elsewhere = rules.complaint.third_party.found(text);
+    if elsewhere.is_empty() {
+        return None;
+    }
+    Some(format!(
+        "asks how to complain about someone else ({}; {}): not a complaint",
+        quoted(questions),
+        quoted(&elsewhere)
+    ))
 }
 
 fn quoted(phrases: &[String]) -> String {

@@ -12,6 +12,7 @@ mod complaint;
 mod language;
 mod reference;
 pub mod rules;
+mod structure;
 mod subject;
 
 use anyhow::Context as _;

@@ -8,6 +8,7 @@ use std::sync::OnceLock;
 use regex::{Regex, RegexSet, RegexSetBuilder};
 use serde::Deserialize;
 
+use super::structure::{StructureFile, StructureRule};
 use crate::domain::{Category, Language};
 
 /// The rules shipped with klagebot.
@@ -46,7 +47,7 @@ pub struct PhraseSet {
 }
 
 impl PhraseSet {
-    fn compile(list: &str, entries: &[String]) -> Result<Self, RulesError> {
+    pub(super) fn compile(list: &str, entries: &[String]) -> Result<Self, RulesError> {
         let wrapped: Vec<String> = entries.iter().map(|e| wrap(e)).collect();
         let set = RegexSetBuilder::new(&wrapped)
             .size_limit(64 << 20)
@@ -175,7 +176,9 @@ struct ComplaintFile {
     grievance: Vec<String>,
     process_question: Vec<String>,
     not_complaint: Vec<String>,
+    third_party: Vec<String>,
     statement: StatementFile,
+    structure: StructureFile,
 }
 
 #[derive(Debug, Deserialize)]
@@ -256,7 +259,9 @@ pub struct ComplaintRules {
     pub grievance: PhraseSet,
     pub process_question: PhraseSet,
     pub not_complaint: PhraseSet,
+    pub third_party: PhraseSet,
     pub statement: StatementRule,
+    pub structure: StructureRule,
 }
 
 #[derive(Debug, Clone)]
@@ -330,6 +335,7 @@ fn complaint_rules(f: &ComplaintFile) -> Result<ComplaintRules, RulesError> {
         grievance: PhraseSet::compile("complaint.grievance", &f.grievance)?,
         process_question: PhraseSet::compile("complaint.process_question", &f.process_question)?,
         not_complaint: PhraseSet::compile("complaint.not_complaint", &f.not_complaint)?,
+        third_party: PhraseSet::compile("complaint.third_party", &f.third_party)?,
         statement: StatementRule {
             weight: f.statement.weight,
             min_letters: f.statement.min_letters,
@@ -337,6 +343,7 @@ fn complaint_rules(f: &ComplaintFile) -> Result<ComplaintRules, RulesError> {
             addressed: word_set(&f.statement.addressed),
             gratitude: word_set(&f.statement.gratitude),
         },
+        structure: StructureRule::compile(&f.structure)?,
     })
 }
 

@@ -151,3 +151,34 @@ fn the_classifier_can_be_shared_between_tasks() {
     shareable::<Classification>();
     shareable::<crate::parse::InboundMail>();
 }
+
+#[test]
+fn trouble_told_in_unlisted_words_is_a_complaint_but_asked_for_help_is_not() {
+    let told = classify(
+        "Subject: Kortet\n\nMit kort blev afvist i Føtex tre gange i går, selv om der er penge nok på kontoen. Det må ikke ske igen.",
+    );
+    assert!(told.complaint, "{:?}", told.reasons);
+    assert!(
+        told.reasons
+            .iter()
+            .any(|r| r.starts_with("problem with the customer's own affairs")),
+        "{:?}",
+        told.reasons
+    );
+    let asked = classify(
+        "Subject: Kort\n\nMit kort er blevet spærret, fordi jeg tastede forkert pinkode tre gange. Hvordan får jeg det åbnet igen?",
+    );
+    assert!(!asked.complaint, "{:?}", asked.reasons);
+}
+
+#[test]
+fn asking_how_to_complain_about_a_shop_is_no_complaint_about_the_company() {
+    let about_shop = classify(
+        "Subject: Klage\n\nHvor finner jeg klageskjemaet? Jeg vil klage på en nettbutikk som aldri sendte varene, ikke på banken.",
+    );
+    assert!(!about_shop.complaint, "{:?}", about_shop.reasons);
+    let about_us = classify(
+        "Subject: Klage\n\nJeg vil klage på at dere trakk gebyret to ganger. Dette er en formell klage.",
+    );
+    assert!(about_us.complaint, "{:?}", about_us.reasons);
+}

@@ -1,0 +1,111 @@
+//! The structural complaint signal: a customer writing about their own money,
+//! account, card, loan or service together with signs that something went wrong.
+//!
+//! Phrase lists only know the complaints someone has seen; customers describe new
+//! trouble in new words but in the same shape ("my card was declined three times",
+//! "the money has still not arrived after two weeks", "take the fee off"). Each
+//! *kind* of problem signal found counts once, so a mail is not a complaint because
+//! it repeats one word, and a how-to question discounts the sum: "how do I order a
+//! new card, mine is blocked" asks for help, it does not complain.
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+
+use super::rules::{PhraseSet, RulesError};
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct StructureFile {
+    cap: i32,
+    question_discount: i32,
+    statement_bonus: i32,
+    plain_statement: i32,
+    concerns: Vec<String>,
+    not_statement: Vec<String>,
+    how_to: Vec<String>,
+    signals: BTreeMap<String, Vec<String>>,
+}
+
+/// The compiled structural rule.
+#[derive(Debug, Clone)]
+pub struct StructureRule {
+    cap: i32,
+    question_discount: i32,
+    statement_bonus: i32,
+    plain_statement: i32,
+    concerns: PhraseSet,
+    not_statement: PhraseSet,
+    how_to: PhraseSet,
+    signals: Vec<(String, PhraseSet)>,
+}
+
+impl StructureRule {
+    pub(super) fn compile(f: &StructureFile) -> Result<Self, RulesError> {
+        let signals = f
+            .signals
+            .iter()
+            .map(|(kind, list)| {
+                let name = format!("complaint.structure.signals.{kind}");
+                Ok((kind.clone(), PhraseSet::compile(&name, list)?))
+            })
+            .collect::<Result<Vec<_>, RulesError>>()?;
+        Ok(StructureRule {
+            cap: f.cap,
+            question_discount: f.question_discount,
+            statement_bonus: f.statement_bonus,
+            plain_statement: f.plain_statement,
+            not_statement: PhraseSet::compile(
+                "complaint.structure.not_statement",
+                &f.not_statement,
+            )?,
+            concerns: PhraseSet::compile("complaint.structure.concerns", &f.concerns)?,
+            how_to: PhraseSet::compile("complaint.structure.how_to", &f.how_to)?,
+            signals,
+        })
+    }
+
+    /// The score of the problem signals in `text` (subject and new text), with the
+    /// kinds found pushed to `reasons` (plus `statement_bonus` when the problem is
+    /// told, not asked, requested or sent as a covering note); 0 when the text is not about the
+    /// customer's own dealings with the company.
+    pub fn score(&self, text: &str, reasons: &mut Vec<String>) -> i32 {
+        let lower = text.to_lowercase();
+        if !self.concerns.is_match(&lower) {
+            return 0;
+        }
+        let mut kinds = Vec::new();
+        for (kind, set) in &self.signals {
+            if let Some(first) = set.found(&lower).into_iter().next() {
+                kinds.push(format!("{kind}: \"{first}\""));
+            }
+        }
+        // A statement about the customer's affairs that asks nothing, requests
+        // nothing and sends nothing is what a complaint looks like; when in doubt
+        // a complaint is the cheaper error.
+        let told = !text.contains('?') && !self.not_statement.is_match(&lower);
+        if kinds.is_empty() {
+            if told && self.plain_statement > 0 {
+                reasons.push("a statement about the customer's own affairs".into());
+                return self.plain_statement;
+            }
+            return 0;
+        }
+        let mut score = (kinds.len() as i32).min(self.cap);
+        let asks_how = text.contains('?') && self.how_to.is_match(&lower);
+        let how = if asks_how {
+            score -= self.question_discount;
+            ", asked as a how-to question"
+        } else if told {
+            score += self.statement_bonus;
+            ", told as a statement"
+        } else {
+            ""
+        };
+        reasons.push(format!(
+            "problem with the customer's own affairs ({}){how}",
+            kinds.join(", ")
+        ));
+        score.max(0)
+    }
+}
