@@ -1,10 +1,12 @@
 //! `klagebot report`: the complaint register of a period, as CSV for a
-//! spreadsheet (the period totals then go to stderr) or as one JSON object with
-//! the register and the totals.
+//! spreadsheet or as one JSON object with the register and the totals. With CSV
+//! the period totals are printed on stderr and, with `--output FILE.csv`, also
+//! written beside it as `FILE-totals.csv`.
 
 use std::collections::HashMap;
 use std::fs::File;
 use std::io::{self, BufWriter, Write};
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{Context, bail};
@@ -46,8 +48,26 @@ pub fn run(config: &Config, args: &ReportArgs) -> anyhow::Result<ExitCode> {
     write_output(&register, args).context("while writing the report")?;
     if args.format == ReportFormat::Csv {
         eprint!("{}", totals_text(&register.totals, from, to));
+        if let Some(path) = &args.output {
+            let totals_path = totals_path(path);
+            let mut file = BufWriter::new(
+                File::create(&totals_path)
+                    .with_context(|| format!("cannot create {}", totals_path.display()))?,
+            );
+            report::csv::write_totals(&register.totals, &mut file)?;
+            eprintln!("Totals written to {}", totals_path.display());
+        }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// `register.csv` → `register-totals.csv`, in the same folder.
+fn totals_path(register: &Path) -> PathBuf {
+    let stem = register
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "register".into());
+    register.with_file_name(format!("{stem}-totals.csv"))
 }
 
 fn write_output(register: &Register, args: &ReportArgs) -> anyhow::Result<()> {

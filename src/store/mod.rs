@@ -160,6 +160,40 @@ impl Store {
         .context("while bringing the database schema up to date")
     }
 
+    /// Every table with its columns in order (migrations' bookkeeping left out):
+    /// lets a test check that the two backends' migrations stay in step.
+    pub async fn schema(&self) -> anyhow::Result<Vec<(String, Vec<String>)>> {
+        let rows: Vec<(String, String)> = match self.acquire().await?.conn() {
+            Conn::Sqlite(c) => {
+                sqlx::query_as(
+                    "SELECT m.name, p.name FROM sqlite_master m, pragma_table_info(m.name) p
+                     WHERE m.type = 'table'
+                       AND m.name NOT IN ('sqlite_sequence', '_sqlx_migrations')
+                     ORDER BY m.name, p.cid",
+                )
+                .fetch_all(&mut *c)
+                .await?
+            }
+            Conn::Postgres(c) => {
+                sqlx::query_as(
+                    "SELECT table_name::TEXT, column_name::TEXT FROM information_schema.columns
+                     WHERE table_schema = current_schema() AND table_name <> '_sqlx_migrations'
+                     ORDER BY table_name, ordinal_position",
+                )
+                .fetch_all(&mut *c)
+                .await?
+            }
+        };
+        let mut tables: Vec<(String, Vec<String>)> = Vec::new();
+        for (table, column) in rows {
+            match tables.last_mut() {
+                Some((name, columns)) if *name == table => columns.push(column),
+                _ => tables.push((table, vec![column])),
+            }
+        }
+        Ok(tables)
+    }
+
     /// Starts a transaction (on SQLite it holds the write lock until it ends).
     pub async fn begin(&self) -> anyhow::Result<Tx> {
         let tx = match self {

@@ -128,3 +128,29 @@ fn inbound<'a>(mailbox: &'a str, key: &str, mid: &str, sha: &str, raw: &'a [u8])
         received_at: t(9, 0),
     }
 }
+
+/// The two backends' migrations must describe the same tables and columns.
+#[tokio::test]
+async fn both_backends_have_the_same_schema() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let url = format!("sqlite://{}", dir.path().join("klagebot.db").display());
+    let sqlite = Store::connect(&url).await.expect("open SQLite");
+    let scratch = match klagebot::store::scratch::ScratchPostgres::create().await {
+        Ok(s) => s,
+        Err(e) => panic!("PostgreSQL is needed for this test: {e:#}"),
+    };
+    let postgres = Store::connect(&scratch.url).await.expect("open PostgreSQL");
+    let (a, b) = (
+        sqlite.schema().await.unwrap(),
+        postgres.schema().await.unwrap(),
+    );
+    assert!(
+        a.iter().any(|(t, _)| t == "cases") && a.len() >= 10,
+        "{a:?}"
+    );
+    assert_eq!(a, b);
+    scratch
+        .drop_schema(postgres)
+        .await
+        .expect("drop the test schema");
+}
