@@ -18,17 +18,8 @@ use std::time::Duration;
 use harness::{Harness, WAIT};
 use klagebot::case::Status;
 use klagebot::outbox::dates::in_words;
-use klagebot::parse::parse;
 use mails::{complaint, reply_to};
-
-/// The customer's inbox, parsed: (subject, text, raw headers).
-fn inbox(h: &Harness, user: &support::TestUser, count: usize) -> Vec<klagebot::parse::InboundMail> {
-    h.servers
-        .wait_for_messages(user, "INBOX", count, WAIT)
-        .iter()
-        .map(|m| parse(&m.bytes))
-        .collect()
-}
+use staff::parsed;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_complaint_in_each_language_is_acknowledged_in_that_language() {
@@ -62,7 +53,7 @@ async fn a_complaint_in_each_language_is_acknowledged_in_that_language() {
             "language of {}",
             case.reference
         );
-        let ack = &inbox(&h, customer, 1)[0];
+        let ack = &parsed(&h, customer, 1)[0];
         let reference = case.reference.to_string();
         assert!(
             ack.subject.starts_with(ack_subject),
@@ -96,7 +87,7 @@ async fn a_complaint_in_each_language_is_acknowledged_in_that_language() {
         );
     }
     // The contact person got one notification per case, with the reply token.
-    let notices = inbox(&h, &h.handler, cases.len());
+    let notices = parsed(&h, &h.handler, cases.len());
     assert_eq!(notices.len(), cases.len());
     assert!(
         notices
@@ -117,7 +108,7 @@ async fn a_follow_up_joins_its_case_and_gets_no_second_acknowledgement() {
         &complaint(&customer.address, &h.klage.address, subject, body),
     );
     let case = h.wait_for_cases(1).await.remove(0);
-    let ack = inbox(&h, &customer, 1).remove(0);
+    let ack = parsed(&h, &customer, 1).remove(0);
 
     // A reply to our acknowledgement, and a new mail with the reference in the subject.
     h.send(
@@ -234,7 +225,7 @@ async fn someone_elses_reference_opens_a_new_linked_case() {
         "nothing entered anna's case"
     );
     assert!(
-        inbox(&h, &bo, 1)[0]
+        parsed(&h, &bo, 1)[0]
             .subject
             .contains(&second.reference.to_string()),
         "bo is told his own reference"
@@ -267,7 +258,7 @@ async fn a_restart_in_the_middle_of_a_backlog_loses_nothing_and_duplicates_nothi
     h.wait_until_inbox_empty().await;
     assert_eq!(cases.len(), BACKLOG, "one case per complaint");
     for customer in &customers {
-        let acks = inbox(&h, customer, 1);
+        let acks = parsed(&h, customer, 1);
         assert_eq!(
             acks.len(),
             1,
