@@ -51,6 +51,9 @@ pub(super) struct Inbound<'a> {
     pub mail: &'a InboundMail,
     pub classification: Classification,
     pub now: DateTime<Utc>,
+    /// When the company received the complaint: `now`, except for a mail staff
+    /// forwarded with `#open`, which the company had since the customer sent it.
+    pub received_at: DateTime<Utc>,
 }
 
 async fn handle(
@@ -81,6 +84,7 @@ async fn handle(
         mail,
         classification,
         now,
+        received_at: now,
     };
     let outcome = decide(daemon, &mut tx, &inbound).await?;
     let status = if outcome.case.is_some() {
@@ -234,7 +238,10 @@ pub(super) async fn open_case(
         .mailbox
         .jurisdiction
         .unwrap_or(daemon.config.company.jurisdiction);
-    let year = inbound.now.with_timezone(&jurisdiction.time_zone()).year();
+    let year = inbound
+        .received_at
+        .with_timezone(&jurisdiction.time_zone())
+        .year();
     let reference = tx
         .allocate_reference(&daemon.config.company.case_prefix, year)
         .await?;
@@ -252,7 +259,7 @@ pub(super) async fn open_case(
         customer_name: customer.name.clone(),
         subject: mail.subject.trim().to_string(),
         message_id: mail.message_id.clone(),
-        received_at: inbound.now,
+        received_at: inbound.received_at,
         contact,
     };
     let mut step = case::open(input, inbound.now, &daemon.rules);

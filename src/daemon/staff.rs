@@ -158,6 +158,21 @@ pub(super) async fn handle(
     }
 }
 
+/// When the company received a complaint staff forward with `#open`: when the
+/// customer sent it (the deadlines ran from then), unless its date is missing,
+/// in the future or implausibly old.
+fn forwarded_receipt(sent: Option<DateTime<Utc>>, now: DateTime<Utc>) -> DateTime<Utc> {
+    match sent {
+        Some(sent) if sent <= now && now - sent <= chrono::Duration::days(MAX_FORWARD_AGE_DAYS) => {
+            sent
+        }
+        _ => now,
+    }
+}
+
+/// A forwarded mail older than this is taken as received when forwarded.
+const MAX_FORWARD_AGE_DAYS: i64 = 90;
+
 fn starts_with_open(text: &str) -> bool {
     text.lines()
         .map(str::trim)
@@ -201,6 +216,7 @@ async fn open_forwarded(
         mail: &original,
         classification,
         now: inbound.now,
+        received_at: forwarded_receipt(original.date, inbound.now),
     };
     let mut outcome = super::pipeline::open_case(daemon, tx, &forwarded, None).await?;
     outcome.note = format!("{} from a mail forwarded by {by} with #open", outcome.note);
@@ -380,7 +396,27 @@ async fn copied(
 
 #[cfg(test)]
 mod tests {
-    use super::{authentication_passes, inline_forward};
+    use super::{authentication_passes, forwarded_receipt, inline_forward};
+
+    #[test]
+    fn an_opened_forward_counts_from_when_the_customer_sent_it() {
+        let now = chrono::DateTime::parse_from_rfc3339("2026-11-20T10:00:00Z")
+            .unwrap()
+            .to_utc();
+        let days = chrono::Duration::days;
+        assert_eq!(forwarded_receipt(Some(now - days(3)), now), now - days(3));
+        assert_eq!(forwarded_receipt(None, now), now, "no date");
+        assert_eq!(
+            forwarded_receipt(Some(now + days(1)), now),
+            now,
+            "a date in the future"
+        );
+        assert_eq!(
+            forwarded_receipt(Some(now - days(400)), now),
+            now,
+            "implausibly old"
+        );
+    }
 
     #[test]
     fn an_inline_forward_gives_back_the_customers_mail() {
