@@ -34,6 +34,10 @@ pub enum RulesError {
         "rules: unknown category {0:?} (use fees, card, payment, loan, investment, service, privacy, marketing, fraud)"
     )]
     Category(String),
+    #[error(
+        "rules: complaint.structure.why_kinds names {0:?}, which is not a list in complaint.structure.signals"
+    )]
+    SignalKind(String),
 }
 
 /// A list of phrases compiled for whole-word, case-insensitive matching.

@@ -6,7 +6,8 @@
 //! "the money has still not arrived after two weeks", "take the fee off"). Each
 //! *kind* of problem signal found counts once, so a mail is not a complaint because
 //! it repeats one word, and a how-to question discounts the sum: "how do I order a
-//! new card, mine is blocked" asks for help, it does not complain.
+//! new card, mine is blocked" asks for help, it does not complain, while "why was
+//! my card blocked?" asks the company to account for itself and counts as told.
 
 use std::collections::BTreeMap;
 
@@ -24,6 +25,12 @@ pub(super) struct StructureFile {
     concerns: Vec<String>,
     not_statement: Vec<String>,
     how_to: Vec<String>,
+    /// Optional so that a company's older rules file still loads.
+    #[serde(default)]
+    why_question: Vec<String>,
+    /// The signal kinds that make a why-question count; empty means any kind.
+    #[serde(default)]
+    why_kinds: Vec<String>,
     signals: BTreeMap<String, Vec<String>>,
 }
 
@@ -37,6 +44,8 @@ pub struct StructureRule {
     concerns: PhraseSet,
     not_statement: PhraseSet,
     how_to: PhraseSet,
+    why_question: PhraseSet,
+    why_kinds: Vec<String>,
     signals: Vec<(String, PhraseSet)>,
 }
 
@@ -50,6 +59,9 @@ impl StructureRule {
                 Ok((kind.clone(), PhraseSet::compile(&name, list)?))
             })
             .collect::<Result<Vec<_>, RulesError>>()?;
+        if let Some(unknown) = f.why_kinds.iter().find(|k| !f.signals.contains_key(*k)) {
+            return Err(RulesError::SignalKind(unknown.clone()));
+        }
         Ok(StructureRule {
             cap: f.cap,
             question_discount: f.question_discount,
@@ -61,6 +73,8 @@ impl StructureRule {
             )?,
             concerns: PhraseSet::compile("complaint.structure.concerns", &f.concerns)?,
             how_to: PhraseSet::compile("complaint.structure.how_to", &f.how_to)?,
+            why_question: PhraseSet::compile("complaint.structure.why_question", &f.why_question)?,
+            why_kinds: f.why_kinds.clone(),
             signals,
         })
     }
@@ -75,8 +89,10 @@ impl StructureRule {
             return 0;
         }
         let mut kinds = Vec::new();
+        let mut something_happened = false;
         for (kind, set) in &self.signals {
             if let Some(first) = set.found(&lower).into_iter().next() {
+                something_happened |= self.why_kinds.is_empty() || self.why_kinds.contains(kind);
                 kinds.push(format!("{kind}: \"{first}\""));
             }
         }
@@ -93,12 +109,22 @@ impl StructureRule {
         }
         let mut score = (kinds.len() as i32).min(self.cap);
         let asks_how = text.contains('?') && self.how_to.is_match(&lower);
+        // "Why was my card declined when there is money on the account?" asks
+        // the company to account for what it did to the customer's affairs:
+        // that is dissatisfaction told as a question, not a request for help.
+        // Only an event (charged, declined, waiting, repeated, lost) makes the
+        // question a complaint; "why is the card sent without a letter?" is not.
+        let asks_why =
+            something_happened && text.contains('?') && self.why_question.is_match(&lower);
         let how = if asks_how {
             score -= self.question_discount;
             ", asked as a how-to question"
         } else if told {
             score += self.statement_bonus;
             ", told as a statement"
+        } else if asks_why {
+            score += self.statement_bonus;
+            ", asked as a why-question"
         } else {
             ""
         };

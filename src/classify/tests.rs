@@ -182,3 +182,30 @@ fn asking_how_to_complain_about_a_shop_is_no_complaint_about_the_company() {
     );
     assert!(about_us.complaint, "{:?}", about_us.reasons);
 }
+
+#[test]
+fn asking_why_something_happened_to_ones_money_is_a_complaint_but_asking_why_a_rule_exists_is_not()
+{
+    let declined = classify(
+        "Subject: Kort\n\nVarför nekades mitt kort i butiken igår när det finns pengar på kontot?",
+    );
+    assert!(declined.complaint, "{:?}", declined.reasons);
+    let how_come = classify(
+        "Subject: Lånet\n\nHvordan kan det ha seg at søknaden min har ligget hos dere i fem uker?",
+    );
+    assert!(how_come.complaint, "{:?}", how_come.reasons);
+    let curious = classify(
+        "Subject: Kort\n\nIs it normal that the new card arrives without a PIN letter? I just want to check before I activate it.",
+    );
+    assert!(!curious.complaint, "{:?}", curious.reasons);
+}
+
+#[test]
+fn a_why_kind_that_names_no_signal_list_is_refused() {
+    let text = crate::classify::rules::EMBEDDED_RULES.replace(
+        "why_kinds = ['company_action',",
+        "why_kinds = ['company_actions',",
+    );
+    let err = Rules::from_toml(&text).map(|_| ()).unwrap_err();
+    assert!(err.to_string().contains("company_actions"), "{err}");
+}
