@@ -194,6 +194,14 @@ fn asking_why_something_happened_to_ones_money_is_a_complaint_but_asking_why_a_r
         "Subject: Lånet\n\nHvordan kan det ha seg at søknaden min har ligget hos dere i fem uker?",
     );
     assert!(how_come.complaint, "{:?}", how_come.reasons);
+    let refused_credit = classify(
+        "Subject: Avslag\n\nKan noen forklare meg hvorfor jeg fikk avslag på forhøyet kredittgrense?",
+    );
+    assert!(refused_credit.complaint, "{:?}", refused_credit.reasons);
+    let went_up = classify(
+        "Subject: Loan\n\nCould you tell me why my loan payment went up by 900 kr without any letter from you?",
+    );
+    assert!(went_up.complaint, "{:?}", went_up.reasons);
     let curious = classify(
         "Subject: Kort\n\nIs it normal that the new card arrives without a PIN letter? I just want to check before I activate it.",
     );
