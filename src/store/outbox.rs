@@ -143,40 +143,29 @@ impl Store {
     ) -> anyhow::Result<Vec<Outgoing>> {
         let until = now + chrono::Duration::from_std(lease)?;
         let mut conn = self.acquire().await?;
-        let rows: Vec<OutgoingRow> = match conn.conn() {
-            // One statement, and SQLite has one writer at a time: atomic as it stands.
-            Conn::Sqlite(c) => {
-                sqlx::query_as(concat!(
-                    "UPDATE outbox SET lease_until = $2, attempts = attempts + 1
-                 WHERE id IN (SELECT id FROM outbox WHERE state = 'queued' AND not_before <= $1
-                     AND (lease_until IS NULL OR lease_until <= $1)
-                     ORDER BY not_before, id LIMIT $3)
-                 RETURNING ",
-                    outgoing_columns!()
-                ))
-                .bind(now)
-                .bind(until)
-                .bind(i64::from(limit))
-                .fetch_all(&mut *c)
-                .await?
-            }
-            // Several senders: each skips the rows another is claiming right now.
-            Conn::Postgres(c) => {
-                sqlx::query_as(concat!(
-                    "UPDATE outbox SET lease_until = $2, attempts = attempts + 1
-                 WHERE id IN (SELECT id FROM outbox WHERE state = 'queued' AND not_before <= $1
-                     AND (lease_until IS NULL OR lease_until <= $1)
-                     ORDER BY not_before, id LIMIT $3 FOR UPDATE SKIP LOCKED)
-                 RETURNING ",
-                    outgoing_columns!()
-                ))
-                .bind(now)
-                .bind(until)
-                .bind(i64::from(limit))
-                .fetch_all(&mut *c)
-                .await?
-            }
+        // One statement, and SQLite has one writer at a time: atomic as it stands.
+        // PostgreSQL has several senders: each skips the rows another is claiming.
+        let lock = match conn.conn() {
+            Conn::Sqlite(_) => "",
+            Conn::Postgres(_) => " FOR UPDATE SKIP LOCKED",
         };
+        let sql = format!(
+            "UPDATE outbox SET lease_until = $2, attempts = attempts + 1
+             WHERE id IN (SELECT id FROM outbox WHERE state = 'queued' AND not_before <= $1
+                 AND (lease_until IS NULL OR lease_until <= $1)
+                 ORDER BY not_before, id LIMIT $3{lock})
+             RETURNING {}",
+            outgoing_columns!()
+        );
+        let rows: Vec<OutgoingRow> = on_backend!(conn.conn(), c => {
+            // Only constants are spliced in: the lock clause and the column list.
+            sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
+                .bind(now)
+                .bind(until)
+                .bind(i64::from(limit))
+                .fetch_all(&mut *c)
+                .await?
+        });
         let mut claimed = rows
             .into_iter()
             .map(OutgoingRow::into_outgoing)
