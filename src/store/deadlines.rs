@@ -5,8 +5,8 @@
 
 use chrono::{DateTime, Utc};
 
-use super::{Conn, DueDeadline, Store, Tx};
-use super::{on_backend, parse_column};
+use super::{DueDeadline, Store, Tx};
+use super::{on_backend, parse_column, skip_locked};
 use crate::domain::CaseRef;
 
 impl Tx {
@@ -54,31 +54,21 @@ impl Tx {
         now: DateTime<Utc>,
         limit: u32,
     ) -> anyhow::Result<Vec<DueDeadline>> {
-        let rows: Vec<(i64, String, String, DateTime<Utc>)> = match self.conn() {
-            // The transaction began IMMEDIATE: it is the only writer until it ends.
-            Conn::Sqlite(c) => {
-                sqlx::query_as(
-                    "SELECT id, case_ref, key, due_at FROM deadlines
-                 WHERE fired_at IS NULL AND NOT cancelled AND due_at <= $1
-                 ORDER BY due_at, id LIMIT $2",
-                )
+        // SQLite: the transaction began IMMEDIATE, it is the only writer until it ends.
+        let sql = format!(
+            "SELECT id, case_ref, key, due_at FROM deadlines
+             WHERE fired_at IS NULL AND NOT cancelled AND due_at <= $1
+             ORDER BY due_at, id LIMIT $2{}",
+            skip_locked(&self.conn())
+        );
+        let rows: Vec<(i64, String, String, DateTime<Utc>)> = on_backend!(self.conn(), c => {
+            // Only a constant lock clause is spliced in.
+            sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
                 .bind(now)
                 .bind(i64::from(limit))
                 .fetch_all(&mut *c)
                 .await?
-            }
-            Conn::Postgres(c) => {
-                sqlx::query_as(
-                    "SELECT id, case_ref, key, due_at FROM deadlines
-                 WHERE fired_at IS NULL AND NOT cancelled AND due_at <= $1
-                 ORDER BY due_at, id LIMIT $2 FOR UPDATE SKIP LOCKED",
-                )
-                .bind(now)
-                .bind(i64::from(limit))
-                .fetch_all(&mut *c)
-                .await?
-            }
-        };
+        });
         rows.into_iter()
             .map(|(id, case_ref, key, due_at)| {
                 Ok(DueDeadline {

@@ -92,6 +92,15 @@ pub(crate) enum Conn<'c> {
     Postgres(&'c mut PgConnection),
 }
 
+/// The clause that makes PostgreSQL claims skip rows another instance holds;
+/// nothing on SQLite, where one writer at a time makes a claim atomic anyway.
+pub(crate) fn skip_locked(conn: &Conn<'_>) -> &'static str {
+    match conn {
+        Conn::Sqlite(_) => "",
+        Conn::Postgres(_) => " FOR UPDATE SKIP LOCKED",
+    }
+}
+
 impl Conn<'_> {
     /// The same connection again, for one more statement.
     fn reborrow(&mut self) -> Conn<'_> {

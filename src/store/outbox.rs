@@ -6,7 +6,7 @@
 use chrono::{DateTime, Utc};
 
 use super::{Conn, Direction, NewOutgoing, Outgoing, Store, Tx};
-use super::{on_backend, parse_column};
+use super::{on_backend, parse_column, skip_locked};
 use crate::domain::CaseRef;
 
 /// The columns of `outbox` that make an [`Outgoing`].
@@ -145,10 +145,7 @@ impl Store {
         let mut conn = self.acquire().await?;
         // One statement, and SQLite has one writer at a time: atomic as it stands.
         // PostgreSQL has several senders: each skips the rows another is claiming.
-        let lock = match conn.conn() {
-            Conn::Sqlite(_) => "",
-            Conn::Postgres(_) => " FOR UPDATE SKIP LOCKED",
-        };
+        let lock = skip_locked(&conn.conn());
         let sql = format!(
             "UPDATE outbox SET lease_until = $2, attempts = attempts + 1
              WHERE id IN (SELECT id FROM outbox WHERE state = 'queued' AND not_before <= $1
