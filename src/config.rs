@@ -387,6 +387,9 @@ pub struct ClassifyConfig {
     /// A rules file replacing the embedded `classify/rules.toml`.
     #[serde(default)]
     pub rules_file: Option<PathBuf>,
+    /// A complaint model (`feature<TAB>weight` lines) replacing the embedded one.
+    #[serde(default)]
+    pub model_file: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Deserialize, Default)]

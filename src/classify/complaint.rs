@@ -6,6 +6,7 @@
 //! counts with or without it. When in doubt a complaint is the cheaper error, so
 //! the threshold is low.
 
+use super::model::Verdict;
 use super::rules::Rules;
 use super::subject::Subject;
 
@@ -15,14 +16,83 @@ pub struct Assessment {
     pub escalation: bool,
 }
 
-/// Scores the customer's new text (and the subject, unless it is a reply's).
+/// What the rules read in a mail: their score, whether the customer asks for
+/// escalation, and the names of the rules that fired (the model weighs those
+/// beside the words, as `r:…` features).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Reading {
+    pub score: i32,
+    pub escalation: bool,
+    pub signals: Vec<&'static str>,
+}
+
+/// Reads the rules, then lets the model (when there is one) weigh in.
 pub fn assess(
     rules: &Rules,
     subject: &Subject,
     new_text: &str,
     is_reply: bool,
+    model: Option<&super::Model>,
     reasons: &mut Vec<String>,
-) -> Assessment {
+) -> (Assessment, Option<Verdict>) {
+    let reading = read(rules, subject, new_text, is_reply, reasons);
+    let verdict = model.map(|m| {
+        let subject = if is_reply { "" } else { subject.text.as_str() };
+        m.judge(subject, new_text, &reading.signals)
+    });
+    let threshold = rules.complaint.weights.threshold;
+    let used = rules.complaint.model;
+    let (complaint, escalation) = match (&verdict, used.cutoff) {
+        (Some(verdict), Some(cutoff)) => {
+            let p = verdict.probability;
+            reasons.push(format!(
+                "complaint model {p:.2}{} (rules score {})",
+                on_words(verdict),
+                reading.score
+            ));
+            let escalation = reading.escalation && p >= used.escalation_floor;
+            if reading.escalation && !escalation {
+                reasons.push(format!(
+                    "names the complaints officer but shows no dissatisfaction \
+                     ({p:.2} < {:.2}): no escalation",
+                    used.escalation_floor
+                ));
+            }
+            let complaint = p >= cutoff || escalation;
+            reasons.push(match (complaint, p >= cutoff) {
+                (true, true) => format!("complaint (model {p:.2} ≥ {cutoff:.2})"),
+                (true, false) => format!("complaint (asks for escalation; model {p:.2})"),
+                _ => format!("not a complaint (model {p:.2} < {cutoff:.2})"),
+            });
+            (complaint, escalation)
+        }
+        _ => {
+            let score = reading.score;
+            let complaint = score >= threshold || reading.escalation;
+            reasons.push(if complaint {
+                format!("complaint (score {score}, threshold {threshold})")
+            } else {
+                format!("not a complaint (score {score}, threshold {threshold})")
+            });
+            (complaint, reading.escalation)
+        }
+    };
+    let assessment = Assessment {
+        complaint,
+        escalation,
+    };
+    (assessment, verdict)
+}
+
+/// Scores the customer's new text (and the subject, unless it is a reply's) by
+/// the rules alone.
+pub fn read(
+    rules: &Rules,
+    subject: &Subject,
+    new_text: &str,
+    is_reply: bool,
+    reasons: &mut Vec<String>,
+) -> Reading {
     let c = &rules.complaint;
     let w = c.weights;
     let text = if is_reply {
@@ -35,7 +105,15 @@ pub fn assess(
     let questions = c.process_question.found(&text);
     if let Some(elsewhere) = complaint_elsewhere(rules, &text, &questions) {
         reasons.push(elsewhere);
-        return Assessment::default();
+        return Reading {
+            score: -w.threshold,
+            escalation: false,
+            signals: vec!["r:elsewhere"],
+        };
+    }
+    let mut signals = Vec::new();
+    if !questions.is_empty() {
+        signals.push("r:how_to_complain");
     }
     let intent: Vec<String> = c
         .intent
@@ -52,10 +130,16 @@ pub fn assess(
     let weak = c.grievance.found(&text);
     let mut score = 0;
     if !intent.is_empty() {
+        signals.push("r:intent");
         score += w.intent;
         reasons.push(format!("says it is a complaint ({})", quoted(&intent)));
     }
     if !strong.is_empty() {
+        signals.push(if strong.len() > 1 {
+            "r:dissatisfaction_many"
+        } else {
+            "r:dissatisfaction"
+        });
         score += (strong.len() as i32 * w.dissatisfaction).min(w.dissatisfaction_cap);
         reasons.push(format!("dissatisfaction ({})", quoted(&strong)));
     }
@@ -67,12 +151,17 @@ pub fn assess(
             weak_score -= 1;
         }
         score += weak_score;
+        signals.push("r:grievance");
         reasons.push(format!("grievance ({})", quoted(&weak)));
     }
     if score < w.threshold && intent.is_empty() && strong.is_empty() {
-        score += negative_statement(rules, new_text, reasons);
+        let statement = negative_statement(rules, new_text, reasons);
+        if statement > 0 {
+            signals.push("r:negative_statement");
+        }
+        score += statement;
     }
-    score += keyword_score(
+    let keyword = keyword_score(
         rules,
         subject,
         new_text,
@@ -81,27 +170,55 @@ pub fn assess(
         intent.is_empty() && strong.is_empty(),
         reasons,
     );
+    if keyword > 0 {
+        signals.push("r:keyword");
+    }
+    score += keyword;
     // Customers describe new trouble in new words but in the same shape.
-    score += c.structure.score(&text, reasons);
+    let structure = c.structure.score(&text, reasons);
+    if structure > 0 {
+        signals.push(if structure > 1 {
+            "r:structure_strong"
+        } else {
+            "r:structure"
+        });
+    }
+    score += structure;
     // "I have nothing to complain about, but do you have a complaints officer?"
-    let escalation = if c.not_complaint.is_match(&text) {
+    let idiom = c.not_complaint.is_match(&text);
+    if idiom {
+        signals.push("r:idiom");
+    }
+    let escalation = if idiom {
         Vec::new()
     } else {
         rules.escalation.found(&text)
     };
     if !escalation.is_empty() {
+        signals.push("r:escalation");
         reasons.push(format!("asks for escalation ({})", quoted(&escalation)));
     }
-    let complaint = score >= w.threshold || !escalation.is_empty();
-    reasons.push(if complaint {
-        format!("complaint (score {score}, threshold {})", w.threshold)
-    } else {
-        format!("not a complaint (score {score}, threshold {})", w.threshold)
+    signals.push(match score {
+        ..=0 => "r:score0",
+        1 => "r:score1",
+        2 => "r:score2",
+        3..=4 => "r:score3",
+        _ => "r:score5",
     });
-    Assessment {
-        complaint,
+    Reading {
+        score,
         escalation: !escalation.is_empty(),
+        signals,
     }
+}
+
+/// ", on "a", "b"": the words that weighed most towards a complaint.
+fn on_words(verdict: &Verdict) -> String {
+    if verdict.top.is_empty() || verdict.probability < 0.5 {
+        return String::new();
+    }
+    let words: Vec<String> = verdict.top.iter().map(|w| format!("\"{w}\"")).collect();
+    format!(", on {}", words.join(", "))
 }
 
 /// The subject tag and the complaint word in the text, unless an idiom or a

@@ -10,6 +10,7 @@ mod automated;
 mod category;
 mod complaint;
 mod language;
+pub mod model;
 mod reference;
 pub mod rules;
 mod structure;
@@ -21,6 +22,7 @@ use serde::Serialize;
 use crate::config::Config;
 use crate::domain::{CaseRef, Category, Language};
 use crate::parse::InboundMail;
+pub use model::{Example, Model, ModelError, Verdict};
 pub use rules::{Rules, RulesError};
 
 /// What kind of machine sent an automated mail.
@@ -102,6 +104,8 @@ pub struct Classification {
     pub escalation_request: bool,
     /// Set for complaints only (it selects the referral bodies).
     pub category: Option<Category>,
+    /// The complaint model's probability (not for automated mail, nor without a model).
+    pub complaint_probability: Option<f32>,
     /// Short human-readable reasons, e.g. `subject tagged "klage"`.
     pub reasons: Vec<String>,
 }
@@ -109,13 +113,24 @@ pub struct Classification {
 /// The classifier: compiled rules and the language detector, built once.
 pub struct Classifier {
     rules: Rules,
+    model: Option<Model>,
     language: language::Detector,
 }
 
 impl Classifier {
+    /// With the embedded complaint model beside the rules.
     pub fn new(rules: Rules) -> Self {
+        Classifier::with_model(rules, Some(Model::embedded()))
+    }
+
+    /// With the given complaint model, or with the rules alone when `None`.
+    pub fn with_model(rules: Rules, model: Option<Model>) -> Self {
         let language = language::Detector::new(rules.markers.clone());
-        Classifier { rules, language }
+        Classifier {
+            rules,
+            model,
+            language,
+        }
     }
 
     /// With the company's rules file when the config names one, else the embedded rules.
@@ -125,7 +140,45 @@ impl Classifier {
                 .with_context(|| format!("while loading classify.rules_file {}", path.display()))?,
             None => Rules::embedded(),
         };
-        Ok(Classifier::new(rules))
+        let model = match &config.classify.model_file {
+            Some(path) => {
+                let text = std::fs::read_to_string(path).with_context(|| {
+                    format!("while reading classify.model_file {}", path.display())
+                })?;
+                Model::from_tsv(&text).with_context(|| {
+                    format!("while loading classify.model_file {}", path.display())
+                })?
+            }
+            None => Model::embedded(),
+        };
+        Ok(Classifier::with_model(rules, Some(model)))
+    }
+
+    /// What the complaint model reads of a mail: the subject (empty on a reply),
+    /// the customer's new text and the rules that fired. Training reads mail
+    /// through this, as `classify` does.
+    pub fn model_example(&self, mail: &InboundMail, ctx: &Context, complaint: bool) -> Example {
+        let subject = subject::Subject::read(&mail.subject);
+        let has_ref = reference::find(mail, &subject, &ctx.case_prefix).is_some();
+        let is_reply = answers_earlier_mail(&subject, has_ref, mail);
+        let mut ignored = Vec::new();
+        let reading = complaint::read(
+            &self.rules,
+            &subject,
+            &mail.new_text,
+            is_reply,
+            &mut ignored,
+        );
+        Example {
+            subject: if is_reply {
+                String::new()
+            } else {
+                subject.text
+            },
+            text: mail.new_text.clone(),
+            signals: reading.signals.iter().map(|s| s.to_string()).collect(),
+            complaint,
+        }
     }
 
     pub fn classify(&self, mail: &InboundMail, ctx: &Context) -> Classification {
@@ -139,18 +192,19 @@ impl Classifier {
             None => (None, None),
         };
         let automated_kind = automated::detect(&self.rules, mail, &subject, ctx, &mut reasons);
-        let is_reply = subject.is_reply && (case_ref.is_some() || !mail.in_reply_to.is_empty());
+        let is_reply = answers_earlier_mail(&subject, case_ref.is_some(), mail);
         let language_text = language::text_to_judge(&mail.new_text, &subject, is_reply);
         let language = self
             .language
             .detect(&language_text, ctx.default_language, &mut reasons);
-        let judged = match automated_kind {
-            Some(_) => complaint::Assessment::default(),
+        let (judged, verdict) = match automated_kind {
+            Some(_) => (complaint::Assessment::default(), None),
             None => complaint::assess(
                 &self.rules,
                 &subject,
                 &mail.new_text,
                 is_reply,
+                self.model.as_ref(),
                 &mut reasons,
             ),
         };
@@ -166,9 +220,15 @@ impl Classifier {
             case_ref_source,
             escalation_request: judged.escalation,
             category,
+            complaint_probability: verdict.map(|v| v.probability),
             reasons,
         }
     }
+}
+
+/// A reply's subject is the earlier mail's: "Re:" with a case reference or threading.
+fn answers_earlier_mail(subject: &subject::Subject, has_ref: bool, mail: &InboundMail) -> bool {
+    subject.is_reply && (has_ref || !mail.in_reply_to.is_empty())
 }
 
 #[cfg(test)]

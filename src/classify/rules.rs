@@ -183,6 +183,24 @@ struct ComplaintFile {
     third_party: Vec<String>,
     statement: StatementFile,
     structure: StructureFile,
+    /// Optional so that a company's older rules file still loads (the model then
+    /// does not count).
+    #[serde(default)]
+    model: ModelUse,
+}
+
+/// Whether the learned complaint model decides (see `rules.toml`). Without a
+/// `cutoff` the rules decide alone: a company's older rules file keeps working
+/// as it did.
+#[derive(Debug, Clone, Copy, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ModelUse {
+    /// A mail whose complaint probability reaches this is a complaint.
+    pub cutoff: Option<f32>,
+    /// Below this probability a request for the complaints officer is a
+    /// question about whom to write to, not an escalation.
+    #[serde(default)]
+    pub escalation_floor: f32,
 }
 
 #[derive(Debug, Deserialize)]
@@ -266,6 +284,7 @@ pub struct ComplaintRules {
     pub third_party: PhraseSet,
     pub statement: StatementRule,
     pub structure: StructureRule,
+    pub model: ModelUse,
 }
 
 #[derive(Debug, Clone)]
@@ -348,6 +367,7 @@ fn complaint_rules(f: &ComplaintFile) -> Result<ComplaintRules, RulesError> {
             gratitude: word_set(&f.statement.gratitude),
         },
         structure: StructureRule::compile(&f.structure)?,
+        model: f.model,
     })
 }
 

@@ -217,3 +217,98 @@ fn a_why_kind_that_names_no_signal_list_is_refused() {
     let err = Rules::from_toml(&text).map(|_| ()).unwrap_err();
     assert!(err.to_string().contains("company_actions"), "{err}");
 }
+
+#[test]
+fn the_model_decides_and_says_so_and_the_rules_decide_without_it() {
+    let raw = "Subject: Rente\n\nRådgiveren lovede mig 7 % om året. Jeg har fået 2 %. \
+               Det var ikke det, jeg skrev under på.";
+    let with_model = classify(raw);
+    assert_eq!(
+        with_model.complaint,
+        with_model.complaint_probability.expect("a probability") >= 0.5
+    );
+    assert!(
+        with_model
+            .reasons
+            .iter()
+            .any(|r| r.starts_with("complaint model ")),
+        "{:?}",
+        with_model.reasons
+    );
+    let rules_only = Classifier::with_model(Rules::embedded(), None);
+    let alone = rules_only.classify(&parse(raw.as_bytes()), &ctx());
+    assert_eq!(alone.complaint_probability, None);
+    assert!(
+        alone
+            .reasons
+            .iter()
+            .any(|r| r.starts_with("complaint (score")),
+        "{:?}",
+        alone.reasons
+    );
+}
+
+#[test]
+fn a_rules_file_without_a_model_cutoff_decides_by_the_score() {
+    let start = rules::EMBEDDED_RULES
+        .find("[complaint.model]")
+        .expect("model section");
+    let end = start
+        + rules::EMBEDDED_RULES[start..]
+            .find("\n\n")
+            .expect("its end");
+    let old_style = format!(
+        "{}{}",
+        &rules::EMBEDDED_RULES[..start],
+        &rules::EMBEDDED_RULES[end..]
+    );
+    let classifier = Classifier::new(Rules::from_toml(&old_style).expect("loads"));
+    let c = classifier.classify(
+        &parse("Subject: Gebyr\n\nJeg er meget utilfreds med jeres gebyr.".as_bytes()),
+        &ctx(),
+    );
+    assert!(c.complaint);
+    assert!(c.complaint_probability.is_some());
+    assert!(
+        c.reasons.iter().any(|r| r.starts_with("complaint (score")),
+        "{:?}",
+        c.reasons
+    );
+}
+
+#[test]
+fn asking_who_the_complaints_officer_is_without_dissatisfaction_is_no_escalation() {
+    let c = classify(
+        "Subject: Uppsats\n\nHej. Vem är er klagomålsansvarige och hur når jag hen? Jag skriver \
+         en uppsats om konsumentskydd och vill ställa några frågor om era rutiner.",
+    );
+    assert!(!c.escalation_request && !c.complaint, "{:?}", c.reasons);
+    assert!(
+        c.reasons.iter().any(|r| r.contains("no escalation")),
+        "{:?}",
+        c.reasons
+    );
+}
+
+#[test]
+fn a_company_model_file_replaces_the_embedded_model() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("model.tsv");
+    std::fs::write(&path, "#bias\t-9\n").expect("write model");
+    let mut config = crate::config::Config::load_or_default(None).expect("embedded config");
+    config.classify.model_file = Some(path.clone());
+    let classifier = Classifier::from_config(&config).expect("loads the file");
+    let mail = parse("Subject: Gebyr\n\nJeg er meget utilfreds med jeres gebyr.".as_bytes());
+    let c = classifier.classify(&mail, &ctx());
+    assert!(c.complaint_probability.is_some_and(|p| p < 0.01));
+    assert!(!c.complaint, "a model that never says complaint decides");
+
+    std::fs::write(&path, "w:x\tnot-a-number\n").expect("write model");
+    let err = Classifier::from_config(&config)
+        .err()
+        .expect("a broken file is an error");
+    assert!(
+        format!("{err:#}").contains("classify.model_file"),
+        "{err:#}"
+    );
+}

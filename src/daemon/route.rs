@@ -152,6 +152,7 @@ mod tests {
             case_ref_source: None,
             escalation_request: false,
             category: None,
+            complaint_probability: None,
             reasons: vec![],
         }
     }
