@@ -114,7 +114,21 @@ fn bench(c: &mut Criterion) {
             }
         })
     });
+    let rules_only = Classifier::with_model(Rules::embedded(), None);
+    group.bench_function("5 mails, rules alone (no complaint model)", |b| {
+        b.iter(|| {
+            for raw in &mails {
+                let mail = parse(std::hint::black_box(raw));
+                std::hint::black_box(rules_only.classify(&mail, &ctx));
+            }
+        })
+    });
     group.finish();
+    // Once per start of the daemon (and per `klagebot classify` run): the rules
+    // compiled and the complaint model read from its embedded text.
+    c.bench_function("classifier start (rules + model)", |b| {
+        b.iter(|| std::hint::black_box(Classifier::new(Rules::embedded())))
+    });
 }
 
 criterion_group!(benches, bench);

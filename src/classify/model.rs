@@ -38,7 +38,7 @@ pub enum ModelError {
 /// A trained model: feature weights and the intercept.
 #[derive(Debug, Clone)]
 pub struct Model {
-    weights: HashMap<String, f32>,
+    weights: FastMap<String, f32>,
     bias: f32,
 }
 
@@ -58,7 +58,7 @@ impl Model {
 
     /// Reads `feature<TAB>weight` lines; `#` lines other than `#bias` are comments.
     pub fn from_tsv(text: &str) -> Result<Model, ModelError> {
-        let mut weights = HashMap::new();
+        let mut weights = FastMap::default();
         let mut bias = None;
         for (index, line) in text.lines().enumerate() {
             let line_no = index + 1;
@@ -119,21 +119,25 @@ impl Model {
     /// Scores the subject (empty for a reply), the customer's new text and the
     /// names of the rules that fired on it.
     pub fn judge(&self, subject: &str, text: &str, signals: &[&str]) -> Verdict {
-        let features = features(subject, text, signals);
-        let scale = 1.0 / (features.len().max(1) as f32).sqrt();
-        let mut z = self.bias;
-        let mut contributions: Vec<(f32, &str)> = Vec::new();
-        for feature in &features {
-            if let Some(w) = self.weights.get(feature.as_str()) {
-                z += w * scale;
+        let mut seen: std::collections::HashSet<u64, std::hash::BuildHasherDefault<Fnv>> =
+            Default::default();
+        let mut sum = 0f32;
+        let mut contributions: Vec<(f32, String)> = Vec::new();
+        each_feature(subject, text, signals, |feature| {
+            if !seen.insert(fnv(feature)) {
+                return;
+            }
+            if let Some(w) = self.weights.get(feature) {
+                sum += w;
                 if *w > 0.0 && !feature.starts_with("m:") && !feature.starts_with("r:") {
-                    contributions.push((*w, feature));
+                    contributions.push((*w, feature.to_string()));
                 }
             }
-        }
+        });
+        let z = self.bias + sum / (seen.len().max(1) as f32).sqrt();
         contributions.sort_by(|a, b| b.0.total_cmp(&a.0));
         let mut top: Vec<String> = Vec::new();
-        for (_, feature) in contributions {
+        for (_, feature) in &contributions {
             let readable = readable(feature);
             if !top.contains(&readable) {
                 top.push(readable);
@@ -252,35 +256,88 @@ fn sigmoid(z: f32) -> f32 {
     1.0 / (1.0 + (-z).exp())
 }
 
-/// The distinct features of a subject, text and rule signals, as strings.
+/// The distinct features of a subject, text and rule signals, as strings, sorted.
 pub fn features(subject: &str, text: &str, signals: &[&str]) -> Vec<String> {
-    let mut out: BTreeSet<String> = signals.iter().map(|s| s.to_string()).collect();
+    let mut out: BTreeSet<String> = BTreeSet::new();
+    each_feature(subject, text, signals, |f| {
+        if !out.contains(f) {
+            out.insert(f.to_string());
+        }
+    });
+    out.into_iter().collect()
+}
+
+/// Calls `visit` with every feature of a subject, text and rule signals, built
+/// in one reused buffer (a feature may come more than once).
+fn each_feature(subject: &str, text: &str, signals: &[&str], mut visit: impl FnMut(&str)) {
+    let mut buffer = String::with_capacity(64);
+    let mut emit = |parts: &[&str]| {
+        buffer.clear();
+        parts.iter().for_each(|p| buffer.push_str(p));
+        visit(&buffer);
+    };
+    for signal in signals {
+        emit(&[signal]);
+    }
     for word in words(subject) {
-        out.insert(format!("s:{word}"));
+        emit(&["s:", &word]);
     }
     let words = words(text);
     for (i, word) in words.iter().enumerate() {
-        out.insert(format!("w:{word}"));
-        if word.chars().count() >= 7 {
-            out.insert(format!("p:{}", word.chars().take(5).collect::<String>()));
+        emit(&["w:", word]);
+        if let Some((cut, _)) = word.char_indices().nth(5)
+            && word.chars().count() >= 7
+        {
+            emit(&["p:", &word[..cut]]);
         }
         if let Some(next) = words.get(i + 1) {
-            out.insert(format!("b:{word} {next}"));
+            emit(&["b:", word, " ", next]);
         }
     }
     if text.contains('?') {
-        out.insert("m:question".into());
+        emit(&["m:question"]);
     }
     if text.contains('!') {
-        out.insert("m:exclamation".into());
+        emit(&["m:exclamation"]);
     }
-    let length = match words.len() {
+    emit(&[match words.len() {
         0..=15 => "m:short",
         16..=60 => "m:medium",
         _ => "m:long",
-    };
-    out.insert(length.into());
-    out.into_iter().collect()
+    }]);
+}
+
+/// FNV-1a: a fast hash for feature strings (no untrusted keys choose buckets here
+/// that could hurt: the table is fixed when the model loads).
+#[derive(Default, Clone, Copy)]
+struct Fnv(u64);
+
+impl std::hash::Hasher for Fnv {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        let mut h = if self.0 == 0 {
+            0xcbf2_9ce4_8422_2325
+        } else {
+            self.0
+        };
+        for b in bytes {
+            h ^= u64::from(*b);
+            h = h.wrapping_mul(0x0100_0000_01b3);
+        }
+        self.0 = h;
+    }
+}
+
+type FastMap<K, V> = HashMap<K, V, std::hash::BuildHasherDefault<Fnv>>;
+
+fn fnv(text: &str) -> u64 {
+    use std::hash::Hasher as _;
+    let mut h = Fnv::default();
+    h.write(text.as_bytes());
+    h.finish()
 }
 
 /// Lower-case words folded to ASCII, numbers as `0`.
