@@ -220,7 +220,8 @@ impl Classifier {
             case_ref_source,
             escalation_request: judged.escalation,
             category,
-            complaint_probability: verdict.map(|v| v.probability),
+            // Three decimals: what a reader of the JSON can use.
+            complaint_probability: verdict.map(|v| (v.probability * 1000.0).round() / 1000.0),
             reasons,
         }
     }
