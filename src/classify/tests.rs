@@ -20,6 +20,23 @@ pub(crate) fn classify(raw: &str) -> Classification {
     CLASSIFIER.classify(&parse(raw.as_bytes()), &ctx())
 }
 
+/// Asserts that the config is refused with an error naming `setting`.
+fn assert_refused(config: &crate::config::Config, setting: &str) {
+    let err = Classifier::from_config(config)
+        .err()
+        .expect("a broken file is an error");
+    assert!(format!("{err:#}").contains(setting), "{err:#}");
+}
+
+/// Asserts that one of the reasons contains `part`.
+fn assert_reason(c: &Classification, part: &str) {
+    assert!(
+        c.reasons.iter().any(|r| r.contains(part)),
+        "no reason with {part:?} in {:?}",
+        c.reasons
+    );
+}
+
 #[test]
 fn complaints_and_questions_in_five_languages() {
     let table: &[(&str, bool, Language)] = &[
@@ -135,13 +152,7 @@ fn a_company_rules_file_replaces_the_embedded_rules() {
     assert!(classifier.classify(&mail, &ctx()).escalation_request);
 
     std::fs::write(&path, "[complaint]\nthreshold = 'x'\n").expect("write rules");
-    let err = Classifier::from_config(&config)
-        .err()
-        .expect("a broken file is an error");
-    assert!(
-        format!("{err:#}").contains("classify.rules_file"),
-        "{err:#}"
-    );
+    assert_refused(&config, "classify.rules_file");
 }
 
 #[test]
@@ -158,13 +169,7 @@ fn trouble_told_in_unlisted_words_is_a_complaint_but_asked_for_help_is_not() {
         "Subject: Kortet\n\nMit kort blev afvist i Føtex tre gange i går, selv om der er penge nok på kontoen. Det må ikke ske igen.",
     );
     assert!(told.complaint, "{:?}", told.reasons);
-    assert!(
-        told.reasons
-            .iter()
-            .any(|r| r.starts_with("problem with the customer's own affairs")),
-        "{:?}",
-        told.reasons
-    );
+    assert_reason(&told, "problem with the customer's own affairs");
     let asked = classify(
         "Subject: Kort\n\nMit kort er blevet spærret, fordi jeg tastede forkert pinkode tre gange. Hvordan får jeg det åbnet igen?",
     );
@@ -227,25 +232,11 @@ fn the_model_decides_and_says_so_and_the_rules_decide_without_it() {
         with_model.complaint,
         with_model.complaint_probability.expect("a probability") >= 0.5
     );
-    assert!(
-        with_model
-            .reasons
-            .iter()
-            .any(|r| r.starts_with("complaint model ")),
-        "{:?}",
-        with_model.reasons
-    );
+    assert_reason(&with_model, "complaint model ");
     let rules_only = Classifier::with_model(Rules::embedded(), None);
     let alone = rules_only.classify(&parse(raw.as_bytes()), &ctx());
     assert_eq!(alone.complaint_probability, None);
-    assert!(
-        alone
-            .reasons
-            .iter()
-            .any(|r| r.starts_with("complaint (score")),
-        "{:?}",
-        alone.reasons
-    );
+    assert_reason(&alone, "complaint (score");
 }
 
 #[test]
@@ -269,11 +260,7 @@ fn a_rules_file_without_a_model_cutoff_decides_by_the_score() {
     );
     assert!(c.complaint);
     assert!(c.complaint_probability.is_some());
-    assert!(
-        c.reasons.iter().any(|r| r.starts_with("complaint (score")),
-        "{:?}",
-        c.reasons
-    );
+    assert_reason(&c, "complaint (score");
 }
 
 #[test]
@@ -283,11 +270,7 @@ fn asking_who_the_complaints_officer_is_without_dissatisfaction_is_no_escalation
          en uppsats om konsumentskydd och vill ställa några frågor om era rutiner.",
     );
     assert!(!c.escalation_request && !c.complaint, "{:?}", c.reasons);
-    assert!(
-        c.reasons.iter().any(|r| r.contains("no escalation")),
-        "{:?}",
-        c.reasons
-    );
+    assert_reason(&c, "no escalation");
 }
 
 #[test]
@@ -304,11 +287,5 @@ fn a_company_model_file_replaces_the_embedded_model() {
     assert!(!c.complaint, "a model that never says complaint decides");
 
     std::fs::write(&path, "w:x\tnot-a-number\n").expect("write model");
-    let err = Classifier::from_config(&config)
-        .err()
-        .expect("a broken file is an error");
-    assert!(
-        format!("{err:#}").contains("classify.model_file"),
-        "{err:#}"
-    );
+    assert_refused(&config, "classify.model_file");
 }
