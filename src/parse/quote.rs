@@ -87,7 +87,7 @@ const FOOTER_DEVICES: [&str; 14] = [
 ];
 
 /// Starts of the confidentiality notices that companies append to every mail.
-const DISCLAIMER_STARTS: [&str; 12] = [
+const DISCLAIMER_STARTS: [&str; 22] = [
     "denne e-mail",
     "denne email",
     "denne mail",
@@ -100,9 +100,32 @@ const DISCLAIMER_STARTS: [&str; 12] = [
     "this email",
     "this message",
     "confidential",
+    "the information contained",
+    "the information in this",
+    "the content of this",
+    "the contents of this",
+    "oplysningerne i denne",
+    "informationen i denne",
+    "informasjonen i denne",
+    "innholdet i denne",
+    "informationen i detta",
+    "innehållet i detta",
+];
+/// Labels a company may put before its notice ("DISCLAIMER: This e-mail …").
+const DISCLAIMER_LABELS: [&str; 10] = [
+    "disclaimer",
+    "confidentiality notice",
+    "confidentiality",
+    "legal notice",
+    "important notice",
+    "notice",
+    "fortrolighed",
+    "fortrolighet",
+    "konfidentialitet",
+    "sekretess",
 ];
 /// Words that make such a start a disclaimer rather than a customer's sentence.
-const DISCLAIMER_WORDS: [&str; 10] = [
+const DISCLAIMER_WORDS: [&str; 13] = [
     "fortrolig",
     "konfidensiel",
     "konfidentiell",
@@ -113,6 +136,9 @@ const DISCLAIMER_WORDS: [&str; 10] = [
     "avsedd",
     "privileged",
     "rette modtager",
+    "addressee",
+    "sekretess",
+    "taushetsplikt",
 ];
 
 /// The new text of a body: quotes, forwarded parts and signatures removed.
@@ -197,8 +223,12 @@ fn is_signature_dash(line: &str) -> bool {
 }
 
 fn is_disclaimer(lower: &str) -> bool {
-    DISCLAIMER_STARTS.iter().any(|s| lower.starts_with(s))
-        && DISCLAIMER_WORDS.iter().any(|w| lower.contains(w))
+    let notice = DISCLAIMER_LABELS
+        .iter()
+        .find_map(|label| lower.strip_prefix(label)?.trim_start().strip_prefix(':'))
+        .map_or(lower, str::trim_start);
+    DISCLAIMER_STARTS.iter().any(|s| notice.starts_with(s))
+        && DISCLAIMER_WORDS.iter().any(|w| notice.contains(w))
 }
 
 fn is_separator(lower: &str) -> bool {

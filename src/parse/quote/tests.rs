@@ -97,6 +97,21 @@ fn strips_quotes_attributions_and_signatures() {
             "Jeg venter stadig på svar.",
         ),
         (
+            "labelled english disclaimer under danish text",
+            "Kan I oplyse indfrielsesbeløbet?\n\nMed venlig hilsen\nMorten\n\nDISCLAIMER: This e-mail and any attachments may contain confidential information intended solely for the addressee.",
+            "Kan I oplyse indfrielsesbeløbet?\n\nMed venlig hilsen\nMorten",
+        ),
+        (
+            "swedish notice opening with the information",
+            "Var är pengarna?\n\nInformationen i detta meddelande är konfidentiell och avsedd endast för mottagaren.",
+            "Var är pengarna?",
+        ),
+        (
+            "a customer's notice label is kept",
+            "Notice: I have written three times and nobody answers.",
+            "Notice: I have written three times and nobody answers.",
+        ),
+        (
             "a sentence starting like a disclaimer is kept",
             "Denne mail er min tredje henvendelse om sagen.",
             "Denne mail er min tredje henvendelse om sagen.",
