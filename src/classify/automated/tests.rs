@@ -93,6 +93,9 @@ fn out_of_office_subjects_and_texts_without_headers() {
         "Subject: Re: Din henvendelse\n\nTak for din henvendelse. Vi har modtaget din mail og vender tilbage inden for to hverdage.",
         "Subject: Kvittering\n\nDette er en automatisk genereret mail og kan ikke besvares.",
         "Subject: Re: ärende\n\nDetta är ett automatiskt svar. Vi har tagit emot ditt mejl och återkommer så snart vi kan.",
+        "Subject: Re: Din henvendelse\n\nJeg er på kurs og tilbake på jobb torsdag. Haster det, kan du ringe min kollega Per på 900 11 222.",
+        "Subject: Re: Sagen\n\nJeg er på ferie og tilbage på arbejde den 4. januar. Mails bliver ikke læst i perioden.",
+        "Subject: Sv: Ärendet\n\nJag är ledig och tillbaka på jobbet den 7 januari. Mejl läses inte under denna period.",
         "Subject: Re: Fall\n\nIch bin bis 12. August nicht im Büro. In dringenden Fällen wenden Sie sich an meine Vertretung.",
     ];
     for raw in table {
