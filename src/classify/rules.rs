@@ -257,7 +257,14 @@ struct CategoryFile {
 #[serde(deny_unknown_fields)]
 struct LanguageFile {
     markers: BTreeMap<String, String>,
+    /// Words that only one of the five languages writes and writes often ("eg",
+    /// "ikkje"): each counts `STRONG_MARKER` for that language alone.
+    #[serde(default)]
+    strong: BTreeMap<String, String>,
 }
+
+/// What one occurrence of a strong marker word counts.
+const STRONG_MARKER: f32 = 3.0;
 
 /// Weights of the complaint score (see `rules.toml`).
 #[derive(Debug, Clone, Copy)]
@@ -410,15 +417,25 @@ fn category_rules(f: &CategoryFile) -> Result<Vec<(Category, PhraseSet)>, RulesE
 
 fn marker_table(f: &LanguageFile) -> Result<HashMap<String, [f32; 5]>, RulesError> {
     let mut table: HashMap<String, [f32; 5]> = HashMap::new();
-    for (code, words) in &f.markers {
-        let language: Language = code.parse().map_err(|_| RulesError::Pattern {
-            list: "language.markers".into(),
-            entry: code.clone(),
-            message: "not one of da, nb, nn, sv, en".into(),
-        })?;
-        let index = language_index(language);
-        for word in words.split_whitespace() {
-            table.entry(word.to_lowercase()).or_insert([0.0; 5])[index] = 1.0;
+    for (list, lists, weight) in [
+        ("language.markers", &f.markers, 1.0),
+        ("language.strong", &f.strong, STRONG_MARKER),
+    ] {
+        for (code, words) in lists {
+            let language: Language = code.parse().map_err(|_| RulesError::Pattern {
+                list: list.into(),
+                entry: code.clone(),
+                message: "not one of da, nb, nn, sv, en".into(),
+            })?;
+            let index = language_index(language);
+            for word in words.split_whitespace() {
+                let weights = table.entry(word.to_lowercase()).or_insert([0.0; 5]);
+                if weight > 1.0 {
+                    // A strong word belongs to its language alone.
+                    *weights = [0.0; 5];
+                }
+                weights[index] = weights[index].max(weight);
+            }
         }
     }
     Ok(table)

@@ -129,6 +129,28 @@ fn short_text_falls_back_to_the_mailbox_language() {
 }
 
 #[test]
+fn a_word_only_one_language_writes_outweighs_the_statistical_guess() {
+    // Lingua reads the first as Bokmål; "eg", "kva", "hvad" and "hva" are each
+    // written by one language alone.
+    let table = [
+        (
+            "Hei, eg har fått nytt mobilnummer. Kan de oppdatere det? Takk.",
+            Language::Nn,
+        ),
+        ("Kva skjer med pengane? Har venta lenge no.", Language::Nn),
+        (
+            "Hvad sker der med pengene? Det tager lang tid.",
+            Language::Da,
+        ),
+        ("Hva skjer med pengene? Det tar lang tid.", Language::Nb),
+    ];
+    for (text, want) in table {
+        let c = classify(&format!("Subject: Kort\n\n{text}"));
+        assert_eq!(c.language, want, "{text}: {:?}", c.reasons);
+    }
+}
+
+#[test]
 fn automated_mail_is_never_a_complaint() {
     let c =
         classify("Subject: Klage\nAuto-Submitted: auto-replied\n\nJeg er utilfreds og vil klage.");
