@@ -23,15 +23,25 @@ pub struct Assessment {
 pub struct Reading {
     pub score: i32,
     pub escalation: bool,
+    /// The subject is tagged as a complaint and nothing in the text explains the
+    /// tag away (no idiom, no question about how to complain).
+    pub tagged: bool,
     pub signals: Vec<&'static str>,
 }
 
-/// Reads the rules, then lets the model (when there is one) weigh in.
+/// At most this many words of text make a covering note ("Se vedhæftede brev").
+const COVERING_NOTE_WORDS: usize = 40;
+
+/// Reads the rules, then lets the model (when there is one) weigh in. `letter`
+/// names a document attached to the mail: under a subject tagged as a complaint,
+/// a short covering note with a letter attached is a complaint whatever the
+/// model reads in the note, because the complaint is in the letter.
 pub fn assess(
     rules: &Rules,
     subject: &Subject,
     new_text: &str,
     is_reply: bool,
+    letter: Option<&str>,
     model: Option<&super::Model>,
     reasons: &mut Vec<String>,
 ) -> (Assessment, Option<Verdict>) {
@@ -58,10 +68,16 @@ pub fn assess(
                     used.escalation_floor
                 ));
             }
-            let complaint = p >= cutoff || escalation;
-            reasons.push(match (complaint, p >= cutoff) {
-                (true, true) => format!("complaint (model {p:.2} ≥ {cutoff:.2})"),
-                (true, false) => format!("complaint (asks for escalation; model {p:.2})"),
+            let covered = letter.filter(|_| reading.tagged && is_covering_note(new_text));
+            let complaint = p >= cutoff || escalation || covered.is_some();
+            reasons.push(match (complaint, p >= cutoff, covered) {
+                (true, true, _) => format!("complaint (model {p:.2} ≥ {cutoff:.2})"),
+                (true, false, _) if escalation => {
+                    format!("complaint (asks for escalation; model {p:.2})")
+                }
+                (true, false, Some(letter)) => format!(
+                    "complaint (tagged subject; the text only covers the attached {letter}; model {p:.2})"
+                ),
                 _ => format!("not a complaint (model {p:.2} < {cutoff:.2})"),
             });
             (complaint, escalation)
@@ -108,6 +124,7 @@ pub fn read(
         return Reading {
             score: -w.threshold,
             escalation: false,
+            tagged: false,
             signals: vec!["r:elsewhere"],
         };
     }
@@ -161,7 +178,7 @@ pub fn read(
         }
         score += statement;
     }
-    let keyword = keyword_score(
+    let (keyword, tagged) = keyword_score(
         rules,
         subject,
         new_text,
@@ -208,6 +225,7 @@ pub fn read(
     Reading {
         score,
         escalation: !escalation.is_empty(),
+        tagged: tagged && !idiom,
         signals,
     }
 }
@@ -222,7 +240,7 @@ fn on_words(verdict: &Verdict) -> String {
 }
 
 /// The subject tag and the complaint word in the text, unless an idiom or a
-/// question about how to complain explains them away.
+/// question about how to complain explains them away; and whether the tag counted.
 fn keyword_score(
     rules: &Rules,
     subject: &Subject,
@@ -231,7 +249,7 @@ fn keyword_score(
     is_reply: bool,
     nothing_stronger: bool,
     reasons: &mut Vec<String>,
-) -> i32 {
+) -> (i32, bool) {
     let c = &rules.complaint;
     let tags = if is_reply {
         Vec::new()
@@ -240,7 +258,7 @@ fn keyword_score(
     };
     let keyword = c.keyword.found(new_text);
     if tags.is_empty() && keyword.is_empty() {
-        return 0;
+        return (0, false);
     }
     let idiom = c.not_complaint.found(text);
     if !idiom.is_empty() {
@@ -248,12 +266,12 @@ fn keyword_score(
             "complaint word used to say the opposite ({})",
             quoted(&idiom)
         ));
-        return 0;
+        return (0, false);
     }
     let question = c.process_question.found(text);
     if !question.is_empty() && nothing_stronger {
         reasons.push(format!("asks how to complain ({})", quoted(&question)));
-        return 0;
+        return (0, false);
     }
     let mut score = 0;
     if !tags.is_empty() {
@@ -264,7 +282,12 @@ fn keyword_score(
         score += c.weights.keyword;
         reasons.push(format!("complaint word ({})", quoted(&keyword)));
     }
-    score
+    (score, !tags.is_empty())
+}
+
+/// A few words that hand over something else: no question, no story.
+fn is_covering_note(new_text: &str) -> bool {
+    !new_text.contains('?') && new_text.split_whitespace().count() <= COVERING_NOTE_WORDS
 }
 
 /// A statement to the company that negates something and thanks nobody: the

@@ -204,6 +204,7 @@ impl Classifier {
                 &subject,
                 &mail.new_text,
                 is_reply,
+                attached_letter(mail),
                 self.model.as_ref(),
                 &mut reasons,
             ),
@@ -225,6 +226,25 @@ impl Classifier {
             reasons,
         }
     }
+}
+
+/// Attachment types that can hold a customer's letter: documents and scans.
+const LETTER_TYPES: [&str; 7] = [
+    "application/pdf",
+    "application/msword",
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    "application/vnd.oasis.opendocument.text",
+    "application/rtf",
+    "image/jpeg",
+    "image/png",
+];
+
+/// The name (or type) of the first attachment that can hold a letter.
+fn attached_letter(mail: &InboundMail) -> Option<&str> {
+    mail.attachments
+        .iter()
+        .find(|a| LETTER_TYPES.contains(&a.content_type.as_str()))
+        .map(|a| a.name.as_deref().unwrap_or(a.content_type.as_str()))
 }
 
 /// A reply's subject is the earlier mail's: "Re:" with a case reference or threading.

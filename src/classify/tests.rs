@@ -311,3 +311,36 @@ fn a_company_model_file_replaces_the_embedded_model() {
     std::fs::write(&path, "w:x\tnot-a-number\n").expect("write model");
     assert_refused(&config, "classify.model_file");
 }
+
+#[test]
+fn a_tagged_subject_over_a_covering_note_and_a_letter_is_a_complaint_whatever_the_model_says() {
+    // A model that finds no complaint anywhere: only the rule can say otherwise.
+    let sceptic = Model::from_tsv("#bias\t-20\n").expect("a model");
+    let classifier = Classifier::with_model(Rules::embedded(), Some(sceptic));
+    let mail = |subject: &str, text: &str, attachment: bool| {
+        let letter = if attachment {
+            "--b\nContent-Type: application/pdf; name=\"klage.pdf\"\n\
+             Content-Disposition: attachment; filename=\"klage.pdf\"\n\
+             Content-Transfer-Encoding: base64\n\nJVBERi0xLjQK\n"
+        } else {
+            ""
+        };
+        let raw = format!(
+            "Subject: {subject}\nMIME-Version: 1.0\n\
+             Content-Type: multipart/mixed; boundary=\"b\"\n\n\
+             --b\nContent-Type: text/plain; charset=utf-8\n\n{text}\n{letter}--b--\n"
+        );
+        classifier.classify(&parse(raw.as_bytes()), &ctx())
+    };
+    let letter = mail("Klage", "Se vedhæftede brev.\n\nMvh Karen", true);
+    assert!(letter.complaint, "{:?}", letter.reasons);
+    assert_reason(&letter, "only covers the attached klage.pdf");
+    assert!(!mail("Klage", "Se vedhæftede brev.\n\nMvh Karen", false).complaint);
+    assert!(!mail("Kontoudtog", "Se vedhæftede brev.\n\nMvh Karen", true).complaint);
+    assert!(!mail("Klage", "Hvordan klager jeg? Se vedhæftede.", true).complaint);
+    let story = "Jeg har vedhæftet kontoudtoget. ".repeat(12);
+    assert!(
+        !mail("Klage", &story, true).complaint,
+        "a long text is no covering note"
+    );
+}
