@@ -228,6 +228,22 @@ fn report_refs(corpus: &[&Labelled], scores: &[Score], misses: bool) {
                 s.reasons.last().cloned().unwrap_or_default()
             );
         }
+        if misses && s.language != l.lang {
+            let why = s.reasons.iter().find(|r| r.starts_with("language"));
+            println!(
+                "LANG   {} [{} → {}] | {} | {}",
+                l.id,
+                l.lang,
+                s.language,
+                l.mail
+                    .new_text
+                    .replace('\n', " ")
+                    .chars()
+                    .take(160)
+                    .collect::<String>(),
+                why.map_or("", String::as_str)
+            );
+        }
     }
     println!("{:<16} {:>5} {:>5}", "", "mails", "compl");
     for (name, tally) in &by {
