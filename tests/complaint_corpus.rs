@@ -34,7 +34,13 @@ fn the_embedded_model_is_what_the_training_script_makes() {
 #[test]
 fn held_out_mail_is_at_least_95_percent_right_on_complaint_and_language() {
     let classifier = Classifier::new(Rules::embedded());
-    for set in ["heldout-a", "heldout-b", "heldout-c", "heldout-d"] {
+    for set in [
+        "heldout-a",
+        "heldout-b",
+        "heldout-c",
+        "heldout-d",
+        "heldout-e",
+    ] {
         let path = root().join(format!("fixtures/complaint-corpus/{set}.jsonl"));
         let mails = corpus::load(&path).expect("held-out mail loads");
         assert!(mails.len() >= 200, "{set}: only {} mails", mails.len());

@@ -179,7 +179,7 @@ impl Default for Training {
         Training {
             epochs: 30,
             learning_rate: 0.3,
-            l2: 1e-4,
+            l2: 1e-3,
             seed: 2026,
         }
     }
