@@ -69,17 +69,27 @@ pub fn assess(
                 ));
             }
             let covered = letter.filter(|_| reading.tagged && is_covering_note(new_text));
-            let complaint = p >= cutoff || escalation || covered.is_some();
-            reasons.push(match (complaint, p >= cutoff, covered) {
-                (true, true, _) => format!("complaint (model {p:.2} ≥ {cutoff:.2})"),
-                (true, false, _) if escalation => {
-                    format!("complaint (asks for escalation; model {p:.2})")
-                }
-                (true, false, Some(letter)) => format!(
+            let score = reading.score;
+            let unsure = used.unsure_floor.is_some_and(|floor| p >= floor) && score >= threshold;
+            let why = if p >= cutoff {
+                Some(format!("complaint (model {p:.2} ≥ {cutoff:.2})"))
+            } else if escalation {
+                Some(format!("complaint (asks for escalation; model {p:.2})"))
+            } else if let Some(letter) = covered {
+                Some(format!(
                     "complaint (tagged subject; the text only covers the attached {letter}; model {p:.2})"
-                ),
-                _ => format!("not a complaint (model {p:.2} < {cutoff:.2})"),
-            });
+                ))
+            } else if unsure {
+                Some(format!(
+                    "complaint (model unsure at {p:.2}; the rules score {score} reaches {threshold})"
+                ))
+            } else {
+                None
+            };
+            let complaint = why.is_some();
+            reasons.push(
+                why.unwrap_or_else(|| format!("not a complaint (model {p:.2} < {cutoff:.2})")),
+            );
             (complaint, escalation)
         }
         _ => {

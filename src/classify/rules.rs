@@ -201,6 +201,10 @@ pub struct ModelUse {
     /// question about whom to write to, not an escalation.
     #[serde(default)]
     pub escalation_floor: f32,
+    /// From this probability up to `cutoff` the model is unsure, and the rules'
+    /// score decides: a complaint is the cheaper error.
+    #[serde(default)]
+    pub unsure_floor: Option<f32>,
 }
 
 #[derive(Debug, Deserialize)]

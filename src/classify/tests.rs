@@ -344,3 +344,19 @@ fn a_tagged_subject_over_a_covering_note_and_a_letter_is_a_complaint_whatever_th
         "a long text is no covering note"
     );
 }
+
+#[test]
+fn when_the_model_is_unsure_the_rules_decide() {
+    // A model that gives every mail 0.45: between unsure_floor 0.4 and cutoff 0.5.
+    let unsure = Model::from_tsv("#bias\t-0.2\n").expect("a model");
+    let classifier = Classifier::with_model(Rules::embedded(), Some(unsure));
+    let judge = |text: &str| {
+        let raw = format!("Subject: Kortet\n\n{text}");
+        classifier.classify(&parse(raw.as_bytes()), &ctx())
+    };
+    let angry = judge("Jeg er meget utilfreds. I har trukket mig to gange, og ingen svarer.");
+    assert!(angry.complaint, "{:?}", angry.reasons);
+    assert_reason(&angry, "model unsure at 0.45");
+    let asking = judge("Hvornår kommer mit nye kort?");
+    assert!(!asking.complaint, "{:?}", asking.reasons);
+}
