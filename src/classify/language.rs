@@ -57,6 +57,21 @@ impl Detector {
         }
         let ranked = ranked(&markers);
         let (best, second) = (ranked[0], ranked[1]);
+        // "Ok tak": too short for statistics, but a marker word may still tell.
+        if letters < TOO_SHORT {
+            if best.1 > second.1 {
+                reasons.push(format!(
+                    "language {} (short text, marker words {})",
+                    best.0,
+                    shown(&ranked)
+                ));
+                return best.0;
+            }
+            reasons.push(format!(
+                "language {default}: text too short to tell, mailbox default"
+            ));
+            return default;
+        }
         if best.1 >= 3.0 && best.1 >= 2.0 * second.1 && best.1 - second.1 >= 2.0 {
             reasons.push(format!(
                 "language {} (marker words {})",

@@ -126,6 +126,12 @@ fn short_text_falls_back_to_the_mailbox_language() {
     other.default_language = Language::Sv;
     let c = CLASSIFIER.classify(&parse(b"Subject: Re: x\nIn-Reply-To: <a@b>\n\nOk!"), &other);
     assert_eq!(c.language, Language::Sv);
+    // Too short for statistics, but "tak" is Danish alone.
+    let c = CLASSIFIER.classify(
+        &parse("Subject: Re: x\nIn-Reply-To: <a@b>\n\nOk tak".as_bytes()),
+        &other,
+    );
+    assert_eq!(c.language, Language::Da, "{:?}", c.reasons);
 }
 
 #[test]
