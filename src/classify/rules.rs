@@ -43,15 +43,25 @@ pub enum RulesError {
 /// A list of phrases compiled for whole-word, case-insensitive matching.
 ///
 /// The set answers "which phrases occur"; a phrase's own regex, needed only to
-/// show the words found, is compiled the first time that phrase matches.
+/// show the words found, is compiled the first time that phrase matches. Each
+/// list is compiled twice: as written, and folded to plain letters (see [`fold`])
+/// for customers who write without æ, ø, å, ä and ö ("aldrig fatt nagon
+/// paminnelse", "hjaelp"). Text is matched folded, and as written when it has
+/// Nordic letters (a subject typed with them above a text typed without).
 #[derive(Debug, Clone)]
 pub struct PhraseSet {
+    written: Compiled,
+    folded: Compiled,
+}
+
+#[derive(Debug, Clone)]
+struct Compiled {
     set: RegexSet,
     each: Vec<OnceLock<Option<Regex>>>,
 }
 
-impl PhraseSet {
-    pub(super) fn compile(list: &str, entries: &[String]) -> Result<Self, RulesError> {
+impl Compiled {
+    fn new(list: &str, entries: &[String]) -> Result<Self, RulesError> {
         let wrapped: Vec<String> = entries.iter().map(|e| wrap(e)).collect();
         let set = RegexSetBuilder::new(&wrapped)
             .size_limit(64 << 20)
@@ -59,18 +69,10 @@ impl PhraseSet {
             .build()
             .map_err(|err| culprit(list, entries, &wrapped, err))?;
         let each = wrapped.iter().map(|_| OnceLock::new()).collect();
-        Ok(PhraseSet { set, each })
+        Ok(Compiled { set, each })
     }
 
-    /// Whether any phrase occurs in the text.
-    pub fn is_match(&self, text: &str) -> bool {
-        self.set.is_match(&text.to_lowercase())
-    }
-
-    /// The distinct phrases found in the text, as they stand there (lower-case).
-    pub fn found(&self, text: &str) -> Vec<String> {
-        let text = text.to_lowercase();
-        let text = text.as_str();
+    fn found(&self, text: &str) -> Vec<String> {
         let mut out: Vec<String> = Vec::new();
         for index in self.set.matches(text).iter() {
             let own = self.each[index].get_or_init(|| Regex::new(&self.set.patterns()[index]).ok());
@@ -87,6 +89,61 @@ impl PhraseSet {
         }
         out
     }
+}
+
+impl PhraseSet {
+    pub(super) fn compile(list: &str, entries: &[String]) -> Result<Self, RulesError> {
+        let folded: Vec<String> = entries.iter().map(|e| fold(e)).collect();
+        Ok(PhraseSet {
+            written: Compiled::new(list, entries)?,
+            folded: Compiled::new(list, &folded)?,
+        })
+    }
+
+    /// Whether any phrase occurs in the text.
+    pub fn is_match(&self, text: &str) -> bool {
+        // What matches as written also matches folded.
+        self.folded.set.is_match(&fold(&text.to_lowercase()))
+    }
+
+    /// The distinct phrases found in the text, as they stand there (lower-case),
+    /// or folded where only the folded spelling matched.
+    pub fn found(&self, text: &str) -> Vec<String> {
+        let lower = text.to_lowercase();
+        let mut out = if lower.contains(NORDIC_LETTERS) {
+            self.written.found(&lower)
+        } else {
+            Vec::new()
+        };
+        for phrase in self.folded.found(&fold(&lower)) {
+            if !out.iter().any(|seen| fold(seen) == phrase) {
+                out.push(phrase);
+            }
+        }
+        out
+    }
+}
+
+/// The letters whose absence shows a writer without a Nordic keyboard.
+const NORDIC_LETTERS: [char; 5] = ['æ', 'ø', 'å', 'ä', 'ö'];
+
+/// Plain letters for the Nordic ones, and the two-letter spellings of those
+/// (`ae`, `oe`, `aa`) reduced alike: "hjælp", "hjaelp" and "hjalp" all fold to
+/// "hjalp", "påminnelse" and "paminnelse" to "paminnelse". Applied to a lower-case
+/// text and to a rule's entry the same way, so that the two still meet.
+pub fn fold(text: &str) -> String {
+    let plain: String = text
+        .chars()
+        .map(|c| match c {
+            'æ' | 'ä' | 'å' => 'a',
+            'ø' | 'ö' => 'o',
+            other => other,
+        })
+        .collect();
+    plain
+        .replace("aa", "a")
+        .replace("ae", "a")
+        .replace("oe", "o")
 }
 
 /// The error for a list that did not compile, naming the entry at fault.
@@ -473,6 +530,23 @@ mod tests {
         );
         assert!(!set.is_match("reklage"));
         assert!(set.is_match("«Klagen»"));
+    }
+
+    #[test]
+    fn text_written_without_nordic_letters_matches_folded() {
+        assert_eq!(fold("hjælp"), "hjalp");
+        assert_eq!(fold("hjaelp"), "hjalp");
+        assert_eq!(fold("påminnelse"), fold("paminnelse"));
+        let set = PhraseSet::compile("t", &["aldrig (fått|mottagit) någon".into()]).unwrap();
+        assert!(set.is_match("jag har aldrig fatt nagon paminnelse"));
+        assert!(set.is_match("Betalningsanmärkning\njag har aldrig fatt nagon paminnelse"));
+        assert_eq!(
+            set.found("Jag har aldrig fått någon påminnelse"),
+            vec!["aldrig fått någon"],
+            "as written where it matches as written"
+        );
+        assert_eq!(set.found("aldrig fatt nagon"), vec!["aldrig fatt nagon"]);
+        assert!(!set.is_match("aldrig fatta nagon"));
     }
 
     #[test]
