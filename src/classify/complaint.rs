@@ -29,6 +29,15 @@ pub struct Reading {
     pub signals: Vec<&'static str>,
 }
 
+/// Where a mail stands in a conversation.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Thread {
+    /// It answers an earlier mail: its subject is that mail's.
+    pub is_reply: bool,
+    /// It carries one of our case references.
+    pub case_ref: bool,
+}
+
 /// At most this many words of text make a covering note ("Se vedhæftede brev").
 const COVERING_NOTE_WORDS: usize = 40;
 
@@ -40,14 +49,18 @@ pub fn assess(
     rules: &Rules,
     subject: &Subject,
     new_text: &str,
-    is_reply: bool,
+    thread: Thread,
     letter: Option<&str>,
     model: Option<&super::Model>,
     reasons: &mut Vec<String>,
 ) -> (Assessment, Option<Verdict>) {
-    let reading = read(rules, subject, new_text, is_reply, reasons);
+    let reading = read(rules, subject, new_text, thread, reasons);
     let verdict = model.map(|m| {
-        let subject = if is_reply { "" } else { subject.text.as_str() };
+        let subject = if thread.is_reply {
+            ""
+        } else {
+            subject.text.as_str()
+        };
         m.judge(subject, new_text, &reading.signals)
     });
     let threshold = rules.complaint.weights.threshold;
@@ -116,9 +129,10 @@ pub fn read(
     rules: &Rules,
     subject: &Subject,
     new_text: &str,
-    is_reply: bool,
+    thread: Thread,
     reasons: &mut Vec<String>,
 ) -> Reading {
+    let is_reply = thread.is_reply;
     let c = &rules.complaint;
     let w = c.weights;
     let text = if is_reply {
@@ -219,7 +233,7 @@ pub fn read(
     let escalation = if idiom {
         Vec::new()
     } else {
-        rules.escalation.found(&text)
+        escalation_asked(rules, &text, thread, reasons)
     };
     if !escalation.is_empty() {
         signals.push("r:escalation");
@@ -238,6 +252,32 @@ pub fn read(
         tagged: tagged && !idiom,
         signals,
     }
+}
+
+/// The phrases that ask for escalation. Naming the complaints officer asks for it
+/// only in a mail about a case or an earlier answer: a first complaint addressed
+/// to "Klageansvarlig" (a lawyer's letter, say) is a complaint, not an escalation.
+fn escalation_asked(
+    rules: &Rules,
+    text: &str,
+    thread: Thread,
+    reasons: &mut Vec<String>,
+) -> Vec<String> {
+    let e = &rules.escalation;
+    let mut asked = e.patterns.found(text);
+    let officer = e.officer.found(text);
+    if officer.is_empty() {
+        return asked;
+    }
+    if thread.is_reply || thread.case_ref || e.earlier_answer.is_match(text) {
+        asked.extend(officer);
+    } else if asked.is_empty() {
+        reasons.push(format!(
+            "names the complaints officer ({}) but no earlier answer: no escalation",
+            quoted(&officer)
+        ));
+    }
+    asked
 }
 
 /// ", on "a", "b"": the words that weighed most towards a complaint.
@@ -326,7 +366,8 @@ fn negative_statement(rules: &Rules, new_text: &str, reasons: &mut Vec<String>) 
 /// customer asks how to complain about someone else, which is a question to the
 /// company and no complaint about it. The reason, or `None` when that is not so.
 fn complaint_elsewhere(rules: &Rules, text: &str, questions: &[String]) -> Option<String> {
-    if questions.is_empty() || rules.escalation.is_match(text) {
+    let e = &rules.escalation;
+    if questions.is_empty() || e.patterns.is_match(text) || e.officer.is_match(text) {
         return None;
     }
     let elsewhere = rules.complaint.third_party.found(text);

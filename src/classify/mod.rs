@@ -162,13 +162,11 @@ impl Classifier {
         let has_ref = reference::find(mail, &subject, &ctx.case_prefix).is_some();
         let is_reply = answers_earlier_mail(&subject, has_ref, mail);
         let mut ignored = Vec::new();
-        let reading = complaint::read(
-            &self.rules,
-            &subject,
-            &mail.new_text,
+        let thread = complaint::Thread {
             is_reply,
-            &mut ignored,
-        );
+            case_ref: has_ref,
+        };
+        let reading = complaint::read(&self.rules, &subject, &mail.new_text, thread, &mut ignored);
         Example {
             subject: if is_reply {
                 String::new()
@@ -203,7 +201,10 @@ impl Classifier {
                 &self.rules,
                 &subject,
                 &mail.new_text,
-                is_reply,
+                complaint::Thread {
+                    is_reply,
+                    case_ref: case_ref.is_some(),
+                },
                 attached_letter(mail),
                 self.model.as_ref(),
                 &mut reasons,

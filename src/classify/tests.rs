@@ -169,9 +169,10 @@ fn a_company_rules_file_replaces_the_embedded_rules() {
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("rules.toml");
     let tuned = rules::EMBEDDED_RULES.replace(
-        "'klageansvarlig\\w*',",
-        "'klageansvarlig\\w*', 'direktøren',",
+        "whatever the mail.\npatterns = [\n",
+        "whatever the mail.\npatterns = [\n  'direktøren',\n",
     );
+    assert_ne!(tuned, rules::EMBEDDED_RULES);
     std::fs::write(&path, tuned).expect("write rules");
     let mut config = crate::config::Config::load_or_default(None).expect("embedded config");
     config.classify.rules_file = Some(path.clone());
@@ -365,4 +366,28 @@ fn when_the_model_is_unsure_the_rules_decide() {
     assert_reason(&angry, "model unsure at 0.45");
     let asking = judge("Hvornår kommer mit nye kort?");
     assert!(!asking.complaint, "{:?}", asking.reasons);
+}
+
+#[test]
+fn naming_the_complaints_officer_escalates_only_a_case_or_an_earlier_answer() {
+    let letter = "Klageansvarlig\n\nPå vegne af min klient klager jeg over, at kreditgrænsen blev \
+                  forhøjet uden kreditvurdering. Det er i strid med god skik.";
+    let first = classify(&format!("Subject: Klage over kreditgrænse\n\n{letter}"));
+    assert!(first.complaint, "{:?}", first.reasons);
+    assert!(!first.escalation_request, "{:?}", first.reasons);
+    assert_reason(&first, "but no earlier answer: no escalation");
+    let on_a_case = classify(&format!(
+        "Subject: VS: [KL-2026-000298] Kreditgrænse\n\n{letter}"
+    ));
+    assert!(on_a_case.escalation_request, "{:?}", on_a_case.reasons);
+    let after_an_answer = classify(&format!(
+        "Subject: Kreditgrænse\n\nJeg har fået et svar, men {letter}"
+    ));
+    assert!(
+        after_an_answer.escalation_request,
+        "{:?}",
+        after_an_answer.reasons
+    );
+    let asked = classify("Subject: Gebyr\n\nJeg vil have, at klageansvarlig ser på mit gebyr nu.");
+    assert!(asked.escalation_request, "{:?}", asked.reasons);
 }
