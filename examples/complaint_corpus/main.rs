@@ -203,6 +203,16 @@ impl Tally {
     }
 }
 
+/// The start of a mail's new text on one line.
+fn opening(l: &Labelled) -> String {
+    l.mail
+        .new_text
+        .replace('\n', " ")
+        .chars()
+        .take(160)
+        .collect()
+}
+
 fn report_refs(corpus: &[&Labelled], scores: &[Score], misses: bool) {
     let mut by: BTreeMap<String, Tally> = BTreeMap::new();
     let mut total = Tally::default();
@@ -219,12 +229,7 @@ fn report_refs(corpus: &[&Labelled], scores: &[Score], misses: bool) {
                 l.kind,
                 s.probability,
                 s.rules,
-                l.mail
-                    .new_text
-                    .replace('\n', " ")
-                    .chars()
-                    .take(160)
-                    .collect::<String>(),
+                opening(l),
                 s.reasons.last().cloned().unwrap_or_default()
             );
         }
@@ -235,12 +240,7 @@ fn report_refs(corpus: &[&Labelled], scores: &[Score], misses: bool) {
                 l.id,
                 l.lang,
                 s.language,
-                l.mail
-                    .new_text
-                    .replace('\n', " ")
-                    .chars()
-                    .take(160)
-                    .collect::<String>(),
+                opening(l),
                 why.map_or("", String::as_str)
             );
         }
