@@ -112,6 +112,11 @@ fn machine_mail_without_auto_headers() {
             AutoReply,
         ),
         (
+            "Subject: Renten på lånet\n\nJeg er på hytta uten dekning til søndag. \
+             Jeg svarer så snart jeg er tilbake.\n\nHilsen Ola",
+            AutoReply,
+        ),
+        (
             "From: Support <support@shop.example>\nSubject: Vi har modtaget din henvendelse [#4411]\n\n\
              Tak for din henvendelse. Vi har modtaget din henvendelse og har oprettet sag nummer 4411. \
              Du skal ikke svare på denne mail.",
