@@ -254,9 +254,10 @@ pub fn read(
     }
 }
 
-/// The phrases that ask for escalation. Naming the complaints officer asks for it
-/// only in a mail about a case or an earlier answer: a first complaint addressed
-/// to "Klageansvarlig" (a lawyer's letter, say) is a complaint, not an escalation.
+/// The phrases that ask for escalation. Naming the complaints officer, or asking to
+/// look again, asks for it only in a mail about a case or an earlier answer: a first
+/// complaint addressed to "Klageansvarlig" (a lawyer's letter, say) is a complaint,
+/// not an escalation.
 fn escalation_asked(
     rules: &Rules,
     text: &str,
@@ -265,16 +266,16 @@ fn escalation_asked(
 ) -> Vec<String> {
     let e = &rules.escalation;
     let mut asked = e.patterns.found(text);
-    let officer = e.officer.found(text);
-    if officer.is_empty() {
+    let again = e.in_context.found(text);
+    if again.is_empty() {
         return asked;
     }
     if thread.is_reply || thread.case_ref || e.earlier_answer.is_match(text) {
-        asked.extend(officer);
+        asked.extend(again);
     } else if asked.is_empty() {
         reasons.push(format!(
-            "names the complaints officer ({}) but no earlier answer: no escalation",
-            quoted(&officer)
+            "asks for the complaints again or another look ({}) outside a case or an earlier answer: no escalation",
+            quoted(&again)
         ));
     }
     asked
@@ -367,7 +368,7 @@ fn negative_statement(rules: &Rules, new_text: &str, reasons: &mut Vec<String>) 
 /// company and no complaint about it. The reason, or `None` when that is not so.
 fn complaint_elsewhere(rules: &Rules, text: &str, questions: &[String]) -> Option<String> {
     let e = &rules.escalation;
-    if questions.is_empty() || e.patterns.is_match(text) || e.officer.is_match(text) {
+    if questions.is_empty() || e.patterns.is_match(text) || e.in_context.is_match(text) {
         return None;
     }
     let elsewhere = rules.complaint.third_party.found(text);

@@ -16,6 +16,8 @@ pub mod rules;
 mod structure;
 mod subject;
 
+use std::borrow::Cow;
+
 use anyhow::Context as _;
 use serde::Serialize;
 
@@ -166,14 +168,15 @@ impl Classifier {
             is_reply,
             case_ref: has_ref,
         };
-        let reading = complaint::read(&self.rules, &subject, &mail.new_text, thread, &mut ignored);
+        let text = judged_text(&self.rules, mail, &subject);
+        let reading = complaint::read(&self.rules, &subject, &text, thread, &mut ignored);
         Example {
             subject: if is_reply {
                 String::new()
             } else {
-                subject.text
+                subject.text.clone()
             },
-            text: mail.new_text.clone(),
+            text: text.into_owned(),
             signals: reading.signals.iter().map(|s| s.to_string()).collect(),
             complaint,
         }
@@ -195,12 +198,18 @@ impl Classifier {
         let language = self
             .language
             .detect(&language_text, ctx.default_language, &mut reasons);
+        let judged = judged_text(&self.rules, mail, &subject);
+        if matches!(judged, Cow::Owned(_)) {
+            reasons.push(
+                "the text only points to the subject: the subject is read as the text".into(),
+            );
+        }
         let (judged, verdict) = match automated_kind {
             Some(_) => (complaint::Assessment::default(), None),
             None => complaint::assess(
                 &self.rules,
                 &subject,
-                &mail.new_text,
+                &judged,
                 complaint::Thread {
                     is_reply,
                     case_ref: case_ref.is_some(),
@@ -247,6 +256,26 @@ fn attached_letter(mail: &InboundMail) -> Option<&str> {
         .find(|a| LETTER_TYPES.contains(&a.content_type.as_str()))
         .map(|a| a.name.as_deref().unwrap_or(a.content_type.as_str()))
 }
+
+/// The text the complaint is judged on: the customer's new text, or the subject
+/// above it when the text only points there ("Sjå emnefeltet.").
+fn judged_text<'m>(
+    rules: &Rules,
+    mail: &'m InboundMail,
+    subject: &subject::Subject,
+) -> Cow<'m, str> {
+    let text = mail.new_text.as_str();
+    let pointer = text.split_whitespace().count() <= SEE_SUBJECT_WORDS
+        && rules.complaint.see_subject.is_match(text);
+    if pointer && !subject.text.trim().is_empty() {
+        Cow::Owned(format!("{}\n\n{text}", subject.text.trim()))
+    } else {
+        Cow::Borrowed(text)
+    }
+}
+
+/// At most this many words make a text that only points to the subject.
+const SEE_SUBJECT_WORDS: usize = 12;
 
 /// A reply's subject is the earlier mail's: "Re:" with a case reference or threading.
 fn answers_earlier_mail(subject: &subject::Subject, has_ref: bool, mail: &InboundMail) -> bool {

@@ -247,6 +247,8 @@ struct ComplaintFile {
     process_question: Vec<String>,
     not_complaint: Vec<String>,
     third_party: Vec<String>,
+    #[serde(default)]
+    see_subject: Vec<String>,
     statement: StatementFile,
     structure: StructureFile,
     /// Optional so that a company's older rules file still loads (the model then
@@ -302,17 +304,18 @@ fn word_set(words: &str) -> HashSet<String> {
 struct EscalationFile {
     patterns: Vec<String>,
     #[serde(default)]
-    officer: Vec<String>,
+    in_context: Vec<String>,
     #[serde(default)]
     earlier_answer: Vec<String>,
 }
 
-/// A request for escalation: phrases that ask for it outright, and the names of
-/// the complaints officer, which ask for it only in a mail about an earlier answer.
+/// A request for escalation: phrases that ask for it outright, and the officer's
+/// title or a request to look again, which ask for it only in a mail about a case
+/// or an earlier answer.
 #[derive(Debug, Clone)]
 pub struct EscalationRules {
     pub patterns: PhraseSet,
-    pub officer: PhraseSet,
+    pub in_context: PhraseSet,
     pub earlier_answer: PhraseSet,
 }
 
@@ -372,6 +375,7 @@ pub struct ComplaintRules {
     pub process_question: PhraseSet,
     pub not_complaint: PhraseSet,
     pub third_party: PhraseSet,
+    pub see_subject: PhraseSet,
     pub statement: StatementRule,
     pub structure: StructureRule,
     pub model: ModelUse,
@@ -424,7 +428,10 @@ impl Rules {
             complaint: complaint_rules(&file.complaint)?,
             escalation: EscalationRules {
                 patterns: PhraseSet::compile("escalation.patterns", &file.escalation.patterns)?,
-                officer: PhraseSet::compile("escalation.officer", &file.escalation.officer)?,
+                in_context: PhraseSet::compile(
+                    "escalation.in_context",
+                    &file.escalation.in_context,
+                )?,
                 earlier_answer: PhraseSet::compile(
                     "escalation.earlier_answer",
                     &file.escalation.earlier_answer,
@@ -456,6 +463,7 @@ fn complaint_rules(f: &ComplaintFile) -> Result<ComplaintRules, RulesError> {
         process_question: PhraseSet::compile("complaint.process_question", &f.process_question)?,
         not_complaint: PhraseSet::compile("complaint.not_complaint", &f.not_complaint)?,
         third_party: PhraseSet::compile("complaint.third_party", &f.third_party)?,
+        see_subject: PhraseSet::compile("complaint.see_subject", &f.see_subject)?,
         statement: StatementRule {
             weight: f.statement.weight,
             min_letters: f.statement.min_letters,
@@ -582,6 +590,6 @@ mod tests {
     fn a_bad_pattern_names_its_list() {
         let text = EMBEDDED_RULES.replace("'klagechef\\w*'", "'klagechef('");
         let err = Rules::from_toml(&text).unwrap_err().to_string();
-        assert!(err.contains("escalation.officer"), "{err}");
+        assert!(err.contains("escalation.in_context"), "{err}");
     }
 }

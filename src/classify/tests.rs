@@ -375,7 +375,7 @@ fn naming_the_complaints_officer_escalates_only_a_case_or_an_earlier_answer() {
     let first = classify(&format!("Subject: Klage over kreditgrænse\n\n{letter}"));
     assert!(first.complaint, "{:?}", first.reasons);
     assert!(!first.escalation_request, "{:?}", first.reasons);
-    assert_reason(&first, "but no earlier answer: no escalation");
+    assert_reason(&first, "outside a case or an earlier answer: no escalation");
     let on_a_case = classify(&format!(
         "Subject: VS: [KL-2026-000298] Kreditgrænse\n\n{letter}"
     ));
@@ -390,4 +390,36 @@ fn naming_the_complaints_officer_escalates_only_a_case_or_an_earlier_answer() {
     );
     let asked = classify("Subject: Gebyr\n\nJeg vil have, at klageansvarlig ser på mit gebyr nu.");
     assert!(asked.escalation_request, "{:?}", asked.reasons);
+}
+
+#[test]
+fn a_text_that_only_points_to_the_subject_is_judged_on_the_subject() {
+    let c = classify(
+        "Subject: Feil rente på lånet mitt - de har rekna 14,9 % i staden for 9,9 % som avtalt\n\n\
+         Sjå emnefeltet.\n\nOla",
+    );
+    assert_reason(&c, "points to the subject");
+    assert!(c.complaint, "{:?}", c.reasons);
+    let long = classify(
+        "Subject: Rente\n\nSe emnet. Jeg lurer også på om dere kan sende meg en oversikt over \
+         alle innbetalinger i år, og hva som gjenstår av lånet.",
+    );
+    assert!(
+        !long
+            .reasons
+            .iter()
+            .any(|r| r.contains("points to the subject"))
+    );
+}
+
+#[test]
+fn asking_to_reconsider_outside_a_case_is_a_complaint_not_an_escalation() {
+    let text = "I was not asked whether I agreed to the higher interest rate. \
+                I should be grateful if you would reconsider this.";
+    let first = classify(&format!("Subject: Interest rate\n\n{text}"));
+    assert!(!first.escalation_request, "{:?}", first.reasons);
+    let on_a_case = classify(&format!(
+        "Subject: Re: [KL-2026-000120] Interest rate\n\n{text}"
+    ));
+    assert!(on_a_case.escalation_request, "{:?}", on_a_case.reasons);
 }

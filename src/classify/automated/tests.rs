@@ -112,6 +112,12 @@ fn machine_mail_without_auto_headers() {
             AutoReply,
         ),
         (
+            "Subject: [KL-2026-000610] Svar på din henvendelse\n\nTak for din mail.\n\
+             Jeg er på ferie og har ikke adgang til min mail før mandag den 4. januar. \
+             Din mail bliver ikke videresendt.\n\nGlædelig jul!",
+            AutoReply,
+        ),
+        (
             "Subject: Renten på lånet\n\nJeg er på hytta uten dekning til søndag. \
              Jeg svarer så snart jeg er tilbake.\n\nHilsen Ola",
             AutoReply,
