@@ -274,7 +274,7 @@ fn escalation_asked(
         asked.extend(again);
     } else if asked.is_empty() {
         reasons.push(format!(
-            "asks for the complaints again or another look ({}) outside a case or an earlier answer: no escalation",
+            "asks for the complaints officer or another look ({}) outside a case or an earlier answer: no escalation",
             quoted(&again)
         ));
     }
