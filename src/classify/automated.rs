@@ -346,9 +346,7 @@ fn out_of_office_text(rules: &Rules, mail: &InboundMail, found: &mut Signals) {
 }
 
 fn writes_in_first_person(text: &str) -> bool {
-    text.to_lowercase()
-        .split(|c: char| !(c.is_alphanumeric() || c == '\'' || c == '’'))
-        .any(|word| FIRST_PERSON.contains(&word))
+    super::words(&text.to_lowercase()).any(|word| FIRST_PERSON.contains(&word))
 }
 
 #[cfg(test)]

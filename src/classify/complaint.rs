@@ -249,7 +249,7 @@ pub fn read(
     Reading {
         score,
         escalation: !escalation.is_empty(),
-        tagged: tagged && !idiom,
+        tagged,
         signals,
     }
 }
@@ -338,7 +338,11 @@ fn keyword_score(
 
 /// A few words that hand over something else: no question, no story.
 fn is_covering_note(new_text: &str) -> bool {
-    !new_text.contains('?') && new_text.split_whitespace().count() <= COVERING_NOTE_WORDS
+    !new_text.contains('?')
+        && new_text
+            .split_whitespace()
+            .nth(COVERING_NOTE_WORDS)
+            .is_none()
 }
 
 /// A statement to the company that negates something and thanks nobody: the
@@ -351,10 +355,7 @@ fn negative_statement(rules: &Rules, new_text: &str, reasons: &mut Vec<String>) 
         return 0;
     }
     let lower = new_text.to_lowercase();
-    let words: Vec<&str> = lower
-        .split(|c: char| !(c.is_alphanumeric() || c == '\'' || c == '’'))
-        .filter(|w| !w.is_empty())
-        .collect();
+    let words: Vec<&str> = super::words(&lower).collect();
     let has = |set: &std::collections::HashSet<String>| words.iter().any(|w| set.contains(*w));
     if !has(&rule.negation) || !has(&rule.addressed) || has(&rule.gratitude) {
         return 0;

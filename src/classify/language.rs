@@ -49,17 +49,11 @@ impl Detector {
         let letters = text.chars().filter(|c| c.is_alphabetic()).count();
         let markers = self.marker_counts(text);
         let total: f32 = markers.iter().sum();
-        if letters < 3 || (letters < TOO_SHORT && total == 0.0) {
-            reasons.push(format!(
-                "language {default}: text too short to tell, mailbox default"
-            ));
-            return default;
-        }
         let ranked = ranked(&markers);
         let (best, second) = (ranked[0], ranked[1]);
         // "Ok tak": too short for statistics, but a marker word may still tell.
         if letters < TOO_SHORT {
-            if best.1 > second.1 {
+            if letters >= 3 && best.1 > second.1 {
                 reasons.push(format!(
                     "language {} (short text, marker words {})",
                     best.0,
@@ -112,8 +106,8 @@ impl Detector {
     fn marker_counts(&self, text: &str) -> [f32; 5] {
         let mut counts = [0.0f32; 5];
         let scanned = prefix_chars(text, MARKER_CHARS);
-        for word in scanned.split(|c: char| !(c.is_alphanumeric() || c == '\'' || c == '’')) {
-            if word.is_empty() || word.len() > 20 {
+        for word in super::words(scanned) {
+            if word.len() > 20 {
                 continue;
             }
             let lower = word.to_lowercase().replace('’', "'");

@@ -168,7 +168,7 @@ impl Classifier {
             is_reply,
             case_ref: has_ref,
         };
-        let text = judged_text(&self.rules, mail, &subject);
+        let text = self.judged_text(mail, &subject, &mut ignored);
         let reading = complaint::read(&self.rules, &subject, &text, thread, &mut ignored);
         Example {
             subject: if is_reply {
@@ -180,6 +180,24 @@ impl Classifier {
             signals: reading.signals.iter().map(|s| s.to_string()).collect(),
             complaint,
         }
+    }
+
+    /// The text the complaint is judged on: the customer's new text, or the
+    /// subject above it when the text only points there ("Sjå emnefeltet.").
+    fn judged_text<'m>(
+        &self,
+        mail: &'m InboundMail,
+        subject: &subject::Subject,
+        reasons: &mut Vec<String>,
+    ) -> Cow<'m, str> {
+        let text = mail.new_text.as_str();
+        let pointer = text.split_whitespace().nth(SEE_SUBJECT_WORDS).is_none()
+            && self.rules.complaint.see_subject.is_match(text);
+        if !pointer || subject.text.trim().is_empty() {
+            return Cow::Borrowed(text);
+        }
+        reasons.push("the text only points to the subject: the subject is read as the text".into());
+        Cow::Owned(format!("{}\n\n{text}", subject.text.trim()))
     }
 
     pub fn classify(&self, mail: &InboundMail, ctx: &Context) -> Classification {
@@ -198,18 +216,12 @@ impl Classifier {
         let language = self
             .language
             .detect(&language_text, ctx.default_language, &mut reasons);
-        let judged = judged_text(&self.rules, mail, &subject);
-        if matches!(judged, Cow::Owned(_)) {
-            reasons.push(
-                "the text only points to the subject: the subject is read as the text".into(),
-            );
-        }
         let (judged, verdict) = match automated_kind {
             Some(_) => (complaint::Assessment::default(), None),
             None => complaint::assess(
                 &self.rules,
                 &subject,
-                &judged,
+                &self.judged_text(mail, &subject, &mut reasons),
                 complaint::Thread {
                     is_reply,
                     case_ref: case_ref.is_some(),
@@ -238,6 +250,12 @@ impl Classifier {
     }
 }
 
+/// The words of a text: letters and digits, apostrophes kept ("i'm", "don’t").
+fn words(text: &str) -> impl Iterator<Item = &str> {
+    text.split(|c: char| !(c.is_alphanumeric() || c == '\'' || c == '’'))
+        .filter(|w| !w.is_empty())
+}
+
 /// Attachment types that can hold a customer's letter: documents and scans.
 const LETTER_TYPES: [&str; 7] = [
     "application/pdf",
@@ -255,23 +273,6 @@ fn attached_letter(mail: &InboundMail) -> Option<&str> {
         .iter()
         .find(|a| LETTER_TYPES.contains(&a.content_type.as_str()))
         .map(|a| a.name.as_deref().unwrap_or(a.content_type.as_str()))
-}
-
-/// The text the complaint is judged on: the customer's new text, or the subject
-/// above it when the text only points there ("Sjå emnefeltet.").
-fn judged_text<'m>(
-    rules: &Rules,
-    mail: &'m InboundMail,
-    subject: &subject::Subject,
-) -> Cow<'m, str> {
-    let text = mail.new_text.as_str();
-    let pointer = text.split_whitespace().count() <= SEE_SUBJECT_WORDS
-        && rules.complaint.see_subject.is_match(text);
-    if pointer && !subject.text.trim().is_empty() {
-        Cow::Owned(format!("{}\n\n{text}", subject.text.trim()))
-    } else {
-        Cow::Borrowed(text)
-    }
 }
 
 /// At most this many words make a text that only points to the subject.

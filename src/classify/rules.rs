@@ -46,8 +46,8 @@ pub enum RulesError {
 /// show the words found, is compiled the first time that phrase matches. Each
 /// list is compiled twice: as written, and folded to plain letters (see [`fold`])
 /// for customers who write without æ, ø, å, ä and ö ("aldrig fatt nagon
-/// paminnelse", "hjaelp"). Text is matched folded, and as written when it has
-/// Nordic letters (a subject typed with them above a text typed without).
+/// paminnelse", "hjaelp"). Text is matched folded; the list as written only shows
+/// the phrases found in their own spelling when the text has Nordic letters.
 #[derive(Debug, Clone)]
 pub struct PhraseSet {
     written: Compiled,
