@@ -258,6 +258,22 @@ impl<'de> Deserialize<'de> for CaseRef {
     }
 }
 
+/// A Message-ID or an address path without its angle brackets, however it is
+/// given (`<id@host>`, `id@host`, with spaces around). Message-IDs are filed and
+/// compared this way.
+pub fn strip_angle_brackets(value: &str) -> &str {
+    value
+        .trim()
+        .trim_start_matches('<')
+        .trim_end_matches('>')
+        .trim()
+}
+
+/// A Message-ID in angle brackets, as the headers carry it.
+pub fn in_angle_brackets(id: &str) -> String {
+    format!("<{}>", strip_angle_brackets(id))
+}
+
 /// An email address in its canonical form: trimmed, and lower-case in the domain.
 /// The local part keeps its case (RFC 5321), but comparisons use [`EmailAddress::key`].
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -266,11 +282,7 @@ pub struct EmailAddress(String);
 
 impl EmailAddress {
     pub fn parse(s: &str) -> Result<Self, ParseError> {
-        let s = s
-            .trim()
-            .trim_start_matches('<')
-            .trim_end_matches('>')
-            .trim();
+        let s = strip_angle_brackets(s);
         let bad = || ParseError::new("email address", s, "local@domain");
         let (local, domain) = s.rsplit_once('@').ok_or_else(bad)?;
         let domain_ok = !domain.is_empty()

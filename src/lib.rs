@@ -19,10 +19,12 @@
 //! - [`smtp`]: delivery of queued mail, with retries.
 //! - [`report`] (pure): the complaint register and period figures built from cases.
 //!
-//! Beside the flow: [`store`] holds all SQL; [`scheduler`] wakes at the next
-//! deadline stored in the database; [`daemon`] wires the stages together for
-//! `klagebot run`; [`config`] reads the TOML file; [`telemetry`] sets up logging;
-//! [`cli`] implements the commands.
+//! Beside the flow: [`store`] holds all SQL; [`record`] writes a case change with
+//! the mail it causes and its deadlines, in the caller's transaction;
+//! [`scheduler`] wakes at the next deadline stored in the database; [`daemon`]
+//! wires the stages together for `klagebot run`; [`runtime`] is what its tasks
+//! share (clock, shutdown, wake-ups, counters); [`config`] reads the TOML file;
+//! [`telemetry`] sets up logging; [`cli`] implements the commands.
 
 pub mod case;
 pub mod classify;
@@ -33,7 +35,9 @@ pub mod domain;
 pub mod inbox;
 pub mod outbox;
 pub mod parse;
+pub mod record;
 pub mod report;
+pub mod runtime;
 pub mod scheduler;
 pub mod smtp;
 pub mod store;

@@ -7,6 +7,7 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
 use super::model::{Case, Outcome, Status, Tier, Warning};
+use super::refusal::Refusal;
 use crate::domain::EmailAddress;
 
 /// One thing the daemon must do, in the same transaction as the state change.
@@ -93,7 +94,10 @@ pub enum StaffNotice {
     /// An operational alarm, e.g. mail could not be delivered.
     Alarm { reason: String },
     /// The recipient's reply could not be carried out, and why; nothing changed.
-    CommandRejected { reason: String },
+    CommandRejected {
+        #[serde(deserialize_with = "super::refusal::stored")]
+        reason: Refusal,
+    },
 }
 
 /// A case being changed by one event, with the actions the change asks for.

@@ -5,8 +5,8 @@ use chrono::{DateTime, NaiveDate, Utc};
 
 use super::action::{Action, Change, CustomerMail, StaffNotice};
 use super::assign;
-use super::life::Rejected;
 use super::model::{Case, Event, Outcome, Status, Tier, Warning};
+use super::rejected::Rejected;
 use super::rules::Rules;
 use crate::domain::EmailAddress;
 
@@ -291,7 +291,7 @@ fn decided(
 
 fn closed(c: &mut Change, now: DateTime<Utc>) -> Result<(), Rejected> {
     match c.case.status {
-        Status::Closed => Err(Rejected::Conflict("the case is closed already")),
+        Status::Closed => Err(Rejected::AlreadyClosed),
         Status::Withdrawn => Err(Rejected::Withdrawn),
         _ => {
             c.case.status = Status::Closed;
@@ -320,7 +320,7 @@ fn reopened(c: &mut Change) -> Result<(), Rejected> {
 
 fn withdrawn(c: &mut Change, now: DateTime<Utc>, rules: &Rules) -> Result<(), Rejected> {
     match c.case.status {
-        Status::Withdrawn => Err(Rejected::Conflict("the case is withdrawn already")),
+        Status::Withdrawn => Err(Rejected::AlreadyWithdrawn),
         Status::Decided => Err(Rejected::AlreadyDecided(decided_on(&c.case, rules))),
         _ => {
             c.case.status = Status::Withdrawn;

@@ -4,6 +4,7 @@
 //! that says why, so that nothing happens on a guess.
 
 use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
 
 use super::model::Outcome;
 use crate::domain::{Category, EmailAddress};
@@ -57,39 +58,37 @@ pub struct StaffReply {
     pub body: String,
 }
 
-/// Why a reply's commands were not accepted; the text is what the sender is told.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+/// Why a reply's commands were not accepted; the text is what the log and the
+/// timeline say, and the staff member is told in their own language from the
+/// fields (see [`super::Refusal`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+#[serde(rename_all = "snake_case")]
 pub enum CommandError {
     #[error("unknown command #{word}{}", suggestion_text(.suggestion))]
     Unknown {
         word: String,
-        suggestion: Option<&'static str>,
+        suggestion: Option<String>,
     },
     #[error("{command} needs {expected}")]
-    MissingArgument {
-        command: &'static str,
-        expected: &'static str,
-    },
+    MissingArgument { command: String, expected: String },
     #[error("{command}: {value:?} is not {expected}{}", suggestion_text(.suggestion))]
     BadArgument {
-        command: &'static str,
+        command: String,
         value: String,
-        expected: &'static str,
-        suggestion: Option<&'static str>,
+        expected: String,
+        suggestion: Option<String>,
     },
     #[error("{command} takes nothing after it on its line (found {found:?})")]
-    Unexpected {
-        command: &'static str,
-        found: String,
-    },
+    Unexpected { command: String, found: String },
     #[error("{0} is given twice")]
-    Repeated(&'static str),
+    Repeated(String),
     #[error("{0} and {1} cannot be used together")]
-    Conflict(&'static str, &'static str),
+    Conflict(String, String),
 }
 
-fn suggestion_text(suggestion: &Option<&'static str>) -> String {
+fn suggestion_text(suggestion: &Option<String>) -> String {
     suggestion
+        .as_ref()
         .map(|s| format!(" (did you mean {s}?)"))
         .unwrap_or_default()
 }
@@ -134,7 +133,7 @@ pub fn parse_commands(text: &str) -> Result<StaffReply, CommandError> {
         };
         let command = parse_line(command_line)?;
         if commands.iter().any(|c| c.name() == command.name()) {
-            return Err(CommandError::Repeated(command.name()));
+            return Err(CommandError::Repeated(command.name().into()));
         }
         commands.push(command);
         index += 1;
@@ -147,10 +146,19 @@ pub fn parse_commands(text: &str) -> Result<StaffReply, CommandError> {
     })
 }
 
+/// Whether a mail's new text starts with `#open`: a forward asking klagebot to
+/// open a case for the customer mail in it.
+pub fn starts_with_open(text: &str) -> bool {
+    text.lines()
+        .map(str::trim)
+        .find(|l| !l.is_empty())
+        .is_some_and(|l| l.eq_ignore_ascii_case("#open"))
+}
+
 fn check_conflicts(commands: &[StaffCommand]) -> Result<(), CommandError> {
     let has = |name: &str| commands.iter().any(|c| c.name() == name);
     match CONFLICTS.iter().find(|(a, b)| has(a) && has(b)) {
-        Some((a, b)) => Err(CommandError::Conflict(a, b)),
+        Some((a, b)) => Err(CommandError::Conflict(a.to_string(), b.to_string())),
         None => Ok(()),
     }
 }
@@ -177,7 +185,7 @@ fn parse_line(line: &str) -> Result<StaffCommand, CommandError> {
         "open" => bare("#open", rest, StaffCommand::Open),
         "notcomplaint" => bare("#notcomplaint", rest, StaffCommand::NotComplaint),
         _ => Err(CommandError::Unknown {
-            suggestion: closest(&format!("#{word}"), &COMMANDS),
+            suggestion: closest(&format!("#{word}"), &COMMANDS).map(String::from),
             word,
         }),
     }
@@ -192,7 +200,7 @@ fn bare(
         Ok(parsed)
     } else {
         Err(CommandError::Unexpected {
-            command,
+            command: command.into(),
             found: rest.to_string(),
         })
     }
@@ -201,14 +209,14 @@ fn bare(
 fn parse_assign(rest: &str) -> Result<StaffCommand, CommandError> {
     if rest.is_empty() {
         return Err(CommandError::MissingArgument {
-            command: "#assign",
-            expected: "the staff member's address, e.g. #assign kari@example.no",
+            command: "#assign".into(),
+            expected: "the staff member's address, e.g. #assign kari@example.no".into(),
         });
     }
     let to = EmailAddress::parse(rest).map_err(|_| CommandError::BadArgument {
-        command: "#assign",
+        command: "#assign".into(),
         value: rest.to_string(),
-        expected: "an email address",
+        expected: "an email address".into(),
         suggestion: None,
     })?;
     Ok(StaffCommand::Assign { to })
@@ -223,8 +231,8 @@ fn parse_extend(rest: &str) -> Result<StaffCommand, CommandError> {
     let reason = if until.is_some() { after } else { rest };
     if reason.is_empty() {
         return Err(CommandError::MissingArgument {
-            command: "#extend",
-            expected: "the reason for the delay on its line, e.g. #extend we are waiting for the card issuer's report",
+            command: "#extend".into(),
+            expected: "the reason for the delay on its line, e.g. #extend we are waiting for the card issuer's report".into(),
         });
     }
     Ok(StaffCommand::Extend {
@@ -243,16 +251,16 @@ fn parse_decision(rest: &str) -> Result<StaffCommand, CommandError> {
         "rejected" => Outcome::Rejected,
         "" => {
             return Err(CommandError::MissingArgument {
-                command: "#decision",
-                expected: "the outcome: upheld, partial or rejected",
+                command: "#decision".into(),
+                expected: "the outcome: upheld, partial or rejected".into(),
             });
         }
         _ => {
             return Err(CommandError::BadArgument {
-                command: "#decision",
+                command: "#decision".into(),
                 value: rest.to_string(),
-                expected: "upheld, partial or rejected",
-                suggestion: closest(&value, &OUTCOMES),
+                expected: "upheld, partial or rejected".into(),
+                suggestion: closest(&value, &OUTCOMES).map(String::from),
             });
         }
     };
@@ -262,17 +270,17 @@ fn parse_decision(rest: &str) -> Result<StaffCommand, CommandError> {
 fn parse_category(rest: &str) -> Result<StaffCommand, CommandError> {
     if rest.is_empty() {
         return Err(CommandError::MissingArgument {
-            command: "#category",
-            expected: "a category: fees, card, payment, loan, investment, service, privacy, marketing, fraud or other",
+            command: "#category".into(),
+            expected: "a category: fees, card, payment, loan, investment, service, privacy, marketing, fraud or other".into(),
         });
     }
     let category = rest.parse::<Category>().map_err(|_| {
         let codes = Category::ALL.map(Category::code);
         CommandError::BadArgument {
-            command: "#category",
+            command: "#category".into(),
             value: rest.to_string(),
-            expected: "a category (fees, card, payment, loan, investment, service, privacy, marketing, fraud or other)",
-            suggestion: closest(&rest.to_lowercase(), &codes),
+            expected: "a category (fees, card, payment, loan, investment, service, privacy, marketing, fraud or other)".into(),
+            suggestion: closest(&rest.to_lowercase(), &codes).map(String::from),
         }
     })?;
     Ok(StaffCommand::Category { category })

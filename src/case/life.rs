@@ -1,13 +1,14 @@
 //! A case's life: opening it, and replaying its timeline. The timeline is the
 //! truth: `replay` of the events `open` and `apply` recorded gives the same case.
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::action::{Action, Change, CustomerMail, StaffNotice};
 use super::apply::apply;
 use super::assign;
 use super::model::{Case, Event, Status, Tier};
+use super::rejected::Rejected;
 use super::rules::Rules;
 use crate::domain::{CaseRef, Category, EmailAddress, Jurisdiction, Language};
 
@@ -36,52 +37,6 @@ pub struct Step {
     pub case: Case,
     pub events: Vec<Event>,
     pub actions: Vec<Action>,
-}
-
-/// Why an event cannot happen to a case now. The text is what staff are told.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum Rejected {
-    #[error("the case was opened already")]
-    AlreadyOpened,
-    #[error("the case was withdrawn as not a complaint; nothing more goes to the customer")]
-    Withdrawn,
-    #[error("the case is closed; reopen it with #open first")]
-    Closed,
-    #[error("the case was decided on {0}; reopen it with #open first")]
-    AlreadyDecided(NaiveDate),
-    #[error("the case is open already")]
-    AlreadyOpen,
-    #[error("the case is with the {} already", .0.code().replace('_', " "))]
-    AlreadyAtTier(Tier),
-    #[error(
-        "{new_due} is after {final_due}, the latest date the law allows ({days} business days after receipt)"
-    )]
-    BeyondFinalDue {
-        new_due: NaiveDate,
-        final_due: NaiveDate,
-        days: u32,
-    },
-    #[error(
-        "the answer is due {0} already, the latest date the law allows; a holding reply cannot move it later"
-    )]
-    NoLaterDateAllowed(NaiveDate),
-    #[error("{new_due} is not later than {answer_due}, when the answer is due already")]
-    NotLater {
-        new_due: NaiveDate,
-        answer_due: NaiveDate,
-    },
-    #[error("{0} is not a working day")]
-    NotWorkingDay(NaiveDate),
-    #[error("{0} is in the past")]
-    InThePast(NaiveDate),
-    #[error("a holding reply must give the reason for the delay")]
-    MissingReason,
-    #[error("{0} is not a configured staff member")]
-    NotStaff(EmailAddress),
-    #[error("#decision needs the reasoned answer as text below it")]
-    EmptyDecision,
-    #[error("{0}")]
-    Conflict(&'static str),
 }
 
 /// Opens a case: the opening events (opened, assigned, categorised), the

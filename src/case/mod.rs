@@ -16,17 +16,22 @@ mod deadline;
 mod life;
 pub mod model;
 mod progress;
+mod refusal;
+mod rejected;
 mod rules;
 mod staff;
+mod states;
 
 pub use action::{Action, CustomerMail, StaffNotice};
 pub use apply::apply;
 pub use calendar::Calendar;
 pub use command::{CommandError, StaffCommand, StaffReply, parse_commands};
 pub use deadline::{Deadline, DeadlineKind, deadlines, on_deadline};
-pub use life::{NewCase, Rejected, ReplayError, Step, open, replay};
+pub use life::{NewCase, ReplayError, Step, open, replay};
 pub use model::{Case, Event, Outcome, Status, Tier, Warning};
 pub use progress::{business_days_to_decision, deadline_met, is_overdue, working_days_left};
+pub use refusal::Refusal;
+pub use rejected::Rejected;
 pub use rules::{DueDates, Rules};
 pub use staff::{WorkedReply, apply_all, staff_events, work_staff_reply};
 

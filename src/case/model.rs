@@ -6,87 +6,9 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
+use super::refusal::Refusal;
+pub use super::states::{Outcome, Status, Tier};
 use crate::domain::{CaseRef, Category, EmailAddress, Jurisdiction, Language};
-
-/// Where a case stands in its life.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Status {
-    /// Opened; the acknowledgement is not yet sent.
-    Received,
-    /// The acknowledgement went out; the answer is being worked on.
-    Acknowledged,
-    /// A holding reply moved the answer date (at most 35 business days).
-    OnHold,
-    /// A decision was sent to the customer.
-    Decided,
-    /// Nothing more is expected.
-    Closed,
-    /// Opened by mistake (`#notcomplaint`): no more mail to the customer.
-    Withdrawn,
-}
-
-impl Status {
-    pub fn code(self) -> &'static str {
-        match self {
-            Status::Received => "received",
-            Status::Acknowledged => "acknowledged",
-            Status::OnHold => "on_hold",
-            Status::Decided => "decided",
-            Status::Closed => "closed",
-            Status::Withdrawn => "withdrawn",
-        }
-    }
-
-    /// Open cases still owe the customer an answer.
-    pub fn is_open(self) -> bool {
-        matches!(
-            self,
-            Status::Received | Status::Acknowledged | Status::OnHold
-        )
-    }
-}
-
-/// The result of a decision.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Outcome {
-    Upheld,
-    PartiallyUpheld,
-    Rejected,
-}
-
-impl Outcome {
-    pub fn code(self) -> &'static str {
-        match self {
-            Outcome::Upheld => "upheld",
-            Outcome::PartiallyUpheld => "partially_upheld",
-            Outcome::Rejected => "rejected",
-        }
-    }
-
-    /// Partial and rejected decisions must name the external bodies.
-    pub fn needs_referral(self) -> bool {
-        !matches!(self, Outcome::Upheld)
-    }
-}
-
-/// Who handles the case now (the escalation path of the seeds).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Tier {
-    ComplaintsDepartment,
-    ComplaintsManager,
-}
-
-impl Tier {
-    pub fn code(self) -> &'static str {
-        match self {
-            Tier::ComplaintsDepartment => "complaints_department",
-            Tier::ComplaintsManager => "complaints_manager",
-        }
-    }
-}
 
 /// The state of one case. Dates that are deadlines are local dates in the case's
 /// jurisdiction: the answer is due by the end of that working day.
@@ -215,7 +137,8 @@ pub enum Event {
     /// A staff reply's commands could not be carried out; the sender is told why.
     CommandRejected {
         by: EmailAddress,
-        reason: String,
+        #[serde(deserialize_with = "super::refusal::stored")]
+        reason: Refusal,
     },
 }
 

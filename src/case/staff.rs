@@ -7,8 +7,10 @@ use chrono::{DateTime, Utc};
 use super::action::Action;
 use super::apply::apply;
 use super::command::{StaffCommand, StaffReply, parse_commands};
-use super::life::{Rejected, Step};
+use super::life::Step;
 use super::model::{Case, Event};
+use super::refusal::Refusal;
+use super::rejected::Rejected;
 use super::rules::Rules;
 use crate::domain::EmailAddress;
 
@@ -139,7 +141,7 @@ pub struct WorkedReply {
     pub step: Step,
     pub reply: Option<StaffReply>,
     /// Set when the reply changed nothing; the sender is told (if configured staff).
-    pub rejected: Option<String>,
+    pub rejected: Option<Refusal>,
 }
 
 /// Works a staff reply to a case, all or nothing. The caller has checked the reply
@@ -154,7 +156,7 @@ pub fn work_staff_reply(
     now: DateTime<Utc>,
     rules: &Rules,
 ) -> WorkedReply {
-    let unchanged = |reason: String, reply: Option<StaffReply>| WorkedReply {
+    let unchanged = |reason: Refusal, reply: Option<StaffReply>| WorkedReply {
         step: Step {
             case: case.clone(),
             events: Vec::new(),
@@ -164,11 +166,11 @@ pub fn work_staff_reply(
         rejected: Some(reason),
     };
     if !rules.is_staff(by) {
-        return unchanged(Rejected::NotStaff(by.clone()).to_string(), None);
+        return unchanged(Rejected::NotStaff(by.clone()).into(), None);
     }
     let reply = match parse_commands(text) {
         Ok(reply) => reply,
-        Err(err) => return rejected(case, by, err.to_string(), None, now, rules),
+        Err(err) => return rejected(case, by, err.into(), None, now, rules),
     };
     let worked = staff_events(case, &reply, by, message_id, rules).and_then(|events| {
         let (next, actions) = apply_all(case, &events, now, rules)?;
@@ -184,14 +186,14 @@ pub fn work_staff_reply(
             reply: Some(reply),
             rejected: None,
         },
-        Err(err) => rejected(case, by, err.to_string(), Some(reply), now, rules),
+        Err(err) => rejected(case, by, err.into(), Some(reply), now, rules),
     }
 }
 
 fn rejected(
     case: &Case,
     by: &EmailAddress,
-    reason: String,
+    reason: Refusal,
     reply: Option<StaffReply>,
     now: DateTime<Utc>,
     rules: &Rules,

@@ -6,7 +6,8 @@ use anyhow::Context;
 use tracing::info;
 
 use crate::config::Config;
-use crate::daemon::{self, Clock, Daemon, RunOptions};
+use crate::daemon::{Daemon, RunOptions};
+use crate::runtime::{self, Clock};
 
 pub fn run(config: &Config, args: &super::RunArgs) -> anyhow::Result<ExitCode> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -15,7 +16,7 @@ pub fn run(config: &Config, args: &super::RunArgs) -> anyhow::Result<ExitCode> {
         .context("while starting the async runtime")?;
     runtime.block_on(async {
         let daemon = Daemon::new(config.clone(), Clock::system()).await?;
-        let (trigger, shutdown) = daemon::shutdown::channel();
+        let (trigger, shutdown) = runtime::channel();
         tokio::spawn(async move {
             wait_for_signal().await;
             info!("shutdown requested: finishing the message in hand");

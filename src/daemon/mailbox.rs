@@ -1,5 +1,5 @@
-//! One task per configured mailbox: connect, fetch what is new, run each message
-//! through the pipeline, tell the mailbox what happened (after the commit), wait
+//! One task per configured mailbox: connect, fetch what is new, hand each message
+//! to `ingest`, tell the mailbox what happened (after the commit), wait
 //! for more. Reconnects with backoff and says why in the log.
 
 use std::sync::Arc;
@@ -7,9 +7,11 @@ use std::time::Duration;
 
 use tracing::{Instrument, debug, error, info, info_span, warn};
 
-use super::{Daemon, Shutdown, pipeline};
+use super::Daemon;
+use super::ingest::ingest;
 use crate::config::Mailbox;
 use crate::inbox::{InboxError, Source, SourceKey};
+use crate::runtime::Shutdown;
 
 /// How many messages one fetch takes before the next round.
 const BATCH: usize = 100;
@@ -162,7 +164,7 @@ async fn session(
 /// Handles everything waiting in one mailbox once (`klagebot run --once`).
 pub(super) async fn drain_once(daemon: Arc<Daemon>, index: usize) -> anyhow::Result<()> {
     let cfg = daemon.config.mailboxes[index].clone();
-    let (_trigger, mut shutdown) = super::shutdown::channel();
+    let (_trigger, mut shutdown) = crate::runtime::channel();
     let mut source = Source::open(&cfg).await?;
     while drain(&daemon, &cfg, &mut source, &mut shutdown).await? >= BATCH {}
     Ok(())
@@ -190,10 +192,7 @@ async fn drain(
             break;
         }
         let span = info_span!("message", mailbox = %cfg.name, key = %message.key, message_id = tracing::field::Empty);
-        match pipeline::ingest(daemon, cfg, &message)
-            .instrument(span)
-            .await
-        {
+        match ingest(daemon, cfg, &message).instrument(span).await {
             Ok(disposition) => settled.push((message.key, disposition)),
             Err(err) => {
                 failure = Some(err);

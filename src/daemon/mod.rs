@@ -1,60 +1,58 @@
 //! `klagebot run`: the stages wired together.
 //!
-//! One task per mailbox feeds the [`pipeline`] (store raw → parse → classify →
-//! case → outbox, one transaction per message); one [`sender`] task drains the
-//! outbox through the configured transport; one [`crate::scheduler`] task fires the
-//! deadlines stored in the database. They share a [`Daemon`] and stop together on
-//! [`Shutdown`].
+//! One task per mailbox ([`mailbox`]) fetches mail and hands each message to
+//! [`ingest`], which parses and classifies it, asks [`route`] where it belongs
+//! and the [`handle`]r of that route what it causes, and records the answer in
+//! one transaction. The [`sender`] task drains the outbox through the configured
+//! transport; the [`Scheduler`] fires the deadlines stored in the database; the
+//! optional [`http`] listener serves `/healthz` and `/metrics`. They share a
+//! [`Daemon`] and stop together on [`Shutdown`].
+//!
+//! Imports run one way: `mod` → `mailbox` → `ingest` → `route`, `handle/*` →
+//! `inbound` (the shared types). No handler imports another.
 
 use std::sync::Arc;
 
 use anyhow::Context;
-use tokio::sync::Notify;
 use tracing::{info, warn};
 
 use crate::case::Rules;
 use crate::classify::Classifier;
 use crate::config::Config;
 use crate::outbox::{Referrals, Templates};
+use crate::record::Recorder;
+use crate::runtime::{Clock, Metrics, Shutdown, Wakeups};
+use crate::scheduler::Scheduler;
 use crate::smtp::Transport;
 use crate::store::Store;
 
-pub mod changes;
-pub mod clock;
-pub mod letters;
+mod handle;
+mod http;
+mod inbound;
+mod ingest;
 mod mailbox;
-pub mod metrics;
-pub mod pipeline;
-pub mod route;
+mod route;
 pub mod sender;
-pub mod shutdown;
-mod staff;
-mod undelivered;
-
-pub use clock::Clock;
-pub use shutdown::{Shutdown, Trigger};
 
 /// Everything the daemon's tasks share.
 pub struct Daemon {
-    pub config: Config,
+    pub config: Arc<Config>,
     pub store: Store,
     pub classifier: Classifier,
-    pub templates: Templates,
-    pub referrals: Referrals,
     /// Calendars, policy and staff for the pure case logic.
-    pub rules: Rules,
+    pub rules: Arc<Rules>,
+    /// Writes case changes with the mail they cause.
+    pub recorder: Arc<Recorder>,
+    /// Fires the deadlines stored in the database.
+    pub scheduler: Scheduler,
     pub transport: Transport,
     pub clock: Clock,
-    /// The HMAC secret of the staff reply tokens.
-    pub token_secret: Vec<u8>,
     /// This instance's name in mailbox leases: host, process and start time.
     pub instance: String,
     /// Counters for `/metrics`.
-    pub metrics: metrics::Metrics,
-    /// Woken after a transaction queued mail.
-    pub(crate) outbox_ready: Notify,
-    /// Woken after a transaction changed a deadline.
-    pub(crate) deadlines_changed: Notify,
+    pub metrics: Arc<Metrics>,
+    /// How tasks wake each other when work is waiting.
+    pub wake: Arc<Wakeups>,
 }
 
 /// How `run` behaves.
@@ -65,37 +63,68 @@ pub struct RunOptions {
 }
 
 impl Daemon {
-    /// Connects to the database (running migrations) and loads rules and templates.
+    /// Connects to the database (running migrations), loads rules and templates,
+    /// and records the configured staff so the register keeps their names.
     pub async fn new(config: Config, clock: Clock) -> anyhow::Result<Arc<Daemon>> {
         let url = config.database_url()?;
-        let store = Store::connect(&url)
+        let store = Store::connect(&url).await.with_context(|| {
+            format!(
+                "while opening the database {}",
+                crate::store::redact_url(&url)
+            )
+        })?;
+        store
+            .sync_staff(&config.staff)
             .await
-            .with_context(|| format!("while opening the database {}", redact_url(&url)))?;
+            .context("while recording the configured staff")?;
         let classifier =
             Classifier::from_config(&config).context("while loading the classification rules")?;
         let templates = Templates::load(config.templates.dir.as_deref())
             .context("while loading the templates")?;
         let referrals = Referrals::load(config.templates.referrals_file.as_deref())
             .context("while loading the referral bodies")?;
-        let rules = Rules::from_config(&config);
         let transport =
             Transport::from_config(&config.outgoing).context("while setting up outgoing mail")?;
         let token_secret = read_token_secret(&config)?;
+        let rules = Arc::new(Rules::from_config(&config));
+        let config = Arc::new(config);
+        let recorder = Arc::new(Recorder::new(
+            config.clone(),
+            rules.clone(),
+            templates,
+            referrals,
+            token_secret,
+        ));
+        let (metrics, wake) = (Arc::new(Metrics::default()), Arc::new(Wakeups::default()));
+        let scheduler = Scheduler::new(
+            store.clone(),
+            recorder.clone(),
+            clock.clone(),
+            wake.clone(),
+            metrics.clone(),
+        );
         Ok(Arc::new(Daemon {
             config,
             store,
             classifier,
-            templates,
-            referrals,
             rules,
+            recorder,
+            scheduler,
             transport,
             clock,
-            token_secret,
             instance: instance_name(),
-            metrics: metrics::Metrics::default(),
-            outbox_ready: Notify::new(),
-            deadlines_changed: Notify::new(),
+            metrics,
+            wake,
         }))
+    }
+
+    /// What routing and handling read: the config, the rules and the token secret.
+    fn env(&self) -> inbound::Env<'_> {
+        inbound::Env {
+            config: &self.config,
+            rules: &self.rules,
+            token_secret: self.recorder.token_secret(),
+        }
     }
 
     /// Runs every task until `shutdown` (or, with `once`, until the work in hand is done).
@@ -120,11 +149,11 @@ impl Daemon {
         let (daemon, stop) = (self.clone(), shutdown.clone());
         tasks.spawn(async move { sender::run(daemon, stop).await });
         let (daemon, stop) = (self.clone(), shutdown.clone());
-        tasks.spawn(async move { crate::scheduler::run(daemon, stop).await });
+        tasks.spawn(async move { daemon.scheduler.run(stop).await });
         if let Some(listen) = self.config.http.listen.clone() {
             let (daemon, stop) = (self.clone(), shutdown.clone());
             tasks.spawn(async move {
-                if let Err(err) = metrics::serve(daemon, listen, stop).await {
+                if let Err(err) = http::serve(daemon, listen, stop).await {
                     warn!(error = format!("{err:#}"), "the HTTP listener stopped");
                 }
             });
@@ -142,7 +171,7 @@ impl Daemon {
         for index in 0..self.config.mailboxes.len() {
             mailbox::drain_once(self.clone(), index).await?;
         }
-        crate::scheduler::fire_due(&self).await?;
+        self.scheduler.fire_due().await?;
         while sender::deliver_due(&self).await? > 0 {}
         info!("klagebot finished (--once)");
         Ok(())
@@ -185,36 +214,4 @@ fn instance_name() -> String {
         .map(|d| d.as_nanos())
         .unwrap_or_default();
     format!("{host}-{}-{started}", std::process::id())
-}
-
-/// A database URL fit for a log line: any password replaced.
-pub fn redact_url(url: &str) -> String {
-    match (url.find("://"), url.rfind('@')) {
-        (Some(scheme_end), Some(at)) if at > scheme_end => {
-            let userinfo = &url[scheme_end + 3..at];
-            match userinfo.split_once(':') {
-                Some((user, _)) => format!("{}{user}:***{}", &url[..scheme_end + 3], &url[at..]),
-                None => url.to_string(),
-            }
-        }
-        _ => url.to_string(),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::redact_url;
-
-    #[test]
-    fn passwords_never_reach_the_log() {
-        assert_eq!(
-            redact_url("postgres://kb:s3cret@db/klage"),
-            "postgres://kb:***@db/klage"
-        );
-        assert_eq!(
-            redact_url("postgres://kb@db/klage"),
-            "postgres://kb@db/klage"
-        );
-        assert_eq!(redact_url("sqlite://klagebot.db"), "sqlite://klagebot.db");
-    }
 }

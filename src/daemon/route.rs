@@ -1,13 +1,19 @@
-//! Where an inbound mail belongs (pure): a new case, a follow-up in an existing
-//! case, a bounce of our own mail, a staff reply, or nowhere.
-//!
-//! The rules of DESIGN §5: automated mail is never answered; a case accepts mail
-//! from its own customer or threaded by one of our Message-IDs; a reference written
-//! by anyone else opens a new case linked to the old one, so that no mail ever
-//! lands in someone else's case.
+//! Where an inbound mail belongs: staff work on a case (a command by token, an
+//! answer copied to us, a forward with `#open`), a new case, a follow-up in an
+//! existing case, a bounce of our own mail, or nowhere. [`for_mail`] looks up
+//! what the mail points at through the narrow [`Lookups`]; [`route`] (pure)
+//! decides by the rules of DESIGN §5: automated mail is never answered; a case
+//! accepts mail from its own customer or threaded by one of our Message-IDs; a
+//! reference written by anyone else opens a new case linked to the old one, so
+//! that no mail ever lands in someone else's case. Staff act only with a valid
+//! per-case token or, for copies and forwards, as configured staff.
 
+use tracing::warn;
+
+use super::inbound::{Env, Inbound, Lookups, Route};
 use crate::classify::{AutomatedKind, Classification, RefSource};
 use crate::domain::{CaseRef, EmailAddress};
+use crate::parse::InboundMail;
 
 /// What the database knows about the cases a mail points at. The shell looks these
 /// up; [`route`] decides.
@@ -31,21 +37,6 @@ pub struct KnownCase {
     pub customer: EmailAddress,
     /// Whether the thread match was on one of our own Message-IDs.
     pub by_our_message_id: bool,
-}
-
-/// The decision for one inbound mail.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Route {
-    /// Open a new case; `linked` when the mail named another sender's case.
-    NewCase { linked: Option<CaseRef> },
-    /// Another mail in an existing case from someone allowed to write to it.
-    FollowUp { case: CaseRef },
-    /// A delivery failure of a mail we sent in this case.
-    Bounce { case: CaseRef },
-    /// The same mail was already handled through another mailbox.
-    Duplicate { case: CaseRef },
-    /// Nothing to do; the reason goes to the log.
-    Ignore { reason: String },
 }
 
 /// Decides where a mail goes. `sender` is the From address (None when missing or
@@ -120,9 +111,227 @@ fn route_automated(classification: &Classification, lookup: &Lookup) -> Route {
         .first()
         .cloned()
         .unwrap_or_else(|| "automated mail".into());
-    Route::Ignore {
+    Route::Automated {
         reason: format!("automated mail, never answered: {why}"),
     }
+}
+
+/// Routes one mail: staff work first (it needs a token, or configured staff for
+/// copies and forwards), then what the database knows about the cases the mail
+/// points at, decided by [`route`].
+pub async fn for_mail(
+    inbound: &Inbound<'_>,
+    env: Env<'_>,
+    look: &mut impl Lookups,
+) -> anyhow::Result<Route> {
+    let sender = inbound.sender();
+    if let Some(sender) = sender
+        && let Some(route) = staff_work(inbound, sender, env, look).await?
+    {
+        return Ok(route);
+    }
+    let lookup = gather(inbound.mail, &inbound.classification, env, look).await?;
+    let from_staff = sender.is_some_and(|s| env.config.staff_by_address(s).is_some());
+    if from_staff {
+        warn!("mail from a staff address without a valid case token: no command run");
+    }
+    Ok(route(sender, &inbound.classification, &lookup, from_staff))
+}
+
+/// What the database knows about the cases the mail points at.
+async fn gather(
+    mail: &InboundMail,
+    c: &Classification,
+    env: Env<'_>,
+    look: &mut impl Lookups,
+) -> anyhow::Result<Lookup> {
+    let mut found = Lookup {
+        already_recorded: match mail.message_id_generated {
+            true => None,
+            false => look.case_of_message(&mail.message_id).await?,
+        },
+        ..Lookup::default()
+    };
+    // The most recent id first: In-Reply-To, then References from the end.
+    let thread_ids = mail.in_reply_to.iter().chain(mail.references.iter().rev());
+    for id in thread_ids {
+        if let Some(reference) = look.case_of_message(id).await? {
+            let prefix = &env.config.company.case_prefix;
+            let ours = crate::outbox::parse_our_message_id(id, prefix).is_some();
+            found.thread = known_case(look, reference, ours).await?;
+            break;
+        }
+    }
+    if let (Some(reference), Some(RefSource::Subject)) = (&c.case_ref, c.case_ref_source) {
+        found.subject = known_case(look, reference.clone(), false).await?;
+    }
+    if let Some(original) = &mail.bounced_message_id {
+        found.bounced = look.case_of_message(original).await?;
+    }
+    Ok(found)
+}
+
+async fn known_case(
+    look: &mut impl Lookups,
+    reference: CaseRef,
+    ours: bool,
+) -> anyhow::Result<Option<KnownCase>> {
+    Ok(look.case(&reference).await?.map(|case| KnownCase {
+        reference,
+        customer: case.customer,
+        by_our_message_id: ours,
+    }))
+}
+
+/// Staff work on a case, or `None` when the mail is to be routed as any other.
+async fn staff_work(
+    inbound: &Inbound<'_>,
+    sender: &EmailAddress,
+    env: Env<'_>,
+    look: &mut impl Lookups,
+) -> anyhow::Result<Option<Route>> {
+    let mail = inbound.mail;
+    let is_staff = env.config.staff_by_address(sender).is_some();
+    match (is_staff, token_case(mail, env)) {
+        (true, Some(case)) => {
+            if !authenticated(mail, sender, env) {
+                warn!(case = %case, "staff reply without a passing Authentication-Results: no command run");
+                return Ok(None);
+            }
+            Ok(Some(Route::StaffCommand {
+                case,
+                by: sender.clone(),
+            }))
+        }
+        (false, Some(case)) => {
+            warn!(case = %case, "a case reply address used by someone who is not staff: no command run");
+            Ok(None)
+        }
+        (true, None) if crate::case::command::starts_with_open(&mail.new_text) => {
+            open_forwarded(inbound, sender, env, look).await.map(Some)
+        }
+        (true, None) => copied_answer(mail, &inbound.classification, sender, look).await,
+        (false, None) => Ok(None),
+    }
+}
+
+/// The case of the first recipient address that carries a valid token.
+fn token_case(mail: &InboundMail, env: Env<'_>) -> Option<CaseRef> {
+    let company = &env.config.company;
+    let header_addresses = ["delivered-to", "x-original-to"]
+        .iter()
+        .flat_map(|h| mail.headers_named(h))
+        .filter_map(|v| EmailAddress::parse(v).ok());
+    mail.to
+        .iter()
+        .chain(mail.cc.iter())
+        .map(|a| a.email.clone())
+        .chain(header_addresses)
+        .find_map(|addr| {
+            crate::outbox::verify_reply_address(
+                &addr,
+                &company.complaint_address,
+                env.token_secret,
+                &company.case_prefix,
+            )
+        })
+}
+
+/// A staff mail to a case's customer, with the reference in its subject.
+async fn copied_answer(
+    mail: &InboundMail,
+    classification: &Classification,
+    by: &EmailAddress,
+    look: &mut impl Lookups,
+) -> anyhow::Result<Option<Route>> {
+    let (Some(reference), Some(RefSource::Subject)) =
+        (&classification.case_ref, classification.case_ref_source)
+    else {
+        return Ok(None);
+    };
+    let Some(case) = look.case(reference).await? else {
+        return Ok(None);
+    };
+    let to_customer = mail.to.iter().any(|a| a.email.key() == case.customer.key());
+    Ok(to_customer.then(|| Route::StaffCopy {
+        case: reference.clone(),
+        by: by.clone(),
+    }))
+}
+
+/// A forward from staff with `#open` on top: the customer mail in it opens a
+/// case, unless there is none, it is staff's own, or it is in a case already.
+async fn open_forwarded(
+    inbound: &Inbound<'_>,
+    by: &EmailAddress,
+    env: Env<'_>,
+    look: &mut impl Lookups,
+) -> anyhow::Result<Route> {
+    let ignore = |reason: String| Ok(Route::Ignore { reason });
+    let Some(original) = &inbound.forwarded else {
+        warn!(by = %by, "#open on a mail with no forwarded customer mail in it: nothing opened");
+        return ignore(format!("#open by {by} found no forwarded customer mail"));
+    };
+    let Some(customer) = original.mail.from.as_ref().map(|a| &a.email) else {
+        return ignore(format!(
+            "#open by {by}: the forwarded mail has no sender address"
+        ));
+    };
+    if env.config.staff_by_address(customer).is_some() {
+        return ignore(format!(
+            "#open by {by}: the forwarded mail is from staff ({customer})"
+        ));
+    }
+    if !original.mail.message_id_generated
+        && let Some(case) = look.case_of_message(&original.mail.message_id).await?
+    {
+        warn!(case = %case, by = %by, "#open on a mail that is in a case already: nothing opened");
+        return Ok(Route::ForwardInCase {
+            case,
+            by: by.clone(),
+        });
+    }
+    Ok(Route::OpenForwarded { by: by.clone() })
+}
+
+/// Where configured, staff mail must carry a passing DKIM or DMARC result for the
+/// sender's domain from our own receiving server.
+fn authenticated(mail: &InboundMail, sender: &EmailAddress, env: Env<'_>) -> bool {
+    let security = &env.config.security;
+    if !security.require_authentication_results {
+        return true;
+    }
+    mail.headers_named("authentication-results")
+        .any(|value| authentication_passes(value, security.authserv_id.as_deref(), sender.domain()))
+}
+
+/// Whether one Authentication-Results value from `authserv_id` says DMARC passed
+/// for `domain`, or DKIM passed with a signature of `domain`.
+pub(crate) fn authentication_passes(value: &str, authserv_id: Option<&str>, domain: &str) -> bool {
+    let mut parts = value.split(';').map(str::trim);
+    let server = parts
+        .next()
+        .unwrap_or("")
+        .split_whitespace()
+        .next()
+        .unwrap_or("");
+    if let Some(expected) = authserv_id
+        && !server.eq_ignore_ascii_case(expected)
+    {
+        return false;
+    }
+    let domain = domain.to_ascii_lowercase();
+    parts.any(|result| {
+        let lower = result.to_ascii_lowercase();
+        let names_domain = |key: &str| {
+            lower.split_whitespace().any(|w| {
+                w.strip_prefix(key)
+                    .is_some_and(|d| d.trim_end_matches(';') == domain)
+            })
+        };
+        (lower.starts_with("dmarc=pass") && names_domain("header.from="))
+            || (lower.starts_with("dkim=pass") && names_domain("header.d="))
+    })
 }
 
 fn same_person(a: &EmailAddress, b: &EmailAddress) -> bool {
@@ -269,7 +478,7 @@ mod tests {
         };
         assert!(matches!(
             route(Some(&anna), &ooo, &lookup, false),
-            Route::Ignore { .. }
+            Route::Automated { .. }
         ));
 
         let mut bounce = classification(false);
@@ -285,7 +494,7 @@ mod tests {
         );
         assert!(matches!(
             route(None, &bounce, &Lookup::default(), false),
-            Route::Ignore { .. }
+            Route::Automated { .. }
         ));
     }
 
@@ -304,6 +513,31 @@ mod tests {
         assert!(matches!(
             route(None, &classification(true), &Lookup::default(), false),
             Route::Ignore { .. }
+        ));
+    }
+
+    #[test]
+    fn authentication_results_must_pass_for_the_senders_domain() {
+        let good = "mx.bank.dk; dkim=pass header.d=bank.dk header.s=s1; dmarc=pass (p=reject) header.from=bank.dk";
+        assert!(authentication_passes(good, Some("mx.bank.dk"), "bank.dk"));
+        assert!(authentication_passes(good, None, "BANK.dk"));
+        assert!(!authentication_passes(
+            good,
+            Some("mx.evil.example"),
+            "bank.dk"
+        ));
+        assert!(!authentication_passes(good, Some("mx.bank.dk"), "other.dk"));
+        let failed = "mx.bank.dk; dkim=fail header.d=bank.dk; dmarc=fail header.from=bank.dk";
+        assert!(!authentication_passes(
+            failed,
+            Some("mx.bank.dk"),
+            "bank.dk"
+        ));
+        let spoofed = "mx.bank.dk; dkim=pass header.d=evil.example; dmarc=fail header.from=bank.dk";
+        assert!(!authentication_passes(
+            spoofed,
+            Some("mx.bank.dk"),
+            "bank.dk"
         ));
     }
 }

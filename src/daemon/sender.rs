@@ -1,7 +1,9 @@
-//! The sender: drains the outbox through the configured transport. Transient
-//! failures are retried with backoff, permanent ones are marked and logged (and a
-//! customer's case gets them as a bounce, its contact person alerted); a
-//! per-address limit stops any mail loop that got past the automated-mail rules.
+//! The sender: drains the outbox through the configured transport and records
+//! what each delivery means for its case (a delivered acknowledgement moves the
+//! case on). Transient failures are retried with backoff, permanent ones are
+//! marked and logged (and a customer's case gets them as a bounce, its contact
+//! person alerted); a per-address limit stops any mail loop that got past the
+//! automated-mail rules.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -10,8 +12,11 @@ use chrono::{DateTime, Utc};
 use futures::StreamExt;
 use tracing::{Instrument, error, info, info_span, warn};
 
-use super::{Daemon, Shutdown};
-use crate::domain::EmailAddress;
+use super::Daemon;
+use crate::case::Event;
+use crate::domain::{EmailAddress, strip_angle_brackets};
+use crate::record::{ACKNOWLEDGEMENT_KIND, BounceFacts, CaseChange, Extras, load_case};
+use crate::runtime::Shutdown;
 use crate::store::Outgoing;
 
 const BATCH: usize = 50;
@@ -29,7 +34,7 @@ pub async fn run(daemon: Arc<Daemon>, mut shutdown: Shutdown) {
             Ok(0) => {
                 backoff = Duration::from_secs(1);
                 tokio::select! {
-                    _ = daemon.outbox_ready.notified() => {}
+                    _ = daemon.wake.outbox.notified() => {}
                     _ = tokio::time::sleep(IDLE_WAKE) => {}
                     _ = shutdown.requested() => {}
                 }
@@ -83,7 +88,7 @@ async fn deliver_one(daemon: &Daemon, mail: &Outgoing, now: DateTime<Utc>) -> an
             warn!(recipient = %bad, "unusable recipient address; not sent");
             let why = format!("unusable recipient address {bad:?}");
             daemon.store.mark_failed(mail.id, &why, now).await?;
-            return super::undelivered::after_failed(daemon, mail, &why, now).await;
+            return undeliverable(daemon, mail, &why, now).await;
         }
     };
     if let Some(flooded) = over_rate_limit(daemon, mail, &recipients, now).await? {
@@ -100,7 +105,7 @@ async fn deliver_one(daemon: &Daemon, mail: &Outgoing, now: DateTime<Utc>) -> an
         Ok(()) => {
             // The moment the server took it, not when the batch was claimed.
             let sent_at = daemon.clock.now();
-            if let Err(err) = super::changes::mark_delivered(daemon, mail, sent_at).await {
+            if let Err(err) = delivered(daemon, mail, sent_at).await {
                 // Never send it twice: at least record the delivery itself.
                 error!(
                     error = format!("{err:#}"),
@@ -126,7 +131,76 @@ async fn deliver_one(daemon: &Daemon, mail: &Outgoing, now: DateTime<Utc>) -> an
             daemon.metrics.mail_failed(&mail.kind);
             let why = err.to_string();
             daemon.store.mark_failed(mail.id, &why, now).await?;
-            super::undelivered::after_failed(daemon, mail, &why, now).await?;
+            undeliverable(daemon, mail, &why, now).await?;
+        }
+    }
+    Ok(())
+}
+
+/// Records a delivered mail, and what its delivery changes (an acknowledgement
+/// moves its case on), in one transaction.
+async fn delivered(daemon: &Daemon, mail: &Outgoing, sent_at: DateTime<Utc>) -> anyhow::Result<()> {
+    let mut tx = daemon.store.begin().await?;
+    tx.mark_sent(mail.id, sent_at).await?;
+    if let (Some(reference), true) = (&mail.case_ref, mail.kind == ACKNOWLEDGEMENT_KIND) {
+        let case = load_case(&mut tx, reference).await?;
+        let event = Event::AcknowledgementSent {
+            message_id: strip_angle_brackets(&mail.message_id).to_string(),
+        };
+        let rules = &daemon.recorder.rules;
+        match CaseChange::of_event(&case, event, Extras::default(), sent_at, rules) {
+            (change, Ok(())) => {
+                daemon.recorder.write(&mut tx, &change, sent_at).await?;
+                info!(case = %reference, "acknowledgement delivered");
+            }
+            (_, Err(rejected)) => {
+                info!(case = %reference, reason = %rejected, "acknowledgement delivered; case unchanged")
+            }
+        }
+    }
+    tx.commit().await
+}
+
+/// Records that `mail` failed for good with `reason`: a mail to a customer is
+/// attached to its case as a bounce and the contact person is alerted with the
+/// subject the customer did not get. Mail that is not to a customer of a case
+/// (staff notices, command replies) is only logged.
+async fn undeliverable(
+    daemon: &Daemon,
+    mail: &Outgoing,
+    reason: &str,
+    now: DateTime<Utc>,
+) -> anyhow::Result<()> {
+    let Some(reference) = &mail.case_ref else {
+        return Ok(());
+    };
+    if !mail.kind.starts_with("customer_") {
+        return Ok(());
+    }
+    let mut tx = daemon.store.begin().await?;
+    let case = load_case(&mut tx, reference).await?;
+    let id = strip_angle_brackets(&mail.message_id).to_string();
+    let event = Event::Bounced {
+        message_id: id.clone(),
+        original: Some(id),
+    };
+    let extras = Extras {
+        bounce: Some(BounceFacts {
+            subject: crate::parse::parse(&mail.raw).subject,
+            reason: Some(reason.to_string()),
+        }),
+        ..Extras::default()
+    };
+    match CaseChange::of_event(&case, event, extras, now, &daemon.recorder.rules) {
+        (change, Ok(())) => {
+            daemon.recorder.write(&mut tx, &change, now).await?;
+            tx.commit().await?;
+            daemon.wake.outbox.notify_one();
+            info!(case = %reference, "undeliverable mail attached to the case; staff alerted");
+        }
+        (_, Err(rejected)) => {
+            tx.rollback().await?;
+            warn!(case = %reference, reason = %rejected, "undeliverable mail could not be recorded on the case");
         }
     }
     Ok(())

@@ -133,11 +133,18 @@ impl TemplateContext {
         self
     }
 
-    pub fn with_refusal(mut self, line: &str, reason: RefusalReason, detail: Option<&str>) -> Self {
+    /// A refused command line: `reason` chooses the explanation, `refusal` (when
+    /// known) gives the facts the template words in the staff member's language.
+    pub fn with_refusal(
+        mut self,
+        line: &str,
+        reason: RefusalReason,
+        refusal: Option<&crate::case::Refusal>,
+    ) -> Self {
         self.refusal = Some(CommandRefusal {
             line: line.trim().to_string(),
             reason,
-            detail: detail.map(str::to_string),
+            detail: refusal.map(RefusalDetail::from),
         });
         self
     }

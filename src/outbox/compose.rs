@@ -149,7 +149,7 @@ fn mailbox(a: &NamedAddress) -> Result<Mailbox, ComposeError> {
 
 /// A Message-ID in angle brackets, with nothing that could break the header.
 fn msg_id(header: &'static str, id: &str) -> Result<String, ComposeError> {
-    let bare = id.trim().trim_start_matches('<').trim_end_matches('>');
+    let bare = crate::domain::strip_angle_brackets(id);
     let valid = bare.contains('@')
         && bare
             .bytes()

@@ -2,9 +2,10 @@
 //! in words in the mail's language; optional parts are `None` (printable as absent,
 //! never undefined), so a strict template fails only on a real mistake.
 
+use chrono::NaiveDate;
 use serde::Serialize;
 
-use crate::case::Outcome;
+use crate::case::{CommandError, Outcome, Refusal, Rejected};
 use crate::domain::Jurisdiction;
 
 use super::referral::ReferralBody;
@@ -198,8 +199,136 @@ pub struct CommandRefusal {
     /// The command line as the staff member wrote it.
     pub line: String,
     pub reason: RefusalReason,
-    /// A detail for the staff member, e.g. the accepted values.
-    pub detail: Option<String>,
+    /// What exactly was wrong, for the template to say in the staff member's language.
+    pub detail: Option<RefusalDetail>,
+}
+
+/// The facts of a refusal (a typed [`Refusal`]) as the templates read them:
+/// `kind` names it (`unknown_command`, `not_working_day`, …), the other fields
+/// are what the staff member wrote or what the case holds.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, Default)]
+pub struct RefusalDetail {
+    pub kind: &'static str,
+    /// The command concerned, e.g. `#assign`.
+    pub command: Option<String>,
+    /// What the staff member wrote that did not fit.
+    pub value: Option<String>,
+    /// The command or value they probably meant.
+    pub suggestion: Option<String>,
+    /// A second command (a contradiction), an address (not staff) or a case reference.
+    pub other: Option<String>,
+    /// The date concerned (ISO), e.g. one that is not a working day.
+    pub date: Option<NaiveDate>,
+}
+
+impl From<&Refusal> for RefusalReason {
+    fn from(refusal: &Refusal) -> Self {
+        match refusal {
+            Refusal::Command(CommandError::Unknown { .. }) => RefusalReason::UnknownCommand,
+            Refusal::Command(CommandError::MissingArgument { .. }) => {
+                RefusalReason::MissingArgument
+            }
+            Refusal::Command(
+                CommandError::BadArgument { .. } | CommandError::Unexpected { .. },
+            ) => RefusalReason::InvalidArgument,
+            Refusal::Case(Rejected::NotStaff(_)) => RefusalReason::NotAuthorised,
+            Refusal::Case(Rejected::BeyondFinalDue { .. } | Rejected::NoLaterDateAllowed(_)) => {
+                RefusalReason::TooLate
+            }
+            Refusal::Case(Rejected::MissingReason | Rejected::EmptyDecision) => {
+                RefusalReason::MissingArgument
+            }
+            Refusal::Case(
+                Rejected::NotWorkingDay(_) | Rejected::InThePast(_) | Rejected::NotLater { .. },
+            ) => RefusalReason::InvalidArgument,
+            _ => RefusalReason::NotAllowedNow,
+        }
+    }
+}
+
+impl From<&Refusal> for RefusalDetail {
+    fn from(refusal: &Refusal) -> Self {
+        let detail = RefusalDetail {
+            kind: refusal.code(),
+            ..RefusalDetail::default()
+        };
+        match refusal {
+            Refusal::Command(error) => command_detail(error, detail),
+            Refusal::Case(rejected) => case_detail(rejected, detail),
+            Refusal::ForwardInCase(case) => RefusalDetail {
+                other: Some(case.to_string()),
+                ..detail
+            },
+            Refusal::Text(text) => RefusalDetail {
+                value: Some(text.clone()),
+                ..detail
+            },
+        }
+    }
+}
+
+fn command_detail(error: &CommandError, detail: RefusalDetail) -> RefusalDetail {
+    let some = |s: &String| Some(s.clone());
+    match error {
+        CommandError::Unknown { word, suggestion } => RefusalDetail {
+            value: Some(format!("#{word}")),
+            suggestion: suggestion.clone(),
+            ..detail
+        },
+        CommandError::MissingArgument { command, .. } => RefusalDetail {
+            command: some(command),
+            ..detail
+        },
+        CommandError::BadArgument {
+            command,
+            value,
+            suggestion,
+            ..
+        } => RefusalDetail {
+            command: some(command),
+            value: some(value),
+            suggestion: suggestion.clone(),
+            ..detail
+        },
+        CommandError::Unexpected { command, found } => RefusalDetail {
+            command: some(command),
+            value: some(found),
+            ..detail
+        },
+        CommandError::Repeated(command) => RefusalDetail {
+            command: some(command),
+            ..detail
+        },
+        CommandError::Conflict(first, second) => RefusalDetail {
+            command: some(first),
+            other: some(second),
+            ..detail
+        },
+    }
+}
+
+fn case_detail(rejected: &Rejected, detail: RefusalDetail) -> RefusalDetail {
+    let date = match rejected {
+        Rejected::AlreadyDecided(d)
+        | Rejected::NoLaterDateAllowed(d)
+        | Rejected::NotWorkingDay(d)
+        | Rejected::InThePast(d) => Some(*d),
+        Rejected::BeyondFinalDue { new_due, .. } | Rejected::NotLater { new_due, .. } => {
+            Some(*new_due)
+        }
+        _ => None,
+    };
+    let other = match rejected {
+        Rejected::NotStaff(address) => Some(address.to_string()),
+        Rejected::NotLater { answer_due, .. } => Some(answer_due.to_string()),
+        Rejected::AlreadyAtTier(tier) => Some(tier.code().to_string()),
+        _ => None,
+    };
+    RefusalDetail {
+        date,
+        other,
+        ..detail
+    }
 }
 
 /// What a staff update notice reports.

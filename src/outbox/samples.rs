@@ -7,7 +7,7 @@ use super::context::*;
 use super::dates::in_words;
 use super::kind::TemplateKind;
 use super::referral::referral_bodies;
-use crate::case::Outcome;
+use crate::case::{CommandError, Outcome, Refusal, Rejected};
 use crate::domain::{Category, Jurisdiction, Language};
 
 fn day(y: i32, m: u32, d: u32) -> NaiveDate {
@@ -108,10 +108,7 @@ pub fn full(lang: Language) -> TemplateContext {
         refusal: Some(CommandRefusal {
             line: "#decison rejected".into(),
             reason: RefusalReason::UnknownCommand,
-            detail: Some(
-                "#note, #assign, #extend, #decision, #category, #close, #open, #notcomplaint"
-                    .into(),
-            ),
+            detail: Some(RefusalDetail::from(&sample_refusals()[0])),
         }),
         update: Some(UpdateView {
             kind: UpdateKind::CustomerWrote,
@@ -248,14 +245,8 @@ pub fn variants(kind: TemplateKind, lang: Language) -> Vec<TemplateContext> {
                 ..base.clone()
             })
             .collect(),
-        TemplateKind::CommandReply => RefusalReason::ALL
-            .into_iter()
-            .map(|reason| {
-                let mut ctx = base.clone();
-                ctx.refusal = ctx.refusal.map(|r| CommandRefusal { reason, ..r });
-                ctx
-            })
-            .collect(),
+        TemplateKind::CommandReply => refusal_variants(&base),
+
         _ => vec![base],
     }
 }
@@ -280,4 +271,88 @@ fn decision_variants(base: &TemplateContext, lang: Language) -> Vec<TemplateCont
         }
     }
     out
+}
+
+/// One refusal of every kind, for rendering each branch of the command reply.
+pub fn sample_refusals() -> Vec<Refusal> {
+    let date = |d| NaiveDate::from_ymd_opt(2026, 12, d).expect("valid date");
+    let text = String::from;
+    let staff = crate::domain::EmailAddress::parse("kari@example.no").expect("valid address");
+    let case = crate::domain::CaseRef::new("KL", 2026, 42).expect("valid reference");
+    let commands = [
+        CommandError::Unknown {
+            word: text("decison"),
+            suggestion: Some(text("#decision")),
+        },
+        CommandError::MissingArgument {
+            command: text("#assign"),
+            expected: text("an address"),
+        },
+        CommandError::BadArgument {
+            command: text("#category"),
+            value: text("gebyr"),
+            expected: text("a category"),
+            suggestion: Some(text("fees")),
+        },
+        CommandError::Unexpected {
+            command: text("#close"),
+            found: text("now"),
+        },
+        CommandError::Repeated(text("#note")),
+        CommandError::Conflict(text("#close"), text("#open")),
+    ];
+    let rejections = [
+        Rejected::AlreadyOpened,
+        Rejected::Withdrawn,
+        Rejected::Closed,
+        Rejected::AlreadyDecided(date(1)),
+        Rejected::AlreadyOpen,
+        Rejected::AlreadyAtTier(crate::case::Tier::ComplaintsManager),
+        Rejected::BeyondFinalDue {
+            new_due: date(30),
+            final_due: date(28),
+            days: 35,
+        },
+        Rejected::NoLaterDateAllowed(date(28)),
+        Rejected::NotLater {
+            new_due: date(2),
+            answer_due: date(4),
+        },
+        Rejected::NotWorkingDay(date(25)),
+        Rejected::InThePast(date(1)),
+        Rejected::MissingReason,
+        Rejected::NotStaff(staff),
+        Rejected::EmptyDecision,
+        Rejected::AlreadyClosed,
+        Rejected::AlreadyWithdrawn,
+    ];
+    commands
+        .into_iter()
+        .map(Refusal::Command)
+        .chain(rejections.into_iter().map(Refusal::Case))
+        .chain([
+            Refusal::ForwardInCase(case),
+            Refusal::Text(text("an old refusal")),
+        ])
+        .collect()
+}
+
+/// Each coarse reason alone, and each kind of refusal with its facts.
+fn refusal_variants(base: &TemplateContext) -> Vec<TemplateContext> {
+    let coarse = RefusalReason::ALL.into_iter().map(|reason| (reason, None));
+    let typed = sample_refusals()
+        .into_iter()
+        .map(|r| (RefusalReason::from(&r), Some(RefusalDetail::from(&r))));
+    coarse
+        .chain(typed)
+        .map(|(reason, detail)| {
+            let mut ctx = base.clone();
+            ctx.refusal = ctx.refusal.map(|r| CommandRefusal {
+                reason,
+                detail,
+                ..r
+            });
+            ctx
+        })
+        .collect()
 }

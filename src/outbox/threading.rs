@@ -19,8 +19,7 @@ pub fn message_id(reference: &CaseRef, seq: u32, domain: &str) -> String {
 /// The case and number of one of our Message-IDs whose reference has `prefix`;
 /// more may follow the number after another dot (`<case-KL-2026-000123.7.2@…>`).
 pub fn parse_our_message_id(id: &str, prefix: &str) -> Option<(CaseRef, u32)> {
-    let id = id.trim().strip_prefix('<').unwrap_or(id.trim());
-    let id = id.strip_suffix('>').unwrap_or(id);
+    let id = crate::domain::strip_angle_brackets(id);
     let (local, domain) = id.rsplit_once('@')?;
     if domain.is_empty() {
         return None;

@@ -83,8 +83,7 @@ pub(super) fn message_id(headers: &[(String, String)]) -> Option<String> {
 /// The first (top-most, added last) Return-Path; `<>` gives `Some("")`.
 pub(super) fn return_path(headers: &[(String, String)]) -> Option<String> {
     let (_, value) = headers.iter().find(|(n, _)| n == "return-path")?;
-    let path = value.trim().trim_start_matches('<').trim_end_matches('>');
-    Some(path.trim().to_string())
+    Some(crate::domain::strip_angle_brackets(value).to_string())
 }
 
 pub(super) fn first_address(list: Option<&mail_parser::Address<'_>>) -> Option<Address> {

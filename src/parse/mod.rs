@@ -6,6 +6,7 @@
 //! MIME work; this module decides what the rest of klagebot needs from it.
 
 mod body;
+mod forward;
 mod headers;
 pub mod html;
 pub mod quote;
@@ -14,6 +15,8 @@ use chrono::{DateTime, Utc};
 use mail_parser::{Message, MessageParser};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
+
+pub use forward::forwarded_mail;
 
 use crate::domain::EmailAddress;
 

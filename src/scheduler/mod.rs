@@ -2,87 +2,142 @@
 //! one is due (or until a transaction changed them), fires what is due, and goes
 //! back to sleep. No timer per case lives in memory, so a restart loses nothing,
 //! and the database makes each deadline fire once even with several instances.
+//!
+//! Firing a deadline asks the case logic what it means ([`case::on_deadline`])
+//! and records the answer ([`Recorder::write`]) in the transaction that claimed
+//! the deadline and marks it fired.
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use tracing::{error, info};
+use chrono::{DateTime, Utc};
+use tracing::{error, info, warn};
 
-use crate::daemon::{Daemon, Shutdown};
+use crate::case::{self, DeadlineKind, Event};
+use crate::record::{CaseChange, Extras, Recorder, load_case};
+use crate::runtime::{Clock, Metrics, Shutdown, Wakeups};
+use crate::store::{DueDeadline, Store, Tx};
 
 const BATCH: usize = 50;
 /// The longest sleep: also catches deadlines written by another instance.
 const MAX_SLEEP: Duration = Duration::from_secs(60);
 
-/// Fires deadlines until shutdown.
-pub async fn run(daemon: Arc<Daemon>, mut shutdown: Shutdown) {
-    while !shutdown.is_requested() {
-        let pause = match fire_due(&daemon).await {
-            Ok(fired) if fired >= BATCH => Duration::ZERO,
-            Ok(_) => time_to_next(&daemon).await,
+/// The deadline loop and what it needs.
+pub struct Scheduler {
+    store: Store,
+    recorder: Arc<Recorder>,
+    clock: Clock,
+    wake: Arc<Wakeups>,
+    metrics: Arc<Metrics>,
+}
+
+impl Scheduler {
+    pub fn new(
+        store: Store,
+        recorder: Arc<Recorder>,
+        clock: Clock,
+        wake: Arc<Wakeups>,
+        metrics: Arc<Metrics>,
+    ) -> Scheduler {
+        Scheduler {
+            store,
+            recorder,
+            clock,
+            wake,
+            metrics,
+        }
+    }
+
+    /// Fires deadlines until shutdown.
+    pub async fn run(&self, mut shutdown: Shutdown) {
+        while !shutdown.is_requested() {
+            let pause = match self.fire_due().await {
+                Ok(fired) if fired >= BATCH => Duration::ZERO,
+                Ok(_) => self.time_to_next().await,
+                Err(err) => {
+                    error!(
+                        error = format!("{err:#}"),
+                        "firing deadlines failed; will retry"
+                    );
+                    Duration::from_secs(10)
+                }
+            };
+            if pause.is_zero() {
+                continue;
+            }
+            tokio::select! {
+                _ = tokio::time::sleep(pause) => {}
+                _ = self.wake.deadlines.notified() => {}
+                _ = shutdown.requested() => {}
+            }
+        }
+        info!("scheduler stopped");
+    }
+
+    /// Fires every deadline due now, each in its own transaction; returns how
+    /// many fired. Tests call this directly after moving the clock.
+    pub async fn fire_due(&self) -> anyhow::Result<usize> {
+        let now = self.clock.now();
+        let mut fired = 0;
+        while fired < BATCH {
+            let mut tx = self.store.begin().await?;
+            let Some(due) = tx.claim_due_deadlines(now, 1).await?.into_iter().next() else {
+                tx.rollback().await?;
+                break;
+            };
+            match self.fire(&mut tx, &due, now).await {
+                Ok(()) => {
+                    tx.mark_deadline_fired(due.id, now).await?;
+                    tx.commit().await?;
+                    self.metrics.deadline_fired(&due.key);
+                }
+                Err(err) => {
+                    // A deadline that cannot be carried out must not block the others.
+                    tx.rollback().await?;
+                    error!(case = %due.case_ref, deadline = %due.key, error = format!("{err:#}"), "deadline could not be carried out; marked fired");
+                    let mut tx = self.store.begin().await?;
+                    tx.mark_deadline_fired(due.id, now).await?;
+                    tx.commit().await?;
+                }
+            }
+            fired += 1;
+        }
+        if fired > 0 {
+            self.wake.outbox.notify_one();
+        }
+        Ok(fired)
+    }
+
+    /// Carries out one due deadline inside the transaction that claimed it.
+    async fn fire(&self, tx: &mut Tx, due: &DueDeadline, now: DateTime<Utc>) -> anyhow::Result<()> {
+        let Some(kind) = DeadlineKind::from_key(&due.key) else {
+            warn!(case = %due.case_ref, key = %due.key, "unknown deadline kind; marking it fired");
+            return Ok(());
+        };
+        let case = load_case(tx, &due.case_ref).await?;
+        let step = case::on_deadline(&case, &kind, now, &self.recorder.rules);
+        if step.events.is_empty() {
+            info!(case = %due.case_ref, deadline = %due.key, "deadline passed with nothing left to do");
+            return Ok(());
+        }
+        let kinds: Vec<&str> = step.events.iter().map(Event::kind).collect();
+        let mails = step.actions.len();
+        let change = CaseChange::changed(step, Extras::default());
+        self.recorder.write(tx, &change, now).await?;
+        info!(case = %due.case_ref, deadline = %due.key, events = ?kinds, mails, "deadline fired");
+        Ok(())
+    }
+
+    async fn time_to_next(&self) -> Duration {
+        let now = self.clock.now();
+        match self.store.next_deadline_at().await {
+            Ok(Some(at)) if at > now => (at - now).to_std().unwrap_or(MAX_SLEEP).min(MAX_SLEEP),
+            Ok(Some(_)) => Duration::from_secs(1),
+            Ok(None) => MAX_SLEEP,
             Err(err) => {
-                error!(
-                    error = format!("{err:#}"),
-                    "firing deadlines failed; will retry"
-                );
+                error!(error = format!("{err:#}"), "cannot read the next deadline");
                 Duration::from_secs(10)
             }
-        };
-        if pause.is_zero() {
-            continue;
-        }
-        tokio::select! {
-            _ = tokio::time::sleep(pause) => {}
-            _ = daemon.deadlines_changed.notified() => {}
-            _ = shutdown.requested() => {}
-        }
-    }
-    info!("scheduler stopped");
-}
-
-/// Fires every deadline due now, each in its own transaction; returns how many
-/// fired. Tests call this directly after moving the clock.
-pub async fn fire_due(daemon: &Daemon) -> anyhow::Result<usize> {
-    let now = daemon.clock.now();
-    let mut fired = 0;
-    while fired < BATCH {
-        let mut tx = daemon.store.begin().await?;
-        let Some(due) = tx.claim_due_deadlines(now, 1).await?.into_iter().next() else {
-            tx.rollback().await?;
-            break;
-        };
-        match crate::daemon::changes::fire_deadline(daemon, &mut tx, &due, now).await {
-            Ok(()) => {
-                tx.mark_deadline_fired(due.id, now).await?;
-                tx.commit().await?;
-                daemon.metrics.deadline_fired(&due.key);
-            }
-            Err(err) => {
-                // A deadline that cannot be carried out must not block the others.
-                tx.rollback().await?;
-                error!(case = %due.case_ref, deadline = %due.key, error = format!("{err:#}"), "deadline could not be carried out; marked fired");
-                let mut tx = daemon.store.begin().await?;
-                tx.mark_deadline_fired(due.id, now).await?;
-                tx.commit().await?;
-            }
-        }
-        fired += 1;
-    }
-    if fired > 0 {
-        daemon.outbox_ready.notify_one();
-    }
-    Ok(fired)
-}
-
-async fn time_to_next(daemon: &Daemon) -> Duration {
-    let now = daemon.clock.now();
-    match daemon.store.next_deadline_at().await {
-        Ok(Some(at)) if at > now => (at - now).to_std().unwrap_or(MAX_SLEEP).min(MAX_SLEEP),
-        Ok(Some(_)) => Duration::from_secs(1),
-        Ok(None) => MAX_SLEEP,
-        Err(err) => {
-            error!(error = format!("{err:#}"), "cannot read the next deadline");
-            Duration::from_secs(10)
         }
     }
 }

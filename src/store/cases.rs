@@ -274,7 +274,7 @@ impl Tx {
                 "INSERT INTO message_ids (message_id, case_ref, direction) VALUES ($1, $2, $3)
                  ON CONFLICT (message_id) DO NOTHING",
             )
-            .bind(bare_message_id(message_id))
+            .bind(crate::domain::strip_angle_brackets(message_id))
             .bind(reference.to_string())
             .bind(direction.code())
             .execute(&mut *c)
@@ -431,16 +431,11 @@ async fn timeline(
 async fn case_for_message_id(conn: Conn<'_>, message_id: &str) -> anyhow::Result<Option<CaseRef>> {
     let found: Option<String> = on_backend!(conn, c => {
         sqlx::query_scalar("SELECT case_ref FROM message_ids WHERE message_id = $1")
-            .bind(bare_message_id(message_id))
+            .bind(crate::domain::strip_angle_brackets(message_id))
             .fetch_optional(&mut *c)
             .await?
     });
     found
         .map(|r| parse_column("case reference", &r))
         .transpose()
-}
-
-/// Message-IDs are filed without their angle brackets, however they are given.
-fn bare_message_id(id: &str) -> &str {
-    id.trim().trim_start_matches('<').trim_end_matches('>')
 }

@@ -131,7 +131,7 @@ impl Store {
     /// creating a missing SQLite file, and brings its schema up to date.
     pub async fn connect(url: &str) -> anyhow::Result<Store> {
         let store = Store::open(url, true).await?;
-        tracing::info!(backend = store.backend(), database = %redact(url), "database ready");
+        tracing::info!(backend = store.backend(), database = %redact_url(url), "database ready");
         Ok(store)
     }
 
@@ -301,11 +301,11 @@ async fn open_postgres(url: &str) -> anyhow::Result<PgPool> {
         .acquire_timeout(Duration::from_secs(10))
         .connect(url)
         .await
-        .with_context(|| format!("cannot connect to PostgreSQL at {}", redact(url)))
+        .with_context(|| format!("cannot connect to PostgreSQL at {}", redact_url(url)))
 }
 
-/// The url without a password, fit for an error message.
-fn redact(url: &str) -> String {
+/// A database url without its password, fit for a log line or an error message.
+pub fn redact_url(url: &str) -> String {
     match (url.find("://"), url.rfind('@')) {
         (Some(scheme_end), Some(at)) if at > scheme_end => {
             let userinfo = &url[scheme_end + 3..at];
@@ -354,9 +354,9 @@ mod tests {
     #[test]
     fn redact_drops_the_password_only() {
         assert_eq!(
-            redact("postgres://kb:secret@db.example:5432/kb"),
+            redact_url("postgres://kb:secret@db.example:5432/kb"),
             "postgres://kb@db.example:5432/kb"
         );
-        assert_eq!(redact("postgres://db/kb"), "postgres://db/kb");
+        assert_eq!(redact_url("postgres://db/kb"), "postgres://db/kb");
     }
 }

@@ -7,9 +7,10 @@ use std::time::{Duration, Instant};
 
 use klagebot::case::{Case, Event};
 use klagebot::config::Config;
-use klagebot::daemon::{self, Clock, Daemon, RunOptions, Trigger};
+use klagebot::daemon::{Daemon, RunOptions};
 use klagebot::domain::CaseRef;
 use klagebot::parse::{InboundMail, parse};
+use klagebot::runtime::{self, Clock, Trigger};
 use klagebot::store::CaseFilter;
 
 use crate::support::{MailServers, TestUser, mail_servers};
@@ -99,7 +100,7 @@ impl Harness {
 
     /// Starts `klagebot run` in this process.
     pub fn start(&mut self) {
-        let (trigger, shutdown) = daemon::shutdown::channel();
+        let (trigger, shutdown) = runtime::channel();
         let daemon = self.daemon.clone();
         let task = tokio::spawn(async move { daemon.run(RunOptions::default(), shutdown).await });
         self.running = Some((trigger, task));
@@ -196,7 +197,9 @@ impl Harness {
     pub async fn fire_deadlines_at(&self, at: chrono::DateTime<chrono::Utc>) {
         self.clock.set(at);
         for _ in 0..2 {
-            klagebot::scheduler::fire_due(&self.daemon)
+            self.daemon
+                .scheduler
+                .fire_due()
                 .await
                 .expect("deadlines fire");
             while klagebot::daemon::sender::deliver_due(&self.daemon)

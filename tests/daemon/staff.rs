@@ -196,9 +196,7 @@ async fn reminders_fire_once_on_the_right_working_day() {
     for (i, reminder) in reminders.iter().enumerate() {
         h.clock.set(reminder.due_at + chrono::Duration::minutes(1));
         for _ in 0..2 {
-            klagebot::scheduler::fire_due(&h.daemon)
-                .await
-                .expect("deadlines fire");
+            h.daemon.scheduler.fire_due().await.expect("deadlines fire");
             while klagebot::daemon::sender::deliver_due(&h.daemon)
                 .await
                 .expect("mail is delivered")

@@ -351,22 +351,27 @@ fn a_mistyped_command_is_recorded_and_its_sender_told_why() {
         now,
         &life.rules,
     );
-    let reason = "unknown command #decison (did you mean #decision?)";
-    assert_eq!(worked.rejected.as_deref(), Some(reason));
+    let reason = Refusal::Command(CommandError::Unknown {
+        word: "decison".into(),
+        suggestion: Some("#decision".into()),
+    });
+    assert_eq!(
+        reason.to_string(),
+        "unknown command #decison (did you mean #decision?)"
+    );
+    assert_eq!(worked.rejected.as_ref(), Some(&reason));
     assert_eq!(
         worked.step.events,
         [Event::CommandRejected {
             by: addr(HANDLER),
-            reason: reason.into()
+            reason: reason.clone()
         }]
     );
     assert_eq!(
         staff_notices(&worked.step.actions),
         [(
             HANDLER.to_string(),
-            &StaffNotice::CommandRejected {
-                reason: reason.into()
-            }
+            &StaffNotice::CommandRejected { reason }
         )]
     );
     assert_eq!(worked.step.case.status, life.case.status);

@@ -128,7 +128,7 @@ fn event_strategy() -> impl Strategy<Value = Event> {
         }),
         Just(Event::CommandRejected {
             by: addr(HANDLER),
-            reason: "unknown command #x".into()
+            reason: Refusal::Command(CommandError::Repeated("#close".into()))
         }),
         Just(Event::Warned {
             warning: Warning::AnkenaevnEligible { weeks: 5 }

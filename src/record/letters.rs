@@ -3,9 +3,10 @@
 
 use chrono::{DateTime, Utc};
 
-use super::Daemon;
+use super::Recorder;
 use crate::case::{Action, Case, CustomerMail, StaffNotice, Warning};
 use crate::config::Staff;
+use crate::domain::in_angle_brackets as angle;
 use crate::domain::{EmailAddress, Language};
 use crate::outbox::context::{AttachmentView, EscalationTrigger, RefusalReason, UpdateKind};
 use crate::outbox::{NamedAddress, OutgoingMessage, TemplateContext, TemplateKind};
@@ -98,22 +99,22 @@ fn readable_text(mail: &InboundMail) -> String {
 
 /// Builds the queued mail for one action.
 pub fn build(
-    daemon: &Daemon,
+    recorder: &Recorder,
     case: &Case,
     action: &Action,
     extras: &Extras,
     now: DateTime<Utc>,
 ) -> anyhow::Result<NewOutgoing> {
     match action {
-        Action::ToCustomer { seq, mail } => to_customer(daemon, case, *seq, mail, extras, now),
+        Action::ToCustomer { seq, mail } => to_customer(recorder, case, *seq, mail, extras, now),
         Action::ToStaff { seq, to, notice } => {
-            to_staff(daemon, case, *seq, to, notice, extras, now)
+            to_staff(recorder, case, *seq, to, notice, extras, now)
         }
     }
 }
 
 fn to_customer(
-    daemon: &Daemon,
+    recorder: &Recorder,
     case: &Case,
     seq: u32,
     mail: &CustomerMail,
@@ -121,7 +122,7 @@ fn to_customer(
     now: DateTime<Utc>,
 ) -> anyhow::Result<NewOutgoing> {
     let lang = case.language;
-    let base = TemplateContext::for_case(case, &daemon.config, &daemon.referrals, lang);
+    let base = TemplateContext::for_case(case, &recorder.config, &recorder.referrals, lang);
     let (kind, ctx, automatic) = match mail {
         CustomerMail::Acknowledgement { .. } => (TemplateKind::Acknowledgement, base, true),
         CustomerMail::HoldingReply { reason, new_due } => (
@@ -131,7 +132,7 @@ fn to_customer(
         ),
         CustomerMail::Decision { outcome, by, .. } => {
             let text = staff_text(extras, "a decision")?;
-            let signer = staff_name(daemon, by);
+            let signer = staff_name(recorder, by);
             (
                 TemplateKind::Decision,
                 base.with_decision(*outcome, text, &signer),
@@ -143,13 +144,13 @@ fn to_customer(
             let text = staff_text(extras, "a relayed answer")?;
             (
                 TemplateKind::RelayedAnswer,
-                base.with_staff_answer(&staff_name(daemon, by), text),
+                base.with_staff_answer(&staff_name(recorder, by), text),
                 false,
             )
         }
     };
-    let rendered = daemon.templates.render(kind, lang, &ctx)?;
-    let company = &daemon.config.company;
+    let rendered = recorder.templates.render(kind, lang, &ctx)?;
+    let company = &recorder.config.company;
     let message = OutgoingMessage {
         from: NamedAddress::new(Some(&company.name), company.complaint_address.clone()),
         to: vec![NamedAddress::new(
@@ -174,7 +175,7 @@ fn to_customer(
         thread_topic: Some(case.subject.clone()),
     };
     queued(
-        daemon,
+        recorder,
         case,
         &format!("customer_{}", kind.code()),
         &message,
@@ -184,7 +185,7 @@ fn to_customer(
 }
 
 fn to_staff(
-    daemon: &Daemon,
+    recorder: &Recorder,
     case: &Case,
     seq: u32,
     to: &EmailAddress,
@@ -192,18 +193,18 @@ fn to_staff(
     extras: &Extras,
     now: DateTime<Utc>,
 ) -> anyhow::Result<NewOutgoing> {
-    let staff = daemon.config.staff_by_address(to);
-    let lang = staff_language(daemon, staff);
-    let company = &daemon.config.company;
+    let staff = recorder.config.staff_by_address(to);
+    let lang = staff_language(recorder, staff);
+    let company = &recorder.config.company;
     let reply = crate::outbox::reply_address(
         &company.complaint_address,
         &case.reference,
-        &daemon.token_secret,
+        &recorder.token_secret,
     );
-    let base = TemplateContext::for_case(case, &daemon.config, &daemon.referrals, lang)
+    let base = TemplateContext::for_case(case, &recorder.config, &recorder.referrals, lang)
         .with_reply_address(&reply);
     let (kind, ctx) = staff_template(case, notice, extras, base);
-    let rendered = daemon.templates.render(kind, lang, &ctx)?;
+    let rendered = recorder.templates.render(kind, lang, &ctx)?;
     let message = OutgoingMessage {
         from: NamedAddress::new(
             Some(&format!("{} (klagebot)", company.name)),
@@ -231,7 +232,7 @@ fn to_staff(
         thread_topic: Some(case.subject.clone()),
     };
     queued(
-        daemon,
+        recorder,
         case,
         &format!("staff_{}", kind.code().trim_start_matches("staff_")),
         &message,
@@ -297,7 +298,7 @@ fn staff_template(
             let line = extras.command_line.clone().unwrap_or_default();
             (
                 TemplateKind::CommandReply,
-                base.with_refusal(&line, refusal_reason(reason), Some(reason)),
+                base.with_refusal(&line, RefusalReason::from(reason), Some(reason)),
             )
         }
     }
@@ -322,7 +323,7 @@ fn warning_template(warning: &Warning, base: TemplateContext) -> (TemplateKind, 
 }
 
 fn queued(
-    daemon: &Daemon,
+    recorder: &Recorder,
     case: &Case,
     kind: &str,
     message: &OutgoingMessage,
@@ -334,7 +335,7 @@ fn queued(
         case_ref: Some(case.reference.clone()),
         kind: kind.to_string(),
         message_id: message.message_id.clone(),
-        envelope_from: daemon.config.company.complaint_address.to_string(),
+        envelope_from: recorder.config.company.complaint_address.to_string(),
         recipients: vec![to.to_string()],
         raw,
         not_before: now,
@@ -349,17 +350,17 @@ fn staff_text<'a>(extras: &'a Extras, what: &str) -> anyhow::Result<&'a str> {
         .ok_or_else(|| anyhow::anyhow!("{what} needs the staff member's text"))
 }
 
-fn staff_name(daemon: &Daemon, address: &EmailAddress) -> String {
-    daemon
+fn staff_name(recorder: &Recorder, address: &EmailAddress) -> String {
+    recorder
         .config
         .staff_by_address(address)
         .map(|s| s.name.clone())
-        .unwrap_or_else(|| daemon.config.company.name.clone())
+        .unwrap_or_else(|| recorder.config.company.name.clone())
 }
 
 /// Staff read their notices in the company's language when they speak it.
-fn staff_language(daemon: &Daemon, staff: Option<&Staff>) -> Language {
-    let company = daemon.config.company.default_language;
+fn staff_language(recorder: &Recorder, staff: Option<&Staff>) -> Language {
+    let company = recorder.config.company.default_language;
     match staff {
         Some(s) if !s.languages.contains(&company) => {
             s.languages.first().copied().unwrap_or(company)
@@ -375,28 +376,4 @@ fn customer_thread(case: &Case) -> Vec<String> {
         ids.push(angle(&case.last_customer_message_id));
     }
     ids
-}
-
-fn angle(id: &str) -> String {
-    format!("<{}>", super::pipeline::strip_angle(id))
-}
-
-/// The template's wording for a refused command. The case logic gives the reason
-/// as text for the staff member; the template needs its kind to say it in the
-/// staff member's language.
-fn refusal_reason(reason: &str) -> RefusalReason {
-    let r = reason.to_ascii_lowercase();
-    if r.starts_with("unknown command") {
-        RefusalReason::UnknownCommand
-    } else if r.contains("is not a configured staff member") {
-        RefusalReason::NotAuthorised
-    } else if r.contains("the latest date the law allows") {
-        RefusalReason::TooLate
-    } else if r.contains(" needs ") || r.contains("must give the reason") {
-        RefusalReason::MissingArgument
-    } else if r.contains(" is not ") || r.contains("in the past") || r.contains("takes nothing") {
-        RefusalReason::InvalidArgument
-    } else {
-        RefusalReason::NotAllowedNow
-    }
 }

@@ -1,4 +1,4 @@
-//! The daemon's only source of "now". Production reads the system clock; tests
+//! The only source of "now" for the daemon and the scheduler. Production reads the system clock; tests
 //! move time forward to make deadlines fire without waiting for them.
 
 use std::sync::{Arc, Mutex};
@@ -21,12 +21,6 @@ impl Clock {
 
     pub fn now(&self) -> DateTime<Utc> {
         Utc::now() + self.offset()
-    }
-
-    /// Moves this clock forward (tests: "three working days later").
-    pub fn advance(&self, by: Duration) {
-        let mut offset = self.offset.lock().unwrap_or_else(|e| e.into_inner());
-        *offset += by;
     }
 
     /// Sets the clock so that `now()` reads `at` at this moment.

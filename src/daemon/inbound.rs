@@ -1,0 +1,177 @@
+//! The types every step of handling one inbound mail shares: what is known about
+//! the mail ([`Inbound`]), what routing and handling read ([`Env`], [`Lookups`]),
+//! and what a handler returns ([`Handled`]). Nothing here decides anything.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+
+use crate::case::{Case, Rules};
+use crate::classify::Classification;
+use crate::config::{Config, Mailbox};
+use crate::domain::{CaseRef, EmailAddress};
+use crate::inbox::Disposition;
+use crate::parse::InboundMail;
+use crate::record::CaseChange;
+use crate::store::{Outgoing, Tx};
+
+/// One inbound mail with everything the pure steps found in it.
+pub struct Inbound<'a> {
+    pub mailbox: &'a Mailbox,
+    pub mail: &'a InboundMail,
+    pub classification: Classification,
+    /// The customer's mail inside a forward (attached or inline), classified on
+    /// its own: present when a forward asks for a case (`#open`).
+    pub forwarded: Option<Forwarded>,
+    /// When the mail is handled.
+    pub now: DateTime<Utc>,
+    /// When the company received the mail.
+    pub received_at: DateTime<Utc>,
+}
+
+impl Inbound<'_> {
+    /// The From address, when it parses.
+    pub fn sender(&self) -> Option<&EmailAddress> {
+        self.mail.from.as_ref().map(|a| &a.email)
+    }
+}
+
+/// A customer's mail found inside a forward.
+pub struct Forwarded {
+    pub mail: InboundMail,
+    pub classification: Classification,
+}
+
+/// What routing and handling read besides the mail: the config, the rules of the
+/// case logic and the secret of the staff reply addresses.
+#[derive(Clone, Copy)]
+pub struct Env<'a> {
+    pub config: &'a Config,
+    pub rules: &'a Rules,
+    pub token_secret: &'a [u8],
+}
+
+/// What routing and handling may ask the database, inside the message's
+/// transaction. They write nothing: the one place that writes is the daemon's
+/// `ingest`, with the [`Handled`] value they return.
+#[allow(async_fn_in_trait)] // used with concrete types only, inside one task
+pub trait Lookups {
+    /// The case a Message-ID (ours or a customer's) is filed under.
+    async fn case_of_message(&mut self, message_id: &str) -> anyhow::Result<Option<CaseRef>>;
+    /// A case's current state.
+    async fn case(&mut self, reference: &CaseRef) -> anyhow::Result<Option<Case>>;
+    /// The mail we queued or sent in a case.
+    async fn sent_in_case(&mut self, reference: &CaseRef) -> anyhow::Result<Vec<Outgoing>>;
+    /// Open cases per contact person (address key), to spread new ones evenly.
+    async fn open_cases_per_contact(&mut self) -> anyhow::Result<HashMap<String, usize>>;
+    /// The next free case reference of `year`.
+    async fn next_reference(&mut self, prefix: &str, year: i32) -> anyhow::Result<CaseRef>;
+}
+
+impl Lookups for Tx {
+    async fn case_of_message(&mut self, message_id: &str) -> anyhow::Result<Option<CaseRef>> {
+        self.case_for_message_id(message_id).await
+    }
+
+    async fn case(&mut self, reference: &CaseRef) -> anyhow::Result<Option<Case>> {
+        Tx::case(self, reference).await
+    }
+
+    async fn sent_in_case(&mut self, reference: &CaseRef) -> anyhow::Result<Vec<Outgoing>> {
+        self.outgoing_for_case(reference).await
+    }
+
+    async fn open_cases_per_contact(&mut self) -> anyhow::Result<HashMap<String, usize>> {
+        Tx::open_cases_per_contact(self).await
+    }
+
+    async fn next_reference(&mut self, prefix: &str, year: i32) -> anyhow::Result<CaseRef> {
+        self.allocate_reference(prefix, year).await
+    }
+}
+
+/// The decision for one inbound mail; each has its handler in `handle/`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Route {
+    /// Open a new case; `linked` when the mail named another sender's case.
+    NewCase { linked: Option<CaseRef> },
+    /// A customer's mail forwarded by staff with `#open`: it opens a case.
+    OpenForwarded { by: EmailAddress },
+    /// `#open` on a forwarded mail that is in a case already: the sender is told.
+    ForwardInCase { case: CaseRef, by: EmailAddress },
+    /// Another mail in an existing case from someone allowed to write to it.
+    FollowUp { case: CaseRef },
+    /// A staff reply to a case's own reply address (valid token): commands or an
+    /// answer to relay.
+    StaffCommand { case: CaseRef, by: EmailAddress },
+    /// A staff mail to the case's customer that copies us: the answer, recorded.
+    StaffCopy { case: CaseRef, by: EmailAddress },
+    /// A delivery failure of a mail we sent in this case.
+    Bounce { case: CaseRef },
+    /// The same mail was already handled through another mailbox.
+    Duplicate { case: CaseRef },
+    /// Automated mail: never answered; the reason goes to the log.
+    Automated { reason: String },
+    /// Nothing to do; the reason goes to the log.
+    Ignore { reason: String },
+}
+
+/// A case the route found, which must still be there.
+pub async fn existing(look: &mut impl Lookups, reference: &CaseRef) -> anyhow::Result<Case> {
+    look.case(reference)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("case {reference} is not in the database"))
+}
+
+/// What a handler decided for one mail: the case changes to record and what
+/// became of the mail.
+pub struct Handled {
+    pub changes: Vec<CaseChange>,
+    pub outcome: Outcome,
+}
+
+/// What became of a mail: for the log, the database and the mailbox.
+pub struct Outcome {
+    /// The case it opened or joined.
+    pub case: Option<CaseRef>,
+    /// A short word for the log and the metrics: opened, follow_up, bounce…
+    pub action: &'static str,
+    /// One line for the operator: what happened and why.
+    pub note: String,
+    /// What the mailbox is told once the transaction committed.
+    pub disposition: Disposition,
+}
+
+impl Handled {
+    /// Nothing to do; the reason goes to the log.
+    pub fn nothing(action: &'static str, note: String) -> Handled {
+        Handled {
+            changes: Vec::new(),
+            outcome: Outcome {
+                case: None,
+                action,
+                note,
+                disposition: Disposition::Ignored,
+            },
+        }
+    }
+
+    /// A change in case `case`.
+    pub fn in_case(
+        case: CaseRef,
+        changes: Vec<CaseChange>,
+        action: &'static str,
+        note: String,
+        complaint: bool,
+    ) -> Handled {
+        Handled {
+            changes,
+            outcome: Outcome {
+                case: Some(case),
+                action,
+                note,
+                disposition: Disposition::Handled { complaint },
+            },
+        }
+    }
+}

@@ -1,0 +1,222 @@
+//! One inbound mail, from its bytes to the commit: parse and classify it (pure),
+//! then in one transaction store the raw bytes (once: a mail seen before is not
+//! handled again), route it, hand it to the handler of its route, and record
+//! what the handler returned: the case changes, the letters they cause, the
+//! deadlines and the mail's own status. Whatever cannot be handled is stored and
+//! quarantined, so that the mailbox goes on.
+
+use std::panic::AssertUnwindSafe;
+
+use anyhow::Context;
+use chrono::{DateTime, Utc};
+use sha2::{Digest, Sha256};
+use tracing::{error, info};
+
+use super::Daemon;
+use super::handle::handle;
+use super::inbound::{Forwarded, Handled, Inbound};
+use super::route;
+use crate::case::command::starts_with_open;
+use crate::classify::{self, Classification};
+use crate::config::Mailbox;
+use crate::inbox::{Disposition, RawMessage};
+use crate::parse::{self, InboundMail};
+use crate::store::{InboundInsert, InboundStatus, NewInbound, Tx};
+
+/// Handles one message and says what the mailbox should do with it. An error
+/// means nothing was committed and the message should be tried again later
+/// (the database is unreachable); anything wrong with the message itself ends
+/// in quarantine instead.
+pub async fn ingest(
+    daemon: &Daemon,
+    mailbox: &Mailbox,
+    message: &RawMessage,
+) -> anyhow::Result<Disposition> {
+    let now = daemon.clock.now();
+    let mail = parse::parse(&message.bytes);
+    tracing::Span::current().record("message_id", mail.message_id.as_str());
+    info!(bytes = message.bytes.len(), "mail received");
+    match handle_in_transaction(daemon, mailbox, message, &mail, now).await {
+        Ok(disposition) => Ok(disposition),
+        // A busy or unreachable database: nothing was committed; try again later.
+        Err(err) if crate::store::is_transient(&err) => Err(err),
+        Err(err) => quarantine(daemon, mailbox, message, &mail, now, err).await,
+    }
+}
+
+async fn handle_in_transaction(
+    daemon: &Daemon,
+    mailbox: &Mailbox,
+    message: &RawMessage,
+    mail: &InboundMail,
+    now: DateTime<Utc>,
+) -> anyhow::Result<Disposition> {
+    let classification = classify_for(daemon, mailbox, mail)?;
+    let forwarded = forwarded_for(daemon, mailbox, mail)?;
+    let mut tx = daemon.store.begin().await?;
+    let inbound_id = match tx
+        .insert_inbound(&new_inbound(mailbox, message, mail, now))
+        .await?
+    {
+        InboundInsert::New(id) => id,
+        InboundInsert::Duplicate(_, status) => {
+            tx.rollback().await?;
+            info!(
+                status = status.code(),
+                "message already handled before; not handled again"
+            );
+            return Ok(disposition_of(status, classification.complaint));
+        }
+    };
+    let inbound = Inbound {
+        mailbox,
+        mail,
+        classification,
+        forwarded,
+        now,
+        received_at: now,
+    };
+    let env = daemon.env();
+    let route = route::for_mail(&inbound, env, &mut tx).await?;
+    let handled = handle(route, &inbound, env, &mut tx).await?;
+    record(daemon, &mut tx, inbound_id, &handled, now).await?;
+    tx.commit()
+        .await
+        .context("while committing the message's transaction")?;
+    log_outcome(&inbound.classification, &handled);
+    daemon.metrics.message(handled.outcome.action);
+    daemon.wake.outbox.notify_one();
+    daemon.wake.deadlines.notify_one();
+    Ok(handled.outcome.disposition)
+}
+
+/// The one place a handler's decision is written: its case changes, then the
+/// mail's own status, in the message's transaction.
+async fn record(
+    daemon: &Daemon,
+    tx: &mut Tx,
+    inbound_id: i64,
+    handled: &Handled,
+    now: DateTime<Utc>,
+) -> anyhow::Result<()> {
+    for change in &handled.changes {
+        daemon.recorder.write(tx, change, now).await?;
+    }
+    let outcome = &handled.outcome;
+    let status = match outcome.case {
+        Some(_) => InboundStatus::Processed,
+        None => InboundStatus::Ignored,
+    };
+    tx.set_inbound_status(
+        inbound_id,
+        status,
+        Some(&outcome.note),
+        outcome.case.as_ref(),
+    )
+    .await
+}
+
+/// Stores a message that could not be handled, so that nothing is lost and the
+/// mailbox goes on. Fails only when the database itself fails.
+async fn quarantine(
+    daemon: &Daemon,
+    mailbox: &Mailbox,
+    message: &RawMessage,
+    mail: &InboundMail,
+    now: DateTime<Utc>,
+    cause: anyhow::Error,
+) -> anyhow::Result<Disposition> {
+    let why = format!("{cause:#}");
+    let mut tx = daemon.store.begin().await?;
+    let id = match tx
+        .insert_inbound(&new_inbound(mailbox, message, mail, now))
+        .await?
+    {
+        InboundInsert::New(id) | InboundInsert::Duplicate(id, _) => id,
+    };
+    tx.set_inbound_status(id, InboundStatus::Quarantined, Some(&why), None)
+        .await?;
+    if let Err(commit_err) = tx.commit().await {
+        return Err(cause.context(format!("and quarantining failed too: {commit_err:#}")));
+    }
+    error!(error = %why, "message quarantined: stored, not handled; the mailbox goes on");
+    daemon.metrics.message("quarantined");
+    Ok(Disposition::Quarantined)
+}
+
+/// Classification, with a panic in any rule turned into an error (and so a
+/// quarantined message) instead of a stopped mailbox.
+fn classify_for(
+    daemon: &Daemon,
+    mailbox: &Mailbox,
+    mail: &InboundMail,
+) -> anyhow::Result<Classification> {
+    let ctx = classify::Context {
+        default_language: mailbox
+            .default_language
+            .unwrap_or(daemon.config.company.default_language),
+        case_prefix: daemon.config.company.case_prefix.clone(),
+        own_domain: daemon.config.company.domain.clone(),
+    };
+    std::panic::catch_unwind(AssertUnwindSafe(|| daemon.classifier.classify(mail, &ctx)))
+        .map_err(|_| anyhow::anyhow!("the classifier failed on this message"))
+}
+
+/// The customer's mail in a forward that asks for a case (`#open` on top),
+/// classified on its own.
+fn forwarded_for(
+    daemon: &Daemon,
+    mailbox: &Mailbox,
+    mail: &InboundMail,
+) -> anyhow::Result<Option<Forwarded>> {
+    if !starts_with_open(&mail.new_text) {
+        return Ok(None);
+    }
+    let Some(original) = parse::forwarded_mail(mail) else {
+        return Ok(None);
+    };
+    let classification = classify_for(daemon, mailbox, &original)?;
+    Ok(Some(Forwarded {
+        mail: original,
+        classification,
+    }))
+}
+
+fn new_inbound<'a>(
+    mailbox: &'a Mailbox,
+    message: &'a RawMessage,
+    mail: &InboundMail,
+    now: DateTime<Utc>,
+) -> NewInbound<'a> {
+    NewInbound {
+        mailbox: &mailbox.name,
+        source_key: message.key.as_string(),
+        message_id: mail.message_id.clone(),
+        sha256: hex::encode(Sha256::digest(&message.bytes)),
+        raw: &message.bytes,
+        received_at: now,
+    }
+}
+
+fn disposition_of(status: InboundStatus, complaint: bool) -> Disposition {
+    match status {
+        InboundStatus::Quarantined => Disposition::Quarantined,
+        InboundStatus::Ignored => Disposition::Ignored,
+        InboundStatus::Processed | InboundStatus::Pending => Disposition::Handled { complaint },
+    }
+}
+
+fn log_outcome(c: &Classification, handled: &Handled) {
+    let outcome = &handled.outcome;
+    info!(
+        case = outcome.case.as_ref().map(|r| r.to_string()).unwrap_or_default(),
+        action = outcome.action,
+        complaint = c.complaint,
+        language = %c.language,
+        automated = c.automated,
+        category = c.category.map(|k| k.code()).unwrap_or(""),
+        reasons = %c.reasons.join("; "),
+        "{}",
+        outcome.note
+    );
+}

@@ -1,0 +1,198 @@
+//! Recording case changes: the new state, its timeline events, the letters the
+//! change causes (rendered into the outbox) and its deadlines, always inside the
+//! caller's transaction. The daemon (inbound mail, deliveries) and the scheduler
+//! (deadlines) change cases only through here, so a change and the mail it causes
+//! are committed together or not at all.
+//!
+//! A change is a plain value ([`CaseChange`]) made by the pure case logic;
+//! [`Recorder::write`] is the one place that turns it into rows.
+
+use std::sync::Arc;
+
+use anyhow::Context;
+use chrono::{DateTime, Utc};
+
+pub mod letters;
+
+pub use letters::{ACKNOWLEDGEMENT_KIND, BounceFacts, Extras};
+
+use crate::case::{self, Action, Case, Event, Rejected, Rules, Step};
+use crate::config::Config;
+use crate::domain::{CaseRef, strip_angle_brackets};
+use crate::outbox::{Referrals, Templates};
+use crate::store::{Direction, NewOutgoing, Tx};
+
+/// What writing a case change needs: the config (company, staff), the rules of
+/// the case logic, the texts and the secret of the staff reply addresses.
+pub struct Recorder {
+    pub config: Arc<Config>,
+    pub rules: Arc<Rules>,
+    templates: Templates,
+    referrals: Referrals,
+    token_secret: Vec<u8>,
+}
+
+/// How a change meets the case's row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChangeKind {
+    /// A new case: its row is inserted.
+    Opened,
+    /// The case moved on: its row, letters and deadlines are written.
+    Changed,
+    /// The case refused the event: only the timeline keeps it, so that no mail
+    /// is lost from a case's history.
+    Refused,
+}
+
+/// One change to one case, as a plain value.
+#[derive(Debug, Clone)]
+pub struct CaseChange {
+    /// The case after the change.
+    pub case: Case,
+    pub kind: ChangeKind,
+    pub events: Vec<Event>,
+    /// The letters the change asks for (to the customer, to staff).
+    pub actions: Vec<Action>,
+    /// What the mail that caused the change adds to those letters.
+    pub extras: Extras,
+    /// An inbound Message-ID to file under the case (its replies join it).
+    pub files: Option<String>,
+}
+
+impl CaseChange {
+    /// A case the core opened.
+    pub fn opened(step: Step, extras: Extras) -> CaseChange {
+        CaseChange::of_step(step, ChangeKind::Opened, extras)
+    }
+
+    /// A step the core took on an existing case.
+    pub fn changed(step: Step, extras: Extras) -> CaseChange {
+        CaseChange::of_step(step, ChangeKind::Changed, extras)
+    }
+
+    fn of_step(step: Step, kind: ChangeKind, extras: Extras) -> CaseChange {
+        CaseChange {
+            case: step.case,
+            kind,
+            events: step.events,
+            actions: step.actions,
+            extras,
+            files: None,
+        }
+    }
+
+    /// The event a mail stands for, applied to its case: a change, or, when the
+    /// case refuses it, the event kept on the timeline and the refusal returned.
+    pub fn of_event(
+        case: &Case,
+        event: Event,
+        extras: Extras,
+        now: DateTime<Utc>,
+        rules: &Rules,
+    ) -> (CaseChange, Result<(), Rejected>) {
+        let (next, actions, kind, result) = match case::apply(case, &event, now, rules) {
+            Ok((next, actions)) => (next, actions, ChangeKind::Changed, Ok(())),
+            Err(rejected) => (case.clone(), Vec::new(), ChangeKind::Refused, Err(rejected)),
+        };
+        let change = CaseChange {
+            case: next,
+            kind,
+            events: vec![event],
+            actions,
+            extras,
+            files: None,
+        };
+        (change, result)
+    }
+
+    /// Files the inbound mail `message_id` under this case.
+    pub fn filing(mut self, message_id: &str) -> CaseChange {
+        self.files = Some(message_id.to_string());
+        self
+    }
+}
+
+impl Recorder {
+    pub fn new(
+        config: Arc<Config>,
+        rules: Arc<Rules>,
+        templates: Templates,
+        referrals: Referrals,
+        token_secret: Vec<u8>,
+    ) -> Recorder {
+        Recorder {
+            config,
+            rules,
+            templates,
+            referrals,
+            token_secret,
+        }
+    }
+
+    /// The HMAC secret of the per-case staff reply addresses.
+    pub fn token_secret(&self) -> &[u8] {
+        &self.token_secret
+    }
+
+    /// Writes one case change inside the caller's transaction: the case's row,
+    /// the filed Message-ID, the events, the letters (rendered and queued, each
+    /// with its Message-ID filed under the case) and the deadlines.
+    pub async fn write(
+        &self,
+        tx: &mut Tx,
+        change: &CaseChange,
+        now: DateTime<Utc>,
+    ) -> anyhow::Result<()> {
+        let case = &change.case;
+        if change.kind == ChangeKind::Opened {
+            tx.insert_case(case).await?;
+        }
+        if let Some(id) = &change.files {
+            tx.record_message_id(id, &case.reference, Direction::In)
+                .await?;
+        }
+        for event in &change.events {
+            tx.append_event(&case.reference, now, event).await?;
+        }
+        if change.kind == ChangeKind::Refused {
+            return Ok(());
+        }
+        for action in &change.actions {
+            let letter = self.letter(case, action, &change.extras, now)?;
+            let id = strip_angle_brackets(&letter.message_id);
+            tx.record_message_id(id, &case.reference, Direction::Out)
+                .await?;
+            tx.enqueue(&letter).await?;
+        }
+        if change.kind == ChangeKind::Changed {
+            tx.update_case(case).await?;
+        }
+        if case.status.is_open() {
+            for deadline in case::deadlines(case, &self.rules) {
+                tx.upsert_deadline(&case.reference, &deadline.kind.key(), deadline.due_at)
+                    .await?;
+            }
+        } else {
+            tx.cancel_deadlines(&case.reference).await?;
+        }
+        Ok(())
+    }
+
+    /// The queued mail one action of `case` asks for.
+    pub fn letter(
+        &self,
+        case: &Case,
+        action: &Action,
+        extras: &Extras,
+        now: DateTime<Utc>,
+    ) -> anyhow::Result<NewOutgoing> {
+        letters::build(self, case, action, extras, now)
+    }
+}
+
+/// A case that must exist, inside the transaction.
+pub async fn load_case(tx: &mut Tx, reference: &CaseRef) -> anyhow::Result<Case> {
+    tx.case(reference)
+        .await?
+        .with_context(|| format!("case {reference} is not in the database"))
+}
