@@ -11,9 +11,12 @@ use chrono::{NaiveDate, TimeZone, Utc};
 use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
 use klagebot::case::{Case, Event, Status, Tier};
 use klagebot::domain::{CaseRef, EmailAddress, Jurisdiction, Language};
-use klagebot::store::scratch::ScratchPostgres;
 use klagebot::store::{Direction, InboundStatus, NewInbound, NewOutgoing, Store};
 use tokio::runtime::Runtime;
+
+#[path = "../tests/support/postgres.rs"]
+mod scratch;
+use scratch::ScratchPostgres;
 
 /// A realistic mail of about 3 KB.
 fn raw_mail(n: u64) -> Vec<u8> {

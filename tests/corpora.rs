@@ -11,7 +11,9 @@
 //!
 //! The corpora folder is looked up as `../shared/corpora` from the repo root (also
 //! `../../shared/corpora`, for a worktree one level deeper), or `KLAGEBOT_CORPORA`.
-//! When absent, the test prints a notice and passes.
+//! When it is absent the tests fail and say where they looked: a checkout without
+//! the corpora must say so (`KLAGEBOT_CORPORA=skip`, which `scripts/test` reports
+//! on its summary line), never pass quietly.
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
@@ -21,17 +23,31 @@ use klagebot::domain::Language;
 use klagebot::parse::parse;
 use serde_json::Value;
 
+/// The corpora folder; `None` only when `KLAGEBOT_CORPORA=skip` says to go
+/// without. Missing otherwise is a failure that says where it looked.
 fn corpora() -> Option<PathBuf> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let mut candidates = Vec::new();
-    if let Ok(dir) = std::env::var("KLAGEBOT_CORPORA") {
-        candidates.push(PathBuf::from(dir));
+    match std::env::var("KLAGEBOT_CORPORA") {
+        Ok(value) if value == "skip" => return None,
+        Ok(dir) => candidates.push(PathBuf::from(dir)),
+        Err(_) => {}
     }
     candidates.push(root.join("../shared/corpora"));
     candidates.push(root.join("../../shared/corpora"));
-    candidates
-        .into_iter()
-        .find(|p| p.join("README.md").is_file())
+    if let Some(found) = candidates.iter().find(|p| p.join("README.md").is_file()) {
+        return Some(found.clone());
+    }
+    panic!(
+        "the third-party mail corpora were not found (looked in {}); put them at \
+         ../shared/corpora, point KLAGEBOT_CORPORA at them, or set KLAGEBOT_CORPORA=skip \
+         to run without them",
+        candidates
+            .iter()
+            .map(|p| p.display().to_string())
+            .collect::<Vec<_>>()
+            .join(", ")
+    )
 }
 
 fn ctx() -> Context {
@@ -91,7 +107,6 @@ fn must_be_automated(entry: &Value) -> bool {
 #[test]
 fn every_corpus_message_classifies_and_automated_ones_are_automated() {
     let Some(dir) = corpora() else {
-        println!("notice: ../shared/corpora not found; corpus test skipped");
         return;
     };
     let classifier = Classifier::new(Rules::embedded());
@@ -170,13 +185,11 @@ fn check_expectations(classifier: &Classifier, dir: &Path) -> (usize, Vec<String
 #[test]
 fn zammad_header_cases() {
     let Some(dir) = corpora() else {
-        println!("notice: ../shared/corpora not found; header cases skipped");
         return;
     };
-    let Ok(text) = std::fs::read_to_string(dir.join("zammad/header_cases.json")) else {
-        println!("notice: zammad/header_cases.json not found; skipped");
-        return;
-    };
+    let path = dir.join("zammad/header_cases.json");
+    let text = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("{} in the corpora: {e}", path.display()));
     let json: Value = serde_json::from_str(&text).expect("header_cases.json is JSON");
     let classifier = Classifier::new(Rules::embedded());
     let mut ctx = ctx();

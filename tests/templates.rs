@@ -439,3 +439,41 @@ fn a_breach_in_denmark_reminds_the_manager_of_the_ankenaevn() {
         }
     }
 }
+
+#[test]
+fn every_kind_of_refusal_is_explained_in_the_staff_members_language() {
+    let t = shipped();
+    for lang in Language::ALL {
+        let coarse = |reason| {
+            let ctx = samples::full(lang).with_refusal("#x", reason, None);
+            t.render(TemplateKind::CommandReply, lang, &ctx)
+                .unwrap()
+                .body
+        };
+        let mut bodies = Vec::new();
+        for refusal in samples::sample_refusals() {
+            let reason = RefusalReason::from(&refusal);
+            let ctx = samples::full(lang).with_refusal("#x", reason, Some(&refusal));
+            let body = t
+                .render(TemplateKind::CommandReply, lang, &ctx)
+                .unwrap()
+                .body;
+            assert_ne!(
+                body,
+                coarse(reason),
+                "{lang}: {} adds nothing to its reason",
+                refusal.code()
+            );
+            if lang != Language::En && refusal.code() != "text" {
+                // The English log text never stands in a Nordic reply (only a
+                // refusal stored as text before refusals were typed has no other).
+                assert!(!body.contains(&refusal.to_string()), "{lang}: {refusal}");
+            }
+            bodies.push(body);
+        }
+        let count = bodies.len();
+        bodies.sort();
+        bodies.dedup();
+        assert_eq!(bodies.len(), count, "{lang}: two kinds read the same");
+    }
+}

@@ -6,7 +6,7 @@
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
-use super::model::Outcome;
+use super::states::Outcome;
 use crate::domain::{Category, EmailAddress};
 
 /// One command from a staff member.

@@ -231,7 +231,9 @@ impl From<&Refusal> for RefusalReason {
             Refusal::Command(
                 CommandError::BadArgument { .. } | CommandError::Unexpected { .. },
             ) => RefusalReason::InvalidArgument,
-            Refusal::Case(Rejected::NotStaff(_)) => RefusalReason::NotAuthorised,
+            // The sender was checked before any command ran: a staff member named
+            // by the command (`#assign`) is what is not registered.
+            Refusal::Case(Rejected::NotStaff(_)) => RefusalReason::InvalidArgument,
             Refusal::Case(Rejected::BeyondFinalDue { .. } | Rejected::NoLaterDateAllowed(_)) => {
                 RefusalReason::TooLate
             }

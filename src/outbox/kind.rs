@@ -63,18 +63,6 @@ impl TemplateKind {
         }
     }
 
-    /// Whether the mail goes to the customer (and so must be in their language).
-    pub fn is_customer_facing(self) -> bool {
-        matches!(
-            self,
-            TemplateKind::Acknowledgement
-                | TemplateKind::HoldingReply
-                | TemplateKind::Decision
-                | TemplateKind::EscalationToCustomer
-                | TemplateKind::RelayedAnswer
-        )
-    }
-
     /// The first kind-specific context field this kind needs that is absent.
     pub fn missing_in(self, ctx: &TemplateContext) -> Option<&'static str> {
         let needs: &[(&'static str, bool)] = match self {

@@ -46,7 +46,6 @@ mod cases;
 mod deadlines;
 mod inbound;
 mod outbox;
-pub mod scratch;
 mod types;
 
 pub use types::{

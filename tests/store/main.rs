@@ -30,7 +30,7 @@ macro_rules! on_both_backends {
 
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn postgres() {
-                let scratch = match klagebot::store::scratch::ScratchPostgres::create().await {
+                let scratch = match crate::scratch::ScratchPostgres::create().await {
                     Ok(s) => s,
                     Err(e) => panic!("PostgreSQL is needed for this test: {e:#}"),
                 };
@@ -41,6 +41,9 @@ macro_rules! on_both_backends {
         }
     )*};
 }
+
+#[path = "../support/postgres.rs"]
+mod scratch;
 
 mod cases;
 mod deadlines;
@@ -135,7 +138,7 @@ async fn both_backends_have_the_same_schema() {
     let dir = tempfile::tempdir().expect("temp dir");
     let url = format!("sqlite://{}", dir.path().join("klagebot.db").display());
     let sqlite = Store::connect(&url).await.expect("open SQLite");
-    let scratch = match klagebot::store::scratch::ScratchPostgres::create().await {
+    let scratch = match crate::scratch::ScratchPostgres::create().await {
         Ok(s) => s,
         Err(e) => panic!("PostgreSQL is needed for this test: {e:#}"),
     };
@@ -153,4 +156,36 @@ async fn both_backends_have_the_same_schema() {
         .drop_schema(postgres)
         .await
         .expect("drop the test schema");
+}
+
+/// The scratch databases' names and statements.
+mod scratch_names {
+    use super::scratch;
+
+    #[test]
+    fn replaces_only_the_database_name() {
+        assert_eq!(
+            scratch::with_database("postgres://postgres@127.0.0.1:5432/test", "x"),
+            "postgres://postgres@127.0.0.1:5432/x"
+        );
+        assert_eq!(
+            scratch::with_database("postgres://u@h/test?sslmode=disable", "x"),
+            "postgres://u@h/x?sslmode=disable"
+        );
+        assert_eq!(
+            scratch::with_database("postgres://u@h", "x"),
+            "postgres://u@h/x"
+        );
+    }
+
+    #[test]
+    fn run_names_parse_and_odd_statements_are_refused() {
+        assert_eq!(
+            scratch::parse_run_name("klagebot_test_1763780000_4242"),
+            Some((1763780000, 4242))
+        );
+        assert_eq!(scratch::parse_run_name("klagebot_test_x_1"), None);
+        assert!(scratch::checked("DROP SCHEMA t1 CASCADE").is_ok());
+        assert!(scratch::checked("DROP SCHEMA t1; DROP TABLE x").is_err());
+    }
 }

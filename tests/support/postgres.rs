@@ -1,16 +1,18 @@
-//! Throw-away PostgreSQL storage for tests and benchmarks. Each test process gets
+//! Throw-away PostgreSQL storage for tests and benchmarks (not part of the
+//! library: the store tests and `benches/store.rs` include this file). Each test process gets
 //! its own database (`klagebot_test_{unix time}_{pid}`) and each test a schema of
 //! its own inside it, so tests never see each other and stay fast (a schema takes
 //! milliseconds, a database half a second). Databases left by earlier runs are
 //! dropped when the next run starts: their process is gone or they are old.
 
+#![allow(dead_code)] // each includer uses a different part
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use anyhow::Context;
 use sqlx::{AssertSqlSafe, Connection, PgConnection};
 use tokio::sync::OnceCell;
 
-use super::Store;
+use klagebot::store::Store;
 
 /// The environment variable naming the server, and its default.
 pub const SERVER_URL_ENV: &str = "KLAGEBOT_TEST_POSTGRES_URL";
@@ -102,7 +104,7 @@ async fn drop_leftovers(conn: &mut PgConnection, server_url: &str) -> anyhow::Re
 }
 
 /// `klagebot_test_{created}_{pid}` → `(created, pid)`.
-fn parse_run_name(name: &str) -> Option<(u64, u32)> {
+pub(crate) fn parse_run_name(name: &str) -> Option<(u64, u32)> {
     let (created, pid) = name.strip_prefix(PREFIX)?.split_once('_')?;
     Some((created.parse().ok()?, pid.parse().ok()?))
 }
@@ -121,7 +123,7 @@ async fn admin(url: &str, statement: &str) -> anyhow::Result<()> {
 
 /// DDL takes no parameters: the statements here are built only from names of
 /// our own making, and this makes sure they hold nothing but plain identifiers.
-fn checked(statement: &str) -> anyhow::Result<AssertSqlSafe<String>> {
+pub(crate) fn checked(statement: &str) -> anyhow::Result<AssertSqlSafe<String>> {
     let plain = statement
         .chars()
         .all(|c| c.is_ascii_alphanumeric() || matches!(c, ' ' | '_' | '(' | ')'));
@@ -139,7 +141,7 @@ fn unix_now() -> u64 {
 }
 
 /// `server_url` with its database name replaced by `name`.
-fn with_database(server_url: &str, name: &str) -> String {
+pub(crate) fn with_database(server_url: &str, name: &str) -> String {
     let (base, query) = match server_url.split_once('?') {
         Some((b, q)) => (b, Some(q)),
         None => (server_url, None),
@@ -152,34 +154,5 @@ fn with_database(server_url: &str, name: &str) -> String {
     match query {
         Some(q) => format!("{host_part}/{name}?{q}"),
         None => format!("{host_part}/{name}"),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn replaces_only_the_database_name() {
-        assert_eq!(
-            with_database("postgres://postgres@127.0.0.1:5432/test", "x"),
-            "postgres://postgres@127.0.0.1:5432/x"
-        );
-        assert_eq!(
-            with_database("postgres://u@h/test?sslmode=disable", "x"),
-            "postgres://u@h/x?sslmode=disable"
-        );
-        assert_eq!(with_database("postgres://u@h", "x"), "postgres://u@h/x");
-    }
-
-    #[test]
-    fn run_names_parse_and_odd_statements_are_refused() {
-        assert_eq!(
-            parse_run_name("klagebot_test_1763780000_4242"),
-            Some((1763780000, 4242))
-        );
-        assert_eq!(parse_run_name("klagebot_test_x_1"), None);
-        assert!(checked("DROP SCHEMA t1 CASCADE").is_ok());
-        assert!(checked("DROP SCHEMA t1; DROP TABLE x").is_err());
     }
 }
