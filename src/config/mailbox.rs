@@ -68,6 +68,10 @@ pub struct Mailbox {
     /// `watch` mode: the IMAP keyword set on complaints.
     #[serde(default = "default_keyword")]
     pub keyword: String,
+    /// `own` mode: the IMAP keyword set on a person's mail klagebot left in the
+    /// inbox (a question, thanks, a complaint it missed), so people see it.
+    #[serde(default = "default_not_complaint_keyword")]
+    pub not_complaint_keyword: String,
     /// Seconds between polls when the server has no IDLE, and the IDLE re-issue interval.
     #[serde(default = "default_poll_seconds")]
     pub poll_seconds: u64,
@@ -120,6 +124,9 @@ fn default_quarantine_folder() -> String {
 }
 fn default_keyword() -> String {
     "klagebot_complaint".into()
+}
+fn default_not_complaint_keyword() -> String {
+    "klagebot_not_complaint".into()
 }
 fn default_poll_seconds() -> u64 {
     60

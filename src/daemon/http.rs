@@ -1,5 +1,5 @@
 //! The small optional HTTP listener for operators: `/healthz` (the database
-//! answers) and `/metrics` (Prometheus text format). Off unless `[http] listen` is set.
+//! answers and every task runs) and `/metrics` (Prometheus text format). Off unless `[http] listen` is set.
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
@@ -43,10 +43,16 @@ pub async fn serve(
 
 async fn respond(daemon: &Daemon, path: &str) -> (&'static str, String) {
     match path {
-        "/healthz" => match daemon.store.queued_outgoing_count().await {
-            Ok(_) => ("200 OK", "ok\n".into()),
-            Err(err) => ("503 Service Unavailable", format!("database: {err:#}\n")),
-        },
+        "/healthz" => {
+            let mut problems = daemon.health.problems();
+            if let Err(err) = daemon.store.queued_outgoing_count().await {
+                problems.push(format!("database: {err:#}"));
+            }
+            match problems.is_empty() {
+                true => ("200 OK", "ok\n".into()),
+                false => ("503 Service Unavailable", problems.join("\n") + "\n"),
+            }
+        }
         "/metrics" => {
             let queued = daemon.store.queued_outgoing_count().await.unwrap_or(0);
             ("200 OK", daemon.metrics.render(queued))

@@ -143,15 +143,24 @@ pub struct Outcome {
 }
 
 impl Handled {
-    /// Nothing to do; the reason goes to the log.
-    pub fn nothing(action: &'static str, note: String) -> Handled {
+    /// Automated mail: nothing to do; the reason goes to the log.
+    pub fn automated(note: String) -> Handled {
+        Handled::nothing("ignored", note, Disposition::Ignored)
+    }
+
+    /// A person's mail klagebot does not act on: left for people to read.
+    pub fn left_for_person(note: String) -> Handled {
+        Handled::nothing("left", note, Disposition::LeftForPerson)
+    }
+
+    fn nothing(action: &'static str, note: String, disposition: Disposition) -> Handled {
         Handled {
             changes: Vec::new(),
             outcome: Outcome {
                 case: None,
                 action,
                 note,
-                disposition: Disposition::Ignored,
+                disposition,
             },
         }
     }

@@ -3,12 +3,14 @@
 //! handled again), route it, hand it to the handler of its route, and record
 //! what the handler returned: the case changes, the letters they cause, the
 //! deadlines and the mail's own status. Whatever cannot be handled is stored and
-//! quarantined, so that the mailbox goes on.
+//! quarantined, so that the mailbox goes on: an error, and a panic anywhere from
+//! parsing to the commit, ends in quarantine for that one message.
 
 use std::panic::AssertUnwindSafe;
 
 use anyhow::Context;
 use chrono::{DateTime, Utc};
+use futures::FutureExt;
 use sha2::{Digest, Sha256};
 use tracing::{error, info};
 
@@ -21,6 +23,7 @@ use crate::classify::{self, Classification};
 use crate::config::Mailbox;
 use crate::inbox::{Disposition, RawMessage};
 use crate::parse::{self, InboundMail};
+use crate::runtime::faults::{self, Stage};
 use crate::store::{InboundInsert, InboundStatus, NewInbound, Tx};
 
 /// Handles one message and says what the mailbox should do with it. An error
@@ -36,7 +39,11 @@ pub async fn ingest(
     let mail = parse::parse(&message.bytes);
     tracing::Span::current().record("message_id", mail.message_id.as_str());
     info!(bytes = message.bytes.len(), "mail received");
-    match handle_in_transaction(daemon, mailbox, message, &mail, now).await {
+    let handled = AssertUnwindSafe(handle_in_transaction(daemon, mailbox, message, &mail, now))
+        .catch_unwind()
+        .await
+        .unwrap_or_else(|panic| Err(anyhow::anyhow!("panic: {}", panic_text(&panic))));
+    match handled {
         Ok(disposition) => Ok(disposition),
         // A busy or unreachable database: nothing was committed; try again later.
         Err(err) if crate::store::is_transient(&err) => Err(err),
@@ -74,10 +81,12 @@ async fn handle_in_transaction(
         classification,
         forwarded,
         now,
-        received_at: now,
+        received_at: arrival(message, now),
     };
     let env = daemon.env();
+    faults::check(Stage::Route, &mail.subject);
     let route = route::for_mail(&inbound, env, &mut tx).await?;
+    faults::check(Stage::Handle, &mail.subject);
     let handled = handle(route, &inbound, env, &mut tx).await?;
     record(daemon, &mut tx, inbound_id, &handled, now).await?;
     tx.commit()
@@ -103,9 +112,10 @@ async fn record(
         daemon.recorder.write(tx, change, now).await?;
     }
     let outcome = &handled.outcome;
-    let status = match outcome.case {
-        Some(_) => InboundStatus::Processed,
-        None => InboundStatus::Ignored,
+    let status = match (&outcome.case, outcome.disposition) {
+        (Some(_), _) => InboundStatus::Processed,
+        (None, Disposition::LeftForPerson) => InboundStatus::Left,
+        (None, _) => InboundStatus::Ignored,
     };
     tx.set_inbound_status(
         inbound_id,
@@ -159,7 +169,16 @@ fn classify_for(
         own_domain: daemon.config.company.domain.clone(),
     };
     std::panic::catch_unwind(AssertUnwindSafe(|| daemon.classifier.classify(mail, &ctx)))
-        .map_err(|_| anyhow::anyhow!("the classifier failed on this message"))
+        .map_err(|panic| anyhow::anyhow!("the classifier failed: {}", panic_text(&panic)))
+}
+
+/// The message a panic carried (our own code's words, never the mail's).
+pub(super) fn panic_text(panic: &Box<dyn std::any::Any + Send>) -> String {
+    panic
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "a panic without a message".into())
 }
 
 /// The customer's mail in a forward that asks for a case (`#open` on top),
@@ -194,14 +213,24 @@ fn new_inbound<'a>(
         message_id: mail.message_id.clone(),
         sha256: hex::encode(Sha256::digest(&message.bytes)),
         raw: &message.bytes,
-        received_at: now,
+        received_at: arrival(message, now),
     }
+}
+
+/// When the company received a message: when it arrived in the mailbox, unless
+/// the source could not say or claims a time still to come; then now.
+fn arrival(message: &RawMessage, now: DateTime<Utc>) -> DateTime<Utc> {
+    message
+        .arrived_at
+        .filter(|at| *at <= now + chrono::Duration::minutes(5))
+        .map_or(now, |at| at.min(now))
 }
 
 fn disposition_of(status: InboundStatus, complaint: bool) -> Disposition {
     match status {
         InboundStatus::Quarantined => Disposition::Quarantined,
         InboundStatus::Ignored => Disposition::Ignored,
+        InboundStatus::Left => Disposition::LeftForPerson,
         InboundStatus::Processed | InboundStatus::Pending => Disposition::Handled { complaint },
     }
 }

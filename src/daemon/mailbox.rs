@@ -12,6 +12,7 @@ use super::ingest::ingest;
 use crate::config::Mailbox;
 use crate::inbox::{InboxError, Source, SourceKey};
 use crate::runtime::Shutdown;
+use crate::runtime::faults::{self, Stage};
 
 /// How many messages one fetch takes before the next round.
 const BATCH: usize = 100;
@@ -193,7 +194,10 @@ async fn drain(
         }
         let span = info_span!("message", mailbox = %cfg.name, key = %message.key, message_id = tracing::field::Empty);
         match ingest(daemon, cfg, &message).instrument(span).await {
-            Ok(disposition) => settled.push((message.key, disposition)),
+            Ok(disposition) => {
+                faults::check_raw(Stage::Settle, &message.bytes);
+                settled.push((message.key, disposition));
+            }
             Err(err) => {
                 failure = Some(err);
                 break;

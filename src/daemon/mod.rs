@@ -21,10 +21,11 @@ use crate::classify::Classifier;
 use crate::config::Config;
 use crate::outbox::{Referrals, Templates};
 use crate::record::Recorder;
-use crate::runtime::{Clock, Metrics, Shutdown, Wakeups};
+use crate::runtime::{Clock, Health, Metrics, Shutdown, Wakeups};
 use crate::scheduler::Scheduler;
 use crate::smtp::Transport;
 use crate::store::Store;
+use supervise::supervise;
 
 mod handle;
 mod http;
@@ -33,6 +34,7 @@ mod ingest;
 mod mailbox;
 mod route;
 pub mod sender;
+mod supervise;
 
 /// Everything the daemon's tasks share.
 pub struct Daemon {
@@ -53,6 +55,8 @@ pub struct Daemon {
     pub metrics: Arc<Metrics>,
     /// How tasks wake each other when work is waiting.
     pub wake: Arc<Wakeups>,
+    /// The tasks' state for `/healthz`.
+    pub health: Arc<Health>,
 }
 
 /// How `run` behaves.
@@ -115,6 +119,7 @@ impl Daemon {
             instance: instance_name(),
             metrics,
             wake,
+            health: Arc::new(Health::default()),
         }))
     }
 
@@ -143,13 +148,32 @@ impl Daemon {
         }
         let mut tasks = tokio::task::JoinSet::new();
         for index in 0..self.config.mailboxes.len() {
+            let name = format!("mailbox {}", self.config.mailboxes[index].name);
             let (daemon, stop) = (self.clone(), shutdown.clone());
-            tasks.spawn(async move { mailbox::watch(daemon, index, stop).await });
+            tasks.spawn(supervise(
+                name,
+                self.health.clone(),
+                shutdown.clone(),
+                move || mailbox::watch(daemon.clone(), index, stop.clone()),
+            ));
         }
         let (daemon, stop) = (self.clone(), shutdown.clone());
-        tasks.spawn(async move { sender::run(daemon, stop).await });
+        tasks.spawn(supervise(
+            "sender".into(),
+            self.health.clone(),
+            shutdown.clone(),
+            move || sender::run(daemon.clone(), stop.clone()),
+        ));
         let (daemon, stop) = (self.clone(), shutdown.clone());
-        tasks.spawn(async move { daemon.scheduler.run(stop).await });
+        tasks.spawn(supervise(
+            "scheduler".into(),
+            self.health.clone(),
+            shutdown.clone(),
+            move || {
+                let (daemon, stop) = (daemon.clone(), stop.clone());
+                async move { daemon.scheduler.run(stop).await }
+            },
+        ));
         if let Some(listen) = self.config.http.listen.clone() {
             let (daemon, stop) = (self.clone(), shutdown.clone());
             tasks.spawn(async move {

@@ -1,12 +1,18 @@
 //! A local Maildir as a mail source: the embedded default, and any Maildir an
 //! operator points `path` at. Mail is read from `new/` and `cur/`, never deleted.
+//!
+//! Each fetch lists the two folders once and keeps an index of the files (unique
+//! name → path), updated on every move, so that settling a message never lists
+//! the folders again: a backlog costs one listing per batch, not one per message.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::fs;
 use std::future::Future;
 use std::io;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
+
+use chrono::{DateTime, Utc};
 
 use super::{Disposition, InboxError, RawMessage, SourceKey, Wakeup};
 use crate::config::{Mailbox, MailboxMode};
@@ -20,9 +26,13 @@ pub struct MaildirMailbox {
     mode: MailboxMode,
     processed: PathBuf,
     quarantine: PathBuf,
-    /// `watch` mode leaves files in place; these were settled in this process
-    /// (across restarts the store's source keys say the same).
+    /// Files left in place (`watch` mode, and mail left for a person in `own`
+    /// mode) that were settled in this process (across restarts the store's
+    /// source keys say the same).
     settled: HashSet<String>,
+    /// Where each message file of `new/` and `cur/` was at the last listing,
+    /// kept up to date as files are moved.
+    index: HashMap<String, PathBuf>,
 }
 
 impl MaildirMailbox {
@@ -53,6 +63,7 @@ impl MaildirMailbox {
             processed: path.join(".klagebot.processed"),
             quarantine: path.join(".klagebot.quarantine"),
             settled: HashSet::new(),
+            index: HashMap::new(),
         })
     }
 
@@ -64,48 +75,66 @@ impl MaildirMailbox {
     pub fn fetch_pending(&mut self, limit: usize) -> Result<Vec<RawMessage>, InboxError> {
         let mut files = self.list()?;
         files.sort();
+        self.index = files
+            .iter()
+            .map(|f| (f.unique.clone(), f.path.clone()))
+            .collect();
         let mut messages = Vec::new();
-        for (_, unique, path) in files {
+        for file in files {
             if messages.len() >= limit {
                 break;
             }
-            if self.settled.contains(&unique) {
+            if self.settled.contains(&file.unique) {
                 continue;
             }
-            match fs::read(&path) {
+            match fs::read(&file.path) {
                 Ok(bytes) => messages.push(RawMessage {
-                    key: SourceKey::Maildir { file: unique },
+                    arrived_at: delivered_at(&file.unique, file.modified),
+                    key: SourceKey::Maildir { file: file.unique },
                     bytes,
                 }),
                 // A mail client moved it meanwhile; the next look finds it again.
                 Err(e) if e.kind() == io::ErrorKind::NotFound => continue,
-                Err(e) => return Err(io_error(&path, e)),
+                Err(e) => return Err(io_error(&file.path, e)),
             }
         }
         Ok(messages)
     }
 
-    /// `own`: moves the file into the processed or quarantine folder (its `cur/`).
-    /// `watch`: leaves it where it is and remembers it was settled.
+    /// `own`: moves the file into the processed or quarantine folder (its `cur/`);
+    /// a person's mail klagebot left alone stays in the inbox (moved from `new/`
+    /// to `cur/`, still unread). `watch`: leaves it where it is. Either way a file
+    /// left in place is remembered as settled.
     pub fn settle(&mut self, unique: &str, disposition: Disposition) -> Result<(), InboxError> {
         if unique.is_empty() || unique.contains('/') || unique.starts_with('.') {
             return Err(InboxError::Config(format!(
                 "{unique:?} is not a Maildir file name"
             )));
         }
-        if self.mode == MailboxMode::Watch {
+        let target = match (self.mode, disposition) {
+            (MailboxMode::Watch, _) => None,
+            (MailboxMode::Own, Disposition::LeftForPerson) => Some(self.root.clone()),
+            (MailboxMode::Own, Disposition::Quarantined) => Some(self.quarantine.clone()),
+            (MailboxMode::Own, Disposition::Handled { .. } | Disposition::Ignored) => {
+                Some(self.processed.clone())
+            }
+        };
+        let Some(target) = target else {
             self.settled.insert(unique.to_string());
             return Ok(());
-        }
-        let target = match disposition {
-            Disposition::Quarantined => self.quarantine.clone(),
-            Disposition::Handled { .. } | Disposition::Ignored => self.processed.clone(),
         };
         let Some(current) = self.find(unique)? else {
             // Already moved (a settle repeated after a crash): nothing left to do.
             return Ok(());
         };
-        move_into(&current, &target)
+        let moved = move_into(&current, &target)?;
+        if target == self.root {
+            self.settled.insert(unique.to_string());
+            self.index.insert(unique.to_string(), moved);
+        } else {
+            self.index.remove(unique);
+        }
+        Ok(())
     }
 
     /// Returns when a file appears in (or leaves) `new/` or `cur/`, after `timeout`,
@@ -140,8 +169,8 @@ impl MaildirMailbox {
         [mtime("new"), mtime("cur")]
     }
 
-    /// `(modified, unique name, path)` of every message file in `new/` and `cur/`.
-    fn list(&self) -> Result<Vec<(SystemTime, String, PathBuf)>, InboxError> {
+    /// Every message file in `new/` and `cur/`.
+    fn list(&self) -> Result<Vec<MessageFile>, InboxError> {
         let mut files = Vec::new();
         for sub in ["new", "cur"] {
             let dir = self.root.join(sub);
@@ -152,20 +181,53 @@ impl MaildirMailbox {
                 if name.starts_with('.') || !meta.is_file() {
                     continue;
                 }
-                let modified = meta.modified().unwrap_or(SystemTime::UNIX_EPOCH);
-                files.push((modified, unique_name(&name).to_string(), entry.path()));
+                files.push(MessageFile {
+                    modified: meta.modified().unwrap_or(SystemTime::UNIX_EPOCH),
+                    unique: unique_name(&name).to_string(),
+                    path: entry.path(),
+                });
             }
         }
         Ok(files)
     }
 
-    fn find(&self, unique: &str) -> Result<Option<PathBuf>, InboxError> {
-        let files = self.list()?;
-        Ok(files
+    /// Where a message file is now: from the index when it is still there, else
+    /// from a fresh listing (a mail client may have moved it meanwhile).
+    fn find(&mut self, unique: &str) -> Result<Option<PathBuf>, InboxError> {
+        if let Some(path) = self.index.get(unique)
+            && path.exists()
+        {
+            return Ok(Some(path.clone()));
+        }
+        let found = self
+            .list()?
             .into_iter()
-            .find(|(_, name, _)| name == unique)
-            .map(|(_, _, path)| path))
+            .find(|f| f.unique == unique)
+            .map(|f| f.path);
+        Ok(found)
     }
+}
+
+/// One message file as listed, ordered oldest first.
+#[derive(Debug, PartialEq, Eq, PartialOrd, Ord)]
+struct MessageFile {
+    modified: SystemTime,
+    unique: String,
+    path: PathBuf,
+}
+
+/// When a message was delivered into the Maildir: the time in its unique name
+/// (`SECONDS.…`, written by the delivering agent), unless that is missing or
+/// later than the file itself; then the file's modification time.
+fn delivered_at(unique: &str, modified: SystemTime) -> Option<DateTime<Utc>> {
+    let modified = DateTime::<Utc>::from(modified);
+    let named = unique
+        .split('.')
+        .next()
+        .and_then(|s| s.parse::<i64>().ok())
+        .and_then(|secs| DateTime::from_timestamp(secs, 0))
+        .filter(|t| t.timestamp() > 946_684_800 && *t <= modified + chrono::Duration::days(1));
+    Some(named.unwrap_or(modified)).filter(|t| t.timestamp() > 0)
 }
 
 /// The part of a Maildir file name that never changes: everything before `:2,FLAGS`.
@@ -180,13 +242,14 @@ fn maildir_plus_plus(folder: &str) -> String {
 
 /// Moves a message file into `folder/cur/` (creating the folder), keeping its
 /// flags; a file from `new/` gets the `:2,` info part a `cur/` file must have.
-fn move_into(current: &Path, folder: &Path) -> Result<(), InboxError> {
+/// Returns where it is now.
+fn move_into(current: &Path, folder: &Path) -> Result<PathBuf, InboxError> {
     for sub in ["new", "cur", "tmp"] {
         let dir = folder.join(sub);
         fs::create_dir_all(&dir).map_err(|e| io_error(&dir, e))?;
     }
     let marker = folder.join("maildirfolder");
-    if !marker.exists() {
+    if !folder.join("maildirfolder").exists() && !is_root(folder) {
         fs::write(&marker, b"").map_err(|e| io_error(&marker, e))?;
     }
     let name = current
@@ -199,7 +262,17 @@ fn move_into(current: &Path, folder: &Path) -> Result<(), InboxError> {
         format!("{name}:2,")
     };
     let target = folder.join("cur").join(name);
-    fs::rename(current, &target).map_err(|e| io_error(current, e))
+    if target != current {
+        fs::rename(current, &target).map_err(|e| io_error(current, e))?;
+    }
+    Ok(target)
+}
+
+/// The Maildir's own root (its inbox) is not a Maildir++ subfolder.
+fn is_root(folder: &Path) -> bool {
+    folder
+        .file_name()
+        .is_none_or(|name| !name.to_string_lossy().starts_with('.'))
 }
 
 fn io_error(path: &Path, source: io::Error) -> InboxError {
@@ -229,5 +302,16 @@ mod tests {
             ".klagebot.processed"
         );
         assert_eq!(maildir_plus_plus("Processed"), ".Processed");
+    }
+
+    #[test]
+    fn delivery_time_comes_from_the_name_unless_it_is_implausible() {
+        let modified = SystemTime::UNIX_EPOCH + Duration::from_secs(1_795_400_000);
+        let named = delivered_at("1795319948.M1P2.host", modified).unwrap();
+        assert_eq!(named.timestamp(), 1_795_319_948);
+        let later_than_file = delivered_at("1895319948.M1P2.host", modified).unwrap();
+        assert_eq!(later_than_file.timestamp(), 1_795_400_000);
+        let no_time = delivered_at("mail-from-a-script.eml", modified).unwrap();
+        assert_eq!(no_time.timestamp(), 1_795_400_000);
     }
 }

@@ -30,6 +30,8 @@ pub use imap::ImapMailbox;
 pub use maildir::MaildirMailbox;
 pub(crate) use tls::is_loopback;
 
+use chrono::{DateTime, Utc};
+
 use crate::config::{Mailbox, MailboxKind};
 
 /// Where a message sits in its source; stable across restarts.
@@ -79,16 +81,24 @@ impl fmt::Display for SourceKey {
 pub struct RawMessage {
     pub key: SourceKey,
     pub bytes: Vec<u8>,
+    /// When the message arrived in the mailbox: IMAP INTERNALDATE, or the Maildir
+    /// delivery time (the file name's timestamp, else its modification time).
+    /// Deadlines count from here, not from when klagebot read it.
+    pub arrived_at: Option<DateTime<Utc>>,
 }
 
 /// What the daemon did with a message, told to the source after its commit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Disposition {
-    /// Processed; `complaint` says whether it opened or joined a case.
+    /// Acted on: it opened or joined a case (`complaint`), or caused mail.
     Handled { complaint: bool },
+    /// A person's mail klagebot did not act on (a question, thanks, a complaint the
+    /// classifier missed): in `own` mode it stays in the inbox, unread and tagged,
+    /// where people read it; the daily digest lists it.
+    LeftForPerson,
     /// Could not be handled (unparseable, …); kept aside for a person to look at.
     Quarantined,
-    /// Not for us to act on (automated mail, our own mail); processed nonetheless.
+    /// Automated mail: never answered; in `own` mode moved out of the way.
     Ignored,
 }
 

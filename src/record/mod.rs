@@ -186,6 +186,7 @@ impl Recorder {
         extras: &Extras,
         now: DateTime<Utc>,
     ) -> anyhow::Result<NewOutgoing> {
+        crate::runtime::faults::check(crate::runtime::faults::Stage::Render, &case.subject);
         letters::build(self, case, action, extras, now)
     }
 }

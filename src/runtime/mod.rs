@@ -1,11 +1,15 @@
 //! What the long-running tasks (mailboxes, sender, scheduler) share: the clock,
-//! the shutdown signal, the wake-ups between them and the counters for operators.
+//! the shutdown signal, the wake-ups between them, the counters and health for
+//! operators, and the faults tests can arm.
 
 mod clock;
+pub mod faults;
+mod health;
 mod metrics;
 mod shutdown;
 
 pub use clock::Clock;
+pub use health::Health;
 pub use metrics::Metrics;
 pub use shutdown::{Shutdown, Trigger, channel};
 

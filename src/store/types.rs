@@ -42,6 +42,9 @@ pub enum InboundStatus {
     Quarantined,
     /// Handled and deliberately left alone (automated mail, a duplicate…).
     Ignored,
+    /// A person's mail klagebot opened and joined no case for: left in the
+    /// mailbox for people, and listed in the daily digest.
+    Left,
 }
 
 impl InboundStatus {
@@ -51,6 +54,7 @@ impl InboundStatus {
             InboundStatus::Processed => "processed",
             InboundStatus::Quarantined => "quarantined",
             InboundStatus::Ignored => "ignored",
+            InboundStatus::Left => "left",
         }
     }
 }
@@ -63,6 +67,7 @@ impl FromStr for InboundStatus {
             InboundStatus::Processed,
             InboundStatus::Quarantined,
             InboundStatus::Ignored,
+            InboundStatus::Left,
         ]
         .into_iter()
         .find(|st| st.code() == s)

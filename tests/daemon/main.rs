@@ -130,7 +130,7 @@ async fn a_follow_up_joins_its_case_and_gets_no_second_acknowledgement() {
             "Jeg har stadig ikke hørt fra jer.",
         ),
     );
-    h.wait_until_inbox_empty().await;
+    h.wait_until_inbox_handled().await;
     tokio::time::sleep(Duration::from_secs(1)).await;
 
     assert_eq!(h.cases().await.len(), 1, "no new case");
@@ -172,7 +172,7 @@ async fn out_of_office_replies_and_bounces_get_no_answer() {
         )
         .as_bytes(),
     );
-    h.wait_until_inbox_empty().await;
+    h.wait_until_inbox_handled().await;
     tokio::time::sleep(Duration::from_secs(2)).await;
     assert!(h.cases().await.is_empty(), "no case for automated mail");
     assert!(
@@ -255,7 +255,7 @@ async fn a_restart_in_the_middle_of_a_backlog_loses_nothing_and_duplicates_nothi
     h.stop().await;
     h.restart().await;
     let cases = h.wait_for_cases(BACKLOG).await;
-    h.wait_until_inbox_empty().await;
+    h.wait_until_inbox_handled().await;
     assert_eq!(cases.len(), BACKLOG, "one case per complaint");
     for customer in &customers {
         let acks = parsed(&h, customer, 1);

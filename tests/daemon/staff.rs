@@ -139,7 +139,7 @@ async fn a_forged_staff_mail_without_the_token_changes_nothing() {
     );
     h.servers
         .send_raw(&h.handler.address, &[&h.klage.address], forged.as_bytes());
-    h.wait_until_inbox_empty().await;
+    h.wait_until_inbox_handled().await;
     let after = h.daemon.store.case(&case.reference).await.unwrap().unwrap();
     assert_eq!(after.status, Status::Acknowledged, "still open");
     assert!(

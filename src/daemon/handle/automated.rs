@@ -5,5 +5,5 @@
 use crate::daemon::inbound::Handled;
 
 pub fn handle(reason: String) -> Handled {
-    Handled::nothing("ignored", reason)
+    Handled::automated(reason)
 }

@@ -1,12 +1,13 @@
-//! Mail klagebot does not act on: not a complaint, no usable sender, staff mail
-//! without a token; and a mail that reached us through a second mailbox after
-//! it was handled already.
+//! A person's mail klagebot does not act on: not a complaint, no usable sender,
+//! staff mail without a token. It is left where people read it (in `own` mode it
+//! stays in the inbox, tagged) and the daily digest lists it. Also a mail that
+//! reached us through a second mailbox after it was handled already.
 
 use crate::daemon::inbound::Handled;
 use crate::domain::CaseRef;
 
 pub fn handle(reason: String) -> Handled {
-    Handled::nothing("ignored", reason)
+    Handled::left_for_person(reason)
 }
 
 /// The same mail, in case `case` already: nothing changes.

@@ -10,6 +10,7 @@ use crate::case::{self, Event, Refusal};
 use crate::daemon::inbound::{Env, Handled, Inbound, Lookups};
 use crate::domain::{CaseRef, EmailAddress};
 use crate::record::{CaseChange, Extras};
+use crate::runtime::faults::{self, Stage};
 
 pub async fn handle(
     inbound: &Inbound<'_>,
@@ -20,6 +21,7 @@ pub async fn handle(
 ) -> anyhow::Result<Handled> {
     let mail = inbound.mail;
     let case = crate::daemon::inbound::existing(look, reference).await?;
+    faults::check(Stage::Commands, &mail.subject);
     let worked = case::work_staff_reply(
         &case,
         &mail.new_text,

@@ -38,7 +38,10 @@ pub struct ImapMailbox {
     server: Endpoint,
     mode: MailboxMode,
     folders: folders::Folders,
+    /// `watch`: the keyword complaints get.
     keyword: String,
+    /// `own`: the keyword of mail left in the inbox for a person.
+    left_keyword: String,
     uidvalidity: u32,
     capabilities: Capabilities,
     poll: Duration,
@@ -61,6 +64,7 @@ impl ImapMailbox {
         let server = endpoint(cfg)?;
         let (user, password) = credentials(cfg)?;
         check_keyword(&cfg.keyword)?;
+        check_keyword(&cfg.not_complaint_keyword)?;
         let client = connect::open_client(&server, cfg.ca_file.as_deref()).await?;
         let mut session = connect::login(&server, client, &user, &password).await?;
         let capabilities = capabilities(&server, &mut session).await?;
@@ -78,6 +82,7 @@ impl ImapMailbox {
             mode: cfg.mode,
             folders,
             keyword: cfg.keyword.clone(),
+            left_keyword: cfg.not_complaint_keyword.clone(),
             uidvalidity: selected.uidvalidity,
             capabilities,
             poll: Duration::from_secs(cfg.poll_seconds.max(1)),
@@ -144,17 +149,20 @@ impl ImapMailbox {
         let uidvalidity = self.uidvalidity;
         // The stream borrows the session: collect it before the next command.
         let fetch = async {
-            let stream = session.uid_fetch(set, "(UID BODY.PEEK[])").await?;
+            let stream = session
+                .uid_fetch(set, "(UID INTERNALDATE BODY.PEEK[])")
+                .await?;
             stream.try_collect::<Vec<_>>().await
         };
         let fetches = timed(&self.server, "UID FETCH", FETCH_TIMEOUT, fetch).await?;
         // Unsolicited FETCH responses (flag changes) carry no body: skip them.
         let messages = fetches
             .iter()
-            .filter_map(|f| Some((f.uid?, f.body()?)))
-            .map(|(uid, body)| RawMessage {
+            .filter_map(|f| Some((f.uid?, f.body()?, f.internal_date())))
+            .map(|(uid, body, arrived)| RawMessage {
                 key: SourceKey::Imap { uidvalidity, uid },
                 bytes: body.to_vec(),
+                arrived_at: arrived.map(|t| t.to_utc()),
             })
             .collect();
         Ok(messages)
@@ -162,7 +170,9 @@ impl ImapMailbox {
 
     /// Tells the server what became of message `uid`, after the daemon committed.
     /// `watch`: complaints get the keyword, nothing else changes. `own`: handled
-    /// mail moves to the processed folder, quarantined mail to the quarantine folder.
+    /// and automated mail moves to the processed folder, quarantined mail to the
+    /// quarantine folder, and mail left for a person stays, unread, with the
+    /// not-a-complaint keyword.
     pub async fn settle(&mut self, uid: u32, disposition: Disposition) -> Result<(), InboxError> {
         self.settle_many(&[(uid, disposition)]).await
     }
@@ -181,17 +191,24 @@ impl ImapMailbox {
         let result = match self.mode {
             MailboxMode::Watch => {
                 let complaints = uids(|d| d == Disposition::Handled { complaint: true });
-                self.add_keyword(&complaints).await
+                let keyword = self.keyword.clone();
+                self.add_keyword(&complaints, &keyword).await
             }
             MailboxMode::Own => {
                 let quarantined = uids(|d| d == Disposition::Quarantined);
-                let processed = uids(|d| d != Disposition::Quarantined);
+                let left = uids(|d| d == Disposition::LeftForPerson);
+                let processed =
+                    uids(|d| !matches!(d, Disposition::Quarantined | Disposition::LeftForPerson));
                 let (quarantine, done) = (
                     self.folders.quarantine.clone(),
                     self.folders.processed.clone(),
                 );
+                let keyword = self.left_keyword.clone();
                 match self.move_to(&quarantined, &quarantine).await {
-                    Ok(()) => self.move_to(&processed, &done).await,
+                    Ok(()) => match self.add_keyword(&left, &keyword).await {
+                        Ok(()) => self.move_to(&processed, &done).await,
+                        Err(err) => Err(err),
+                    },
                     Err(err) => Err(err),
                 }
             }
@@ -199,13 +216,13 @@ impl ImapMailbox {
         self.keep_if_usable(result)
     }
 
-    /// Adds our keyword to the messages of a UID set (nothing when it is empty).
-    async fn add_keyword(&mut self, uids: &str) -> Result<(), InboxError> {
+    /// Adds `keyword` to the messages of a UID set (nothing when it is empty).
+    async fn add_keyword(&mut self, uids: &str, keyword: &str) -> Result<(), InboxError> {
         if uids.is_empty() {
             return Ok(());
         }
         let session = live(&mut self.session, &self.server)?;
-        let flags = format!("+FLAGS.SILENT ({})", self.keyword);
+        let flags = format!("+FLAGS.SILENT ({keyword})");
         let store = async {
             let stream = session.uid_store(uids, &flags).await?;
             stream.try_collect::<Vec<_>>().await
