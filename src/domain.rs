@@ -367,6 +367,57 @@ impl ParseError {
     }
 }
 
+/// Why klagebot left a person's mail alone (no case opened or joined): stored
+/// with the mail, listed in the daily digest in each reader's language.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LeftReason {
+    /// Read as a question, thanks or other mail that is not a complaint.
+    NotComplaint,
+    /// Its subject names a case reference that does not exist.
+    UnknownReference,
+    /// No usable sender address: nobody to answer.
+    NoSender,
+    /// From a colleague, with no customer mail forwarded in it and no case token.
+    ColleagueMail,
+    /// A colleague's forward our own mail server did not vouch for.
+    Unverified,
+    /// `#open` on a mail with no customer mail in it (or one from a colleague).
+    NothingToOpen,
+}
+
+impl LeftReason {
+    pub const ALL: [LeftReason; 6] = [
+        LeftReason::NotComplaint,
+        LeftReason::UnknownReference,
+        LeftReason::NoSender,
+        LeftReason::ColleagueMail,
+        LeftReason::Unverified,
+        LeftReason::NothingToOpen,
+    ];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            LeftReason::NotComplaint => "not_complaint",
+            LeftReason::UnknownReference => "unknown_reference",
+            LeftReason::NoSender => "no_sender",
+            LeftReason::ColleagueMail => "colleague_mail",
+            LeftReason::Unverified => "unverified",
+            LeftReason::NothingToOpen => "nothing_to_open",
+        }
+    }
+}
+
+impl FromStr for LeftReason {
+    type Err = ParseError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        LeftReason::ALL
+            .into_iter()
+            .find(|r| r.code() == s.trim())
+            .ok_or_else(|| ParseError::new("reason", s, "a reason code such as not_complaint"))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -103,3 +103,108 @@ async fn maildir_wait_notices_a_new_file() {
         .await;
     assert_eq!(quiet, Wakeup::Timeout);
 }
+
+#[tokio::test]
+async fn a_persons_mail_stays_in_the_inbox_unread_and_arrival_is_the_delivery_time() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = dir.path().join("maildir");
+    let mut own = MaildirMailbox::open_path(&root, MailboxMode::Own).expect("create maildir");
+    std::fs::write(
+        root.join("new/1795000000.Q.host"),
+        "Subject: q\r\n\r\nhow?\r\n",
+    )
+    .expect("w");
+    let fetched = own.fetch_pending(10).expect("fetch");
+    assert_eq!(
+        fetched[0].arrived_at.map(|t| t.timestamp()),
+        Some(1_795_000_000),
+        "the delivery time in the file name"
+    );
+    own.settle("1795000000.Q.host", Disposition::LeftForPerson)
+        .expect("left");
+    assert!(
+        root.join("cur/1795000000.Q.host:2,").exists(),
+        "still in the inbox, in cur/, without the seen flag"
+    );
+    assert!(
+        own.fetch_pending(10).expect("fetch").is_empty(),
+        "settled once"
+    );
+}
+
+/// The embedded default end to end (`klagebot run --once` on a Maildir): a
+/// complaint delivered days ago counts from its delivery, a question stays in
+/// the inbox for a person, and a restart handles neither again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_embedded_default_counts_from_delivery_and_leaves_questions_in_the_inbox() {
+    use klagebot::config::{Config, EMBEDDED_DEFAULT};
+    use klagebot::daemon::{Daemon, RunOptions};
+    use klagebot::runtime::{Clock, channel};
+
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = dir.path().join("maildir");
+    let text = EMBEDDED_DEFAULT
+        .replace(
+            "sqlite://klagebot.db",
+            &format!("sqlite://{}", dir.path().join("k.db").display()),
+        )
+        .replace(
+            "path = \"maildir\"",
+            &format!("path = {:?}", root.display().to_string()),
+        )
+        .replace(
+            "path = \"outgoing\"",
+            &format!("path = {:?}", dir.path().join("out").display().to_string()),
+        )
+        .replace(
+            "token_secret_env = \"KLAGEBOT_TOKEN_SECRET\"",
+            &format!(
+                "token_secret_file = {:?}",
+                dir.path().join("secret").display().to_string()
+            ),
+        );
+    std::fs::write(dir.path().join("secret"), "a secret for the test").expect("secret");
+    let config = Config::from_toml(&text).expect("config");
+    std::fs::create_dir_all(root.join("new")).expect("maildir");
+    let delivered = chrono::Utc::now() - chrono::Duration::days(4);
+    let name = |tag: &str| format!("{}.{tag}.host", delivered.timestamp());
+    std::fs::write(
+        root.join("new").join(name("C")),
+        "From: Ole <ole@kunde.example>\r\nSubject: Klage over gebyr\r\nMessage-ID: <c1@kunde.example>\r\n\r\n\
+         Jeg er meget utilfreds. I har trukket et gebyr to gange, og ingen svarer. Jeg vil have pengene tilbage.\r\n",
+    )
+    .expect("complaint");
+    std::fs::write(
+        root.join("new").join(name("Q")),
+        "From: Ida <ida@kunde.example>\r\nSubject: Adgangskode\r\nMessage-ID: <q1@kunde.example>\r\n\r\n\
+         Hej, hvordan faar jeg en ny adgangskode til netbanken?\r\n",
+    )
+    .expect("question");
+    for _ in 0..2 {
+        let daemon = Daemon::new(config.clone(), Clock::system())
+            .await
+            .expect("daemon");
+        let (_trigger, shutdown) = channel();
+        daemon
+            .clone()
+            .run(RunOptions { once: true }, shutdown)
+            .await
+            .expect("run --once");
+        let cases = daemon
+            .store
+            .list_cases(&Default::default())
+            .await
+            .expect("cases");
+        assert_eq!(cases.len(), 1, "one case, also after a second run");
+        assert_eq!(cases[0].received_at.timestamp(), delivered.timestamp());
+    }
+    assert!(
+        root.join("cur").join(format!("{}:2,", name("Q"))).exists(),
+        "the question stays in the inbox"
+    );
+    assert!(
+        !root.join("new").join(name("C")).exists()
+            && !root.join("cur").join(format!("{}:2,", name("C"))).exists(),
+        "the complaint moved on"
+    );
+}

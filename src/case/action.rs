@@ -93,6 +93,8 @@ pub enum StaffNotice {
     },
     /// An operational alarm, e.g. mail could not be delivered.
     Alarm { reason: String },
+    /// To the colleague whose forward opened the case: its reference and contact.
+    ForwardOpened,
     /// The recipient's reply could not be carried out, and why; nothing changed.
     CommandRejected {
         #[serde(deserialize_with = "super::refusal::stored")]

@@ -25,6 +25,10 @@ pub fn apply(
         Event::EscalationRequested { message_id } => {
             escalation_requested(c, message_id, now, rules)
         }
+        Event::Reconsideration {
+            message_id,
+            received_at,
+        } => reconsideration(c, message_id, *received_at, now, rules),
         Event::Escalated { tier, reason } => escalated(c, *tier, reason, now, rules)?,
         Event::AcknowledgementSent { .. } => acknowledged(c, now),
         Event::Assigned { to, by } => assigned(c, to, by.as_ref(), rules),
@@ -127,6 +131,35 @@ fn escalation_requested(c: &mut Change, message_id: &str, now: DateTime<Utc>, ru
         handler: manager,
         answer_due,
     });
+}
+
+/// The customer is dissatisfied after the decision (or after the case closed):
+/// the case reopens with the complaints manager (the second tier), with a new
+/// answer date counted from this mail, and the customer is told who handles it
+/// now. On an open case it is an escalation request; on a withdrawn case a mail.
+fn reconsideration(
+    c: &mut Change,
+    message_id: &str,
+    received_at: DateTime<Utc>,
+    now: DateTime<Utc>,
+    rules: &Rules,
+) {
+    if matches!(c.case.status, Status::Decided | Status::Closed) {
+        let due = rules.due_dates(c.case.jurisdiction, received_at);
+        let case = &mut c.case;
+        case.status = match case.acknowledged_at {
+            Some(_) => Status::Acknowledged,
+            None => Status::Received,
+        };
+        case.answer_due = due.answer_due;
+        case.final_due = due.final_due;
+        case.decided_at = None;
+        case.outcome = None;
+        case.closed_at = None;
+        case.referred = false;
+        case.holding_reply_at = None;
+    }
+    escalation_requested(c, message_id, now, rules);
 }
 
 fn escalated(

@@ -28,6 +28,10 @@ pub struct NewCase {
     pub received_at: DateTime<Utc>,
     /// The contact person, usually from [`assign::choose_contact`].
     pub contact: Option<EmailAddress>,
+    /// The colleague whose forward brought the complaint in: told the case's
+    /// reference and contact person.
+    #[serde(default)]
+    pub forwarded_by: Option<EmailAddress>,
 }
 
 /// The result of a step the core took on its own (opening, a fired deadline): the
@@ -117,6 +121,9 @@ fn opening(input: &NewCase, rules: &Rules) -> (Case, Vec<Action>) {
             .map(|s| s.email.clone())
             .collect();
     change.notify_staff(&officers, StaffNotice::NewCase);
+    if let Some(colleague) = &input.forwarded_by {
+        change.notify_staff(std::slice::from_ref(colleague), StaffNotice::ForwardOpened);
+    }
     change.finish()
 }
 
@@ -164,6 +171,7 @@ pub fn replay(
         message_id: message_id.clone(),
         received_at: facts.received_at,
         contact: None,
+        forwarded_by: None,
     };
     let (mut case, _) = opening(&input, rules);
     for (index, (at, event)) in rest.iter().enumerate() {

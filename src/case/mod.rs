@@ -29,7 +29,9 @@ pub use command::{CommandError, StaffCommand, StaffReply, parse_commands};
 pub use deadline::{Deadline, DeadlineKind, deadlines, on_deadline};
 pub use life::{NewCase, ReplayError, Step, open, replay};
 pub use model::{Case, Event, Outcome, Status, Tier, Warning};
-pub use progress::{business_days_to_decision, deadline_met, is_overdue, working_days_left};
+pub use progress::{
+    acknowledgement_late, business_days_to_decision, deadline_met, is_overdue, working_days_left,
+};
 pub use refusal::Refusal;
 pub use rejected::Rejected;
 pub use rules::{DueDates, Rules};

@@ -69,6 +69,12 @@ pub enum Event {
     EscalationRequested {
         message_id: String,
     },
+    /// The customer is not satisfied with the decision (or a closed case): the
+    /// case reopens with the complaints manager, answered anew from `received_at`.
+    Reconsideration {
+        message_id: String,
+        received_at: DateTime<Utc>,
+    },
     /// The case moved to a higher tier (by the customer or by a breached deadline).
     Escalated {
         tier: Tier,
@@ -191,6 +197,7 @@ impl Event {
             Event::Alarm { .. } => "alarm",
             Event::Warned { .. } => "warned",
             Event::CommandRejected { .. } => "command_rejected",
+            Event::Reconsideration { .. } => "reconsideration",
         }
     }
 }

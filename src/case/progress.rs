@@ -41,6 +41,12 @@ pub fn is_overdue(case: &Case, now: DateTime<Utc>, rules: &Rules) -> bool {
                 .end_of_day(case.answer_due)
 }
 
+/// Whether a case opened at `now` is late to be acknowledged: the day its
+/// acknowledgement is due is today or has passed (a backlog read late).
+pub fn acknowledgement_late(case: &Case, now: DateTime<Utc>, rules: &Rules) -> bool {
+    rules.calendar(case.jurisdiction).local_date(now) >= case.acknowledge_due
+}
+
 /// Working days from today (local) until the answer is due: 0 on the due day,
 /// negative once it has passed.
 pub fn working_days_left(case: &Case, now: DateTime<Utc>, rules: &Rules) -> i64 {

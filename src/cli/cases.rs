@@ -180,6 +180,9 @@ fn describe(event: &Event) -> String {
         Event::Opened { from, subject, .. } => format!("complaint from {from}: {subject}"),
         Event::CustomerMail { subject, .. } => format!("the customer wrote again: {subject}"),
         Event::EscalationRequested { .. } => "the customer asked for the complaints manager".into(),
+        Event::Reconsideration { .. } => {
+            "the customer is not satisfied: reopened with the complaints manager".into()
+        }
         Event::Escalated { tier, reason } => {
             format!("moved to {}: {reason}", tier.code().replace('_', " "))
         }

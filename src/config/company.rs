@@ -37,14 +37,40 @@ pub struct Company {
     /// Company closures on top of the national holidays.
     #[serde(default)]
     pub closures: Vec<Closure>,
+    /// The company's own mail domains: a mail from one of them (or from any
+    /// `[[staff]]`) is a colleague's, so a customer's mail forwarded in it opens
+    /// the customer's case. Default: the domain of `complaint_address`.
+    #[serde(default)]
+    pub internal_domains: Vec<String>,
 }
 
 impl Company {
+    /// Whether `address` is at one of the company's own domains.
+    pub fn is_internal(&self, address: &EmailAddress) -> bool {
+        let domain = address.domain();
+        match self.internal_domains.is_empty() {
+            true => domain.eq_ignore_ascii_case(self.complaint_address.domain()),
+            false => self.internal_domains.iter().any(|d| {
+                d.trim()
+                    .trim_start_matches('@')
+                    .eq_ignore_ascii_case(domain)
+            }),
+        }
+    }
+
     pub(super) fn validate(&self) -> anyhow::Result<()> {
         crate::domain::CaseRef::new(&self.case_prefix, 2026, 1)
             .map_err(|_| anyhow::anyhow!("company.case_prefix must be 1-10 ASCII letters"))?;
         if self.domain.trim().is_empty() || self.domain.contains(['@', ' ', '<', '>']) {
             anyhow::bail!("company.domain must be a bare domain such as example.com");
+        }
+        for domain in &self.internal_domains {
+            let d = domain.trim().trim_start_matches('@');
+            if d.is_empty() || d.contains(['@', ' ', '<', '>']) || !d.contains('.') {
+                anyhow::bail!(
+                    "company.internal_domains: {domain:?} is not a domain such as bank.dk"
+                );
+            }
         }
         for closure in &self.closures {
             if closure.to <= closure.from {

@@ -14,6 +14,7 @@ use serde::Deserialize;
 use crate::domain::EmailAddress;
 
 mod company;
+mod digest;
 mod files;
 mod mailbox;
 mod outgoing;
@@ -25,6 +26,7 @@ mod service;
 mod staff;
 
 pub use company::{Closure, Company};
+pub use digest::Digest;
 pub use files::{ClassifyConfig, TemplatesConfig};
 pub use mailbox::{Mailbox, MailboxKind, MailboxMode};
 pub use outgoing::{Outgoing, OutgoingKind};
@@ -57,6 +59,8 @@ pub struct Config {
     pub security: Security,
     #[serde(default)]
     pub http: Http,
+    #[serde(default)]
+    pub digest: Digest,
     /// Set for the embedded default only.
     #[serde(skip)]
     embedded: bool,
@@ -107,6 +111,7 @@ impl Config {
         }
         self.outgoing.validate()?;
         self.policy.validate()?;
+        self.security.validate()?;
         staff::validate(&self.staff)
     }
 
@@ -123,6 +128,26 @@ impl Config {
     pub fn staff_by_address(&self, address: &EmailAddress) -> Option<&Staff> {
         let key = address.key();
         self.staff.iter().find(|s| s.email.key() == key)
+    }
+
+    /// Whether `address` is one of klagebot's own: the complaint address or a
+    /// mailbox's, with or without a `+tag`.
+    pub fn is_own_address(&self, address: &EmailAddress) -> bool {
+        let base = |a: &EmailAddress| {
+            let local = a.local_part();
+            let local = local.split_once('+').map_or(local, |(b, _)| b);
+            format!("{}@{}", local.to_lowercase(), a.domain().to_lowercase())
+        };
+        let wanted = base(address);
+        std::iter::once(&self.company.complaint_address)
+            .chain(self.mailboxes.iter().filter_map(|m| m.address.as_ref()))
+            .any(|own| base(own) == wanted)
+    }
+
+    /// Whether `address` is a colleague's: configured staff, or at one of the
+    /// company's own domains.
+    pub fn is_colleague(&self, address: &EmailAddress) -> bool {
+        self.staff_by_address(address).is_some() || self.company.is_internal(address)
     }
 }
 

@@ -20,6 +20,16 @@ pub struct Security {
 }
 
 impl Security {
+    pub(super) fn validate(&self) -> anyhow::Result<()> {
+        if self.require_authentication_results && self.authserv_id.is_none() {
+            anyhow::bail!(
+                "security: require_authentication_results needs authserv_id, the id your own \
+                 receiving mail server writes in its Authentication-Results headers"
+            );
+        }
+        Ok(())
+    }
+
     pub fn token_secret(&self) -> SecretRef {
         SecretRef::new(&self.token_secret_env, &self.token_secret_file)
     }

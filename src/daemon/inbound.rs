@@ -9,24 +9,28 @@ use chrono::{DateTime, Utc};
 use crate::case::{Case, Rules};
 use crate::classify::Classification;
 use crate::config::{Config, Mailbox};
-use crate::domain::{CaseRef, EmailAddress};
+use crate::domain::{CaseRef, EmailAddress, LeftReason};
 use crate::inbox::Disposition;
 use crate::parse::InboundMail;
-use crate::record::CaseChange;
+use crate::record::{CaseChange, Notice};
 use crate::store::{Outgoing, Tx};
 
 /// One inbound mail with everything the pure steps found in it.
 pub struct Inbound<'a> {
+    /// The stored mail's id (per-mail reply addresses name it).
+    pub id: i64,
     pub mailbox: &'a Mailbox,
     pub mail: &'a InboundMail,
     pub classification: Classification,
-    /// The customer's mail inside a forward (attached or inline), classified on
-    /// its own: present when a forward asks for a case (`#open`).
+    /// The customer's mail a colleague forwarded (attached, inline, or stored
+    /// and named by a per-mail reply address), classified on its own.
     pub forwarded: Option<Forwarded>,
     /// When the mail is handled.
     pub now: DateTime<Utc>,
     /// When the company received the mail.
     pub received_at: DateTime<Utc>,
+    /// The company's jurisdiction, for a mailbox that names none.
+    pub config_jurisdiction: crate::domain::Jurisdiction,
 }
 
 impl Inbound<'_> {
@@ -34,12 +38,26 @@ impl Inbound<'_> {
     pub fn sender(&self) -> Option<&EmailAddress> {
         self.mail.from.as_ref().map(|a| &a.email)
     }
+
+    /// The country whose rules apply to mail of this mailbox.
+    pub fn jurisdiction(&self) -> crate::domain::Jurisdiction {
+        self.mailbox
+            .jurisdiction
+            .unwrap_or(self.config_jurisdiction)
+    }
 }
 
-/// A customer's mail found inside a forward.
+/// A customer's mail found inside a colleague's forward.
 pub struct Forwarded {
     pub mail: InboundMail,
     pub classification: Classification,
+    /// When the company received it: when the customer sent it when plausible,
+    /// else when the forward (or the stored mail) arrived.
+    pub received_at: DateTime<Utc>,
+    /// A stored mail named by a per-mail reply address: its id, and the case it
+    /// opened already, if any.
+    pub stored: Option<i64>,
+    pub stored_case: Option<CaseRef>,
 }
 
 /// What routing and handling read besides the mail: the config, the rules of the
@@ -95,8 +113,9 @@ impl Lookups for Tx {
 pub enum Route {
     /// Open a new case; `linked` when the mail named another sender's case.
     NewCase { linked: Option<CaseRef> },
-    /// A customer's mail forwarded by staff with `#open`: it opens a case.
-    OpenForwarded { by: EmailAddress },
+    /// A customer's mail a colleague forwarded: it opens the customer's case
+    /// when it is a complaint, or whatever it is when `#open` stood on top.
+    OpenForwarded { by: EmailAddress, forced: bool },
     /// `#open` on a forwarded mail that is in a case already: the sender is told.
     ForwardInCase { case: CaseRef, by: EmailAddress },
     /// Another mail in an existing case from someone allowed to write to it.
@@ -112,8 +131,8 @@ pub enum Route {
     Duplicate { case: CaseRef },
     /// Automated mail: never answered; the reason goes to the log.
     Automated { reason: String },
-    /// Nothing to do; the reason goes to the log.
-    Ignore { reason: String },
+    /// A person's mail klagebot does not act on; left for people, with why.
+    Ignore { reason: LeftReason, note: String },
 }
 
 /// A case the route found, which must still be there.
@@ -123,10 +142,15 @@ pub async fn existing(look: &mut impl Lookups, reference: &CaseRef) -> anyhow::R
         .ok_or_else(|| anyhow::anyhow!("case {reference} is not in the database"))
 }
 
-/// What a handler decided for one mail: the case changes to record and what
-/// became of the mail.
+/// What a handler decided for one mail: the case changes to record, the letters
+/// that belong to no case, and what became of the mail.
 pub struct Handled {
     pub changes: Vec<CaseChange>,
+    pub notices: Vec<Notice>,
+    /// A case opened when its acknowledgement was due already (a backlog).
+    pub late_acknowledgement: Option<CaseRef>,
+    /// A stored mail (named by a per-mail reply address) that opened this case.
+    pub opened_stored: Option<(i64, CaseRef)>,
     pub outcome: Outcome,
 }
 
@@ -140,29 +164,54 @@ pub struct Outcome {
     pub note: String,
     /// What the mailbox is told once the transaction committed.
     pub disposition: Disposition,
+    /// Why a person's mail was left alone (the digest says it).
+    pub left: Option<LeftReason>,
 }
 
 impl Handled {
+    fn of(outcome: Outcome) -> Handled {
+        Handled {
+            changes: Vec::new(),
+            notices: Vec::new(),
+            late_acknowledgement: None,
+            opened_stored: None,
+            outcome,
+        }
+    }
+
     /// Automated mail: nothing to do; the reason goes to the log.
     pub fn automated(note: String) -> Handled {
-        Handled::nothing("ignored", note, Disposition::Ignored)
+        Handled::of(Outcome {
+            case: None,
+            action: "ignored",
+            note,
+            disposition: Disposition::Ignored,
+            left: None,
+        })
     }
 
     /// A person's mail klagebot does not act on: left for people to read.
-    pub fn left_for_person(note: String) -> Handled {
-        Handled::nothing("left", note, Disposition::LeftForPerson)
+    pub fn left_for_person(reason: LeftReason, note: String) -> Handled {
+        Handled::of(Outcome {
+            case: None,
+            action: "left",
+            note,
+            disposition: Disposition::LeftForPerson,
+            left: Some(reason),
+        })
     }
 
-    fn nothing(action: &'static str, note: String, disposition: Disposition) -> Handled {
-        Handled {
-            changes: Vec::new(),
-            outcome: Outcome {
-                case: None,
-                action,
-                note,
-                disposition,
-            },
-        }
+    /// Mail klagebot acted on without a case: it wrote back (`notices`).
+    pub fn answered(notices: Vec<Notice>, action: &'static str, note: String) -> Handled {
+        let mut handled = Handled::of(Outcome {
+            case: None,
+            action,
+            note,
+            disposition: Disposition::Handled { complaint: false },
+            left: None,
+        });
+        handled.notices = notices;
+        handled
     }
 
     /// A change in case `case`.
@@ -173,14 +222,14 @@ impl Handled {
         note: String,
         complaint: bool,
     ) -> Handled {
-        Handled {
-            changes,
-            outcome: Outcome {
-                case: Some(case),
-                action,
-                note,
-                disposition: Disposition::Handled { complaint },
-            },
-        }
+        let mut handled = Handled::of(Outcome {
+            case: Some(case),
+            action,
+            note,
+            disposition: Disposition::Handled { complaint },
+            left: None,
+        });
+        handled.changes = changes;
+        handled
     }
 }

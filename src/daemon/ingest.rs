@@ -59,7 +59,7 @@ async fn handle_in_transaction(
     now: DateTime<Utc>,
 ) -> anyhow::Result<Disposition> {
     let classification = classify_for(daemon, mailbox, mail)?;
-    let forwarded = forwarded_for(daemon, mailbox, mail)?;
+    let received_at = arrival(message, now);
     let mut tx = daemon.store.begin().await?;
     let inbound_id = match tx
         .insert_inbound(&new_inbound(mailbox, message, mail, now))
@@ -75,13 +75,16 @@ async fn handle_in_transaction(
             return Ok(disposition_of(status, classification.complaint));
         }
     };
+    let forwarded = forwarded_for(daemon, mailbox, mail, received_at, &mut tx).await?;
     let inbound = Inbound {
+        id: inbound_id,
         mailbox,
         mail,
         classification,
         forwarded,
         now,
-        received_at: arrival(message, now),
+        received_at,
+        config_jurisdiction: daemon.config.company.jurisdiction,
     };
     let env = daemon.env();
     faults::check(Stage::Route, &mail.subject);
@@ -99,8 +102,9 @@ async fn handle_in_transaction(
     Ok(handled.outcome.disposition)
 }
 
-/// The one place a handler's decision is written: its case changes, then the
-/// mail's own status, in the message's transaction.
+/// The one place a handler's decision is written: its case changes, the letters
+/// of no case, a backlog's late acknowledgement, a stored mail it opened, then
+/// the mail's own status, in the message's transaction.
 async fn record(
     daemon: &Daemon,
     tx: &mut Tx,
@@ -111,11 +115,24 @@ async fn record(
     for change in &handled.changes {
         daemon.recorder.write(tx, change, now).await?;
     }
+    for notice in &handled.notices {
+        daemon.recorder.queue_notice(tx, notice, now).await?;
+    }
+    if let Some(reference) = &handled.late_acknowledgement {
+        tx.record_late_acknowledgement(reference, now).await?;
+    }
+    if let Some((id, reference)) = &handled.opened_stored {
+        let note = format!("opened as case {reference} by a colleague's #open");
+        tx.set_inbound_status(*id, InboundStatus::Processed, Some(&note), Some(reference))
+            .await?;
+    }
     let outcome = &handled.outcome;
-    let status = match (&outcome.case, outcome.disposition) {
-        (Some(_), _) => InboundStatus::Processed,
-        (None, Disposition::LeftForPerson) => InboundStatus::Left,
-        (None, _) => InboundStatus::Ignored,
+    if let Some(reason) = outcome.left {
+        return tx.leave_for_people(inbound_id, reason, &outcome.note).await;
+    }
+    let status = match outcome.case {
+        Some(_) => InboundStatus::Processed,
+        None => InboundStatus::Ignored,
     };
     tx.set_inbound_status(
         inbound_id,
@@ -181,24 +198,94 @@ pub(super) fn panic_text(panic: &Box<dyn std::any::Any + Send>) -> String {
         .unwrap_or_else(|| "a panic without a message".into())
 }
 
-/// The customer's mail in a forward that asks for a case (`#open` on top),
-/// classified on its own.
-fn forwarded_for(
+/// The customer's mail a colleague forwarded, classified on its own, with when
+/// the company received it: an earlier mail a per-mail reply address names (a
+/// digest line, a forward read as no complaint) when `#open` stands on top, else
+/// the mail attached or quoted inline in a colleague's mail.
+async fn forwarded_for(
     daemon: &Daemon,
     mailbox: &Mailbox,
     mail: &InboundMail,
+    arrived: DateTime<Utc>,
+    tx: &mut Tx,
 ) -> anyhow::Result<Option<Forwarded>> {
-    if !starts_with_open(&mail.new_text) {
-        return Ok(None);
-    }
-    let Some(original) = parse::forwarded_mail(mail) else {
+    let Some(sender) = mail.from.as_ref().map(|a| &a.email) else {
         return Ok(None);
     };
+    if !daemon.config.is_colleague(sender) {
+        return Ok(None);
+    }
+    let local = mailbox
+        .jurisdiction
+        .unwrap_or(daemon.config.company.jurisdiction)
+        .time_zone();
+    if starts_with_open(&mail.new_text)
+        && let Some(id) = stored_mail_named(daemon, mail)
+        && let Some(stored) = tx.stored_mail(id).await?
+    {
+        let stored_mail = parse::parse(&stored.raw);
+        let from_colleague = stored_mail
+            .from
+            .as_ref()
+            .is_some_and(|a| daemon.config.is_colleague(&a.email));
+        // A colleague's forward holds the customer's mail; any other stored
+        // mail is the customer's own.
+        let inner = parse::forwarded_mail(&stored_mail, local).filter(|_| from_colleague);
+        let original = inner.unwrap_or(stored_mail);
+        let received_at = receipt_of(&original, stored.received_at);
+        let classification = classify_for(daemon, mailbox, &original)?;
+        return Ok(Some(Forwarded {
+            mail: original,
+            classification,
+            received_at,
+            stored: Some(stored.id),
+            stored_case: stored.case_ref,
+        }));
+    }
+    let Some(original) = parse::forwarded_mail(mail, local) else {
+        return Ok(None);
+    };
+    // Our own mail quoted in a reply is no customer's mail.
+    if original
+        .from
+        .as_ref()
+        .is_some_and(|a| daemon.config.is_own_address(&a.email))
+    {
+        return Ok(None);
+    }
     let classification = classify_for(daemon, mailbox, &original)?;
     Ok(Some(Forwarded {
+        received_at: receipt_of(&original, arrived),
         mail: original,
         classification,
+        stored: None,
+        stored_case: None,
     }))
+}
+
+/// The stored mail a per-mail reply address among the recipients names.
+fn stored_mail_named(daemon: &Daemon, mail: &InboundMail) -> Option<i64> {
+    let company = &daemon.config.company;
+    route::recipients(mail).find_map(|addr| {
+        crate::outbox::verify_mail_reply_address(
+            &addr,
+            &company.complaint_address,
+            daemon.recorder.token_secret(),
+        )
+    })
+}
+
+/// A forwarded mail older than this counts as received when it was forwarded.
+const MAX_FORWARD_AGE_DAYS: i64 = 90;
+
+/// When the company first had a forwarded customer mail: when the customer sent
+/// it, if that is plausible (not after the forward arrived, and not more than 90
+/// days before), else when the forward arrived.
+fn receipt_of(original: &InboundMail, forward_arrived: DateTime<Utc>) -> DateTime<Utc> {
+    original
+        .date
+        .filter(|sent| parse::plausibly_before(*sent, forward_arrived, MAX_FORWARD_AGE_DAYS))
+        .unwrap_or(forward_arrived)
 }
 
 fn new_inbound<'a>(
@@ -248,4 +335,36 @@ fn log_outcome(c: &Classification, handled: &Handled) {
         "{}",
         outcome.note
     );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_forwarded_mail_counts_from_when_the_customer_sent_it_when_plausible() {
+        let arrived = chrono::DateTime::parse_from_rfc3339("2026-11-20T10:00:00Z")
+            .unwrap()
+            .to_utc();
+        let days = chrono::Duration::days;
+        let sent = |date| InboundMail {
+            date,
+            ..InboundMail::default()
+        };
+        assert_eq!(
+            receipt_of(&sent(Some(arrived - days(3))), arrived),
+            arrived - days(3)
+        );
+        assert_eq!(receipt_of(&sent(None), arrived), arrived, "no date");
+        assert_eq!(
+            receipt_of(&sent(Some(arrived + days(1))), arrived),
+            arrived,
+            "after the forward"
+        );
+        assert_eq!(
+            receipt_of(&sent(Some(arrived - days(91))), arrived),
+            arrived,
+            "implausibly old"
+        );
+    }
 }

@@ -157,6 +157,7 @@ async fn session(
             return Ok(());
         }
         if handled < BATCH {
+            alarm_late_acknowledgements(daemon).await;
             wait(&mut source, cfg, shutdown).await?;
         }
     }
@@ -168,7 +169,19 @@ pub(super) async fn drain_once(daemon: Arc<Daemon>, index: usize) -> anyhow::Res
     let (_trigger, mut shutdown) = crate::runtime::channel();
     let mut source = Source::open(&cfg).await?;
     while drain(&daemon, &cfg, &mut source, &mut shutdown).await? >= BATCH {}
+    alarm_late_acknowledgements(&daemon).await;
     Ok(())
+}
+
+/// Once a backlog is read through: one alarm over the cases whose
+/// acknowledgement was due before klagebot read them.
+async fn alarm_late_acknowledgements(daemon: &Daemon) {
+    if let Err(err) = daemon.scheduler.alarm_late_acknowledgements().await {
+        error!(
+            error = format!("{err:#}"),
+            "the alarm over late acknowledgements failed; the next round tries again"
+        );
+    }
 }
 
 /// Fetches one batch and runs each message through the pipeline (one transaction

@@ -195,6 +195,7 @@ impl Daemon {
         for index in 0..self.config.mailboxes.len() {
             mailbox::drain_once(self.clone(), index).await?;
         }
+        self.scheduler.send_digest_if_due().await?;
         self.scheduler.fire_due().await?;
         while sender::deliver_due(&self).await? > 0 {}
         info!("klagebot finished (--once)");

@@ -10,9 +10,10 @@
 
 use tracing::warn;
 
-use super::inbound::{Env, Inbound, Lookups, Route};
+use super::inbound::{Env, Forwarded, Inbound, Lookups, Route};
+use crate::case::command::starts_with_open;
 use crate::classify::{AutomatedKind, Classification, RefSource};
-use crate::domain::{CaseRef, EmailAddress};
+use crate::domain::{CaseRef, EmailAddress, LeftReason};
 use crate::parse::InboundMail;
 
 /// What the database knows about the cases a mail points at. The shell looks these
@@ -55,12 +56,14 @@ pub fn route(
     }
     let Some(sender) = sender else {
         return Route::Ignore {
-            reason: "no usable From address: there is no one to answer".into(),
+            reason: LeftReason::NoSender,
+            note: "no usable From address: there is no one to answer".into(),
         };
     };
     if from_staff {
         return Route::Ignore {
-            reason: "mail from a staff address without a valid case token: no command run, no case opened"
+            reason: LeftReason::ColleagueMail,
+            note: "mail from a staff address without a valid case token: no command run, no case opened"
                 .into(),
         };
     }
@@ -90,13 +93,16 @@ pub fn route(
     if classification.complaint {
         return Route::NewCase { linked: None };
     }
-    let reason = match (&classification.case_ref, classification.case_ref_source) {
-        (Some(r), Some(RefSource::Subject)) => {
-            format!("not a complaint; its reference {r} names no known case")
-        }
-        _ => "not a complaint".to_string(),
-    };
-    Route::Ignore { reason }
+    match (&classification.case_ref, classification.case_ref_source) {
+        (Some(r), Some(RefSource::Subject)) => Route::Ignore {
+            reason: LeftReason::UnknownReference,
+            note: format!("not a complaint; its reference {r} names no known case"),
+        },
+        _ => Route::Ignore {
+            reason: LeftReason::NotComplaint,
+            note: "not a complaint".to_string(),
+        },
+    }
 }
 
 fn route_automated(classification: &Classification, lookup: &Lookup) -> Route {
@@ -116,9 +122,10 @@ fn route_automated(classification: &Classification, lookup: &Lookup) -> Route {
     }
 }
 
-/// Routes one mail: staff work first (it needs a token, or configured staff for
-/// copies and forwards), then what the database knows about the cases the mail
-/// points at, decided by [`route`].
+/// Routes one mail: a colleague's work first (a command needs a case token; a
+/// copy or a forward needs our MX to vouch for the colleague, where configured),
+/// then what the database knows about the cases the mail points at, decided by
+/// [`route`].
 pub async fn for_mail(
     inbound: &Inbound<'_>,
     env: Env<'_>,
@@ -126,7 +133,7 @@ pub async fn for_mail(
 ) -> anyhow::Result<Route> {
     let sender = inbound.sender();
     if let Some(sender) = sender
-        && let Some(route) = staff_work(inbound, sender, env, look).await?
+        && let Some(route) = colleague_work(inbound, sender, env, look).await?
     {
         return Ok(route);
     }
@@ -183,8 +190,10 @@ async fn known_case(
     }))
 }
 
-/// Staff work on a case, or `None` when the mail is to be routed as any other.
-async fn staff_work(
+/// A colleague's work on a case or a customer's mail, or `None` when the mail is
+/// to be routed as any other. A colleague is configured staff or anyone at the
+/// company's own domains.
+async fn colleague_work(
     inbound: &Inbound<'_>,
     sender: &EmailAddress,
     env: Env<'_>,
@@ -192,34 +201,84 @@ async fn staff_work(
 ) -> anyhow::Result<Option<Route>> {
     let mail = inbound.mail;
     let is_staff = env.config.staff_by_address(sender).is_some();
-    match (is_staff, token_case(mail, env)) {
-        (true, Some(case)) => {
-            if !authenticated(mail, sender, env) {
-                warn!(case = %case, "staff reply without a passing Authentication-Results: no command run");
-                return Ok(None);
-            }
-            Ok(Some(Route::StaffCommand {
-                case,
-                by: sender.clone(),
-            }))
-        }
-        (false, Some(case)) => {
+    if let Some(case) = token_case(mail, env) {
+        if !is_staff {
             warn!(case = %case, "a case reply address used by someone who is not staff: no command run");
-            Ok(None)
+            return Ok(None);
         }
-        (true, None) if crate::case::command::starts_with_open(&mail.new_text) => {
-            open_forwarded(inbound, sender, env, look).await.map(Some)
+        let security = &env.config.security;
+        if security.require_authentication_results && vouched(mail, sender, env) != Some(true) {
+            warn!(case = %case, "staff reply without a passing Authentication-Results from our MX: no command run");
+            return Ok(None);
         }
-        (true, None) => copied_answer(mail, &inbound.classification, sender, look).await,
-        (false, None) => Ok(None),
+        return Ok(Some(Route::StaffCommand {
+            case,
+            by: sender.clone(),
+        }));
     }
+    if !env.config.is_colleague(sender) {
+        return Ok(None);
+    }
+    if vouched(mail, sender, env) == Some(false) {
+        warn!("a colleague's mail our MX did not vouch for: left for a person");
+        return Ok(Some(Route::Ignore {
+            reason: LeftReason::Unverified,
+            note: "a colleague's mail without a passing Authentication-Results from our MX: nothing done".into(),
+        }));
+    }
+    if let Some(original) = &inbound.forwarded {
+        return forward(inbound, original, sender, env, look)
+            .await
+            .map(Some);
+    }
+    if starts_with_open(&mail.new_text) {
+        warn!("#open on a mail with no forwarded customer mail in it: nothing opened");
+        return Ok(Some(Route::Ignore {
+            reason: LeftReason::NothingToOpen,
+            note: "#open found no forwarded customer mail".into(),
+        }));
+    }
+    if is_staff
+        && let Some(route) = copied_answer(mail, &inbound.classification, sender, look).await?
+    {
+        return Ok(Some(route));
+    }
+    if crate::parse::looks_forwarded(mail) {
+        return Ok(Some(Route::Ignore {
+            reason: LeftReason::ColleagueMail,
+            note: "a colleague's forward in which no customer mail could be read: no case opened"
+                .into(),
+        }));
+    }
+    // Staff write to a case through its reply address; anyone else at the
+    // company's domains who writes as themselves is routed like any sender.
+    Ok(None)
+}
+
+/// Whether our MX vouches for the sender (`None` where no authserv-id is
+/// configured: nothing can be checked then).
+fn vouched(mail: &InboundMail, sender: &EmailAddress, env: Env<'_>) -> Option<bool> {
+    let id = env.config.security.authserv_id.as_deref()?;
+    Some(crate::parse::auth::vouched_by(mail, id, sender.domain()))
 }
 
 /// The case of the first recipient address that carries a valid token.
 fn token_case(mail: &InboundMail, env: Env<'_>) -> Option<CaseRef> {
     let company = &env.config.company;
+    recipients(mail).find_map(|addr| {
+        crate::outbox::verify_reply_address(
+            &addr,
+            &company.complaint_address,
+            env.token_secret,
+            &company.case_prefix,
+        )
+    })
+}
+
+/// Every address the mail was delivered to: To, Cc and the delivery headers.
+pub(crate) fn recipients(mail: &InboundMail) -> impl Iterator<Item = EmailAddress> + '_ {
     let header_addresses = ["delivered-to", "x-original-to"]
-        .iter()
+        .into_iter()
         .flat_map(|h| mail.headers_named(h))
         .filter_map(|v| EmailAddress::parse(v).ok());
     mail.to
@@ -227,14 +286,6 @@ fn token_case(mail: &InboundMail, env: Env<'_>) -> Option<CaseRef> {
         .chain(mail.cc.iter())
         .map(|a| a.email.clone())
         .chain(header_addresses)
-        .find_map(|addr| {
-            crate::outbox::verify_reply_address(
-                &addr,
-                &company.complaint_address,
-                env.token_secret,
-                &company.case_prefix,
-            )
-        })
 }
 
 /// A staff mail to a case's customer, with the reference in its subject.
@@ -259,78 +310,45 @@ async fn copied_answer(
     }))
 }
 
-/// A forward from staff with `#open` on top: the customer mail in it opens a
-/// case, unless there is none, it is staff's own, or it is in a case already.
-async fn open_forwarded(
+/// A customer's mail a colleague forwarded (attached, inline, or stored and
+/// named by a per-mail address): the customer's complaint, unless it is no
+/// customer's mail or is in a case already. `#open` on top opens it whatever
+/// the classifier says.
+async fn forward(
     inbound: &Inbound<'_>,
+    original: &Forwarded,
     by: &EmailAddress,
     env: Env<'_>,
     look: &mut impl Lookups,
 ) -> anyhow::Result<Route> {
-    let ignore = |reason: String| Ok(Route::Ignore { reason });
-    let Some(original) = &inbound.forwarded else {
-        warn!(by = %by, "#open on a mail with no forwarded customer mail in it: nothing opened");
-        return ignore(format!("#open by {by} found no forwarded customer mail"));
-    };
+    let ignore = |reason, note: String| Ok(Route::Ignore { reason, note });
     let Some(customer) = original.mail.from.as_ref().map(|a| &a.email) else {
-        return ignore(format!(
-            "#open by {by}: the forwarded mail has no sender address"
-        ));
+        return ignore(
+            LeftReason::NothingToOpen,
+            "the forwarded mail has no sender address".into(),
+        );
     };
-    if env.config.staff_by_address(customer).is_some() {
-        return ignore(format!(
-            "#open by {by}: the forwarded mail is from staff ({customer})"
-        ));
+    if env.config.staff_by_address(customer).is_some() || customer.key() == by.key() {
+        return ignore(
+            LeftReason::ColleagueMail,
+            "the forwarded mail is staff's own, not a customer's".into(),
+        );
     }
-    if !original.mail.message_id_generated
-        && let Some(case) = look.case_of_message(&original.mail.message_id).await?
-    {
-        warn!(case = %case, by = %by, "#open on a mail that is in a case already: nothing opened");
+    let in_case = match (&original.stored_case, original.mail.message_id_generated) {
+        (Some(case), _) => Some(case.clone()),
+        (None, false) => look.case_of_message(&original.mail.message_id).await?,
+        (None, true) => None,
+    };
+    if let Some(case) = in_case {
+        warn!(case = %case, "a forwarded mail that is in a case already: nothing opened");
         return Ok(Route::ForwardInCase {
             case,
             by: by.clone(),
         });
     }
-    Ok(Route::OpenForwarded { by: by.clone() })
-}
-
-/// Where configured, staff mail must carry a passing DKIM or DMARC result for the
-/// sender's domain from our own receiving server.
-fn authenticated(mail: &InboundMail, sender: &EmailAddress, env: Env<'_>) -> bool {
-    let security = &env.config.security;
-    if !security.require_authentication_results {
-        return true;
-    }
-    mail.headers_named("authentication-results")
-        .any(|value| authentication_passes(value, security.authserv_id.as_deref(), sender.domain()))
-}
-
-/// Whether one Authentication-Results value from `authserv_id` says DMARC passed
-/// for `domain`, or DKIM passed with a signature of `domain`.
-pub(crate) fn authentication_passes(value: &str, authserv_id: Option<&str>, domain: &str) -> bool {
-    let mut parts = value.split(';').map(str::trim);
-    let server = parts
-        .next()
-        .unwrap_or("")
-        .split_whitespace()
-        .next()
-        .unwrap_or("");
-    if let Some(expected) = authserv_id
-        && !server.eq_ignore_ascii_case(expected)
-    {
-        return false;
-    }
-    let domain = domain.to_ascii_lowercase();
-    parts.any(|result| {
-        let lower = result.to_ascii_lowercase();
-        let names_domain = |key: &str| {
-            lower.split_whitespace().any(|w| {
-                w.strip_prefix(key)
-                    .is_some_and(|d| d.trim_end_matches(';') == domain)
-            })
-        };
-        (lower.starts_with("dmarc=pass") && names_domain("header.from="))
-            || (lower.starts_with("dkim=pass") && names_domain("header.d="))
+    Ok(Route::OpenForwarded {
+        by: by.clone(),
+        forced: starts_with_open(&inbound.mail.new_text),
     })
 }
 
@@ -392,7 +410,8 @@ mod tests {
                 classification(false),
                 Lookup::default(),
                 Route::Ignore {
-                    reason: "not a complaint".into(),
+                    reason: LeftReason::NotComplaint,
+                    note: "not a complaint".into(),
                 },
             ),
             (
@@ -513,31 +532,6 @@ mod tests {
         assert!(matches!(
             route(None, &classification(true), &Lookup::default(), false),
             Route::Ignore { .. }
-        ));
-    }
-
-    #[test]
-    fn authentication_results_must_pass_for_the_senders_domain() {
-        let good = "mx.bank.dk; dkim=pass header.d=bank.dk header.s=s1; dmarc=pass (p=reject) header.from=bank.dk";
-        assert!(authentication_passes(good, Some("mx.bank.dk"), "bank.dk"));
-        assert!(authentication_passes(good, None, "BANK.dk"));
-        assert!(!authentication_passes(
-            good,
-            Some("mx.evil.example"),
-            "bank.dk"
-        ));
-        assert!(!authentication_passes(good, Some("mx.bank.dk"), "other.dk"));
-        let failed = "mx.bank.dk; dkim=fail header.d=bank.dk; dmarc=fail header.from=bank.dk";
-        assert!(!authentication_passes(
-            failed,
-            Some("mx.bank.dk"),
-            "bank.dk"
-        ));
-        let spoofed = "mx.bank.dk; dkim=pass header.d=evil.example; dmarc=fail header.from=bank.dk";
-        assert!(!authentication_passes(
-            spoofed,
-            Some("mx.bank.dk"),
-            "bank.dk"
         ));
     }
 }

@@ -8,7 +8,7 @@ use super::dates::in_words;
 use super::referral::Referrals;
 use crate::case::{Case, Outcome};
 use crate::config::{Config, Staff, StaffRole};
-use crate::domain::{EmailAddress, Language};
+use crate::domain::{EmailAddress, Jurisdiction, Language};
 
 impl TemplateContext {
     /// The context every kind shares, in `lang` (the customer's language for
@@ -66,7 +66,75 @@ impl TemplateContext {
             bounce: None,
             refusal: None,
             update: None,
+            forward: None,
+            digest: None,
+            late: Vec::new(),
         }
+    }
+
+    /// The context of mail that belongs to no case (a digest, an alarm over many
+    /// cases, a reply to a colleague's forward): the company, the contact person
+    /// a colleague should know, the law's numbers; no reference, customer or dates.
+    pub fn for_company(config: &Config, jurisdiction: Jurisdiction) -> TemplateContext {
+        let company = &config.company;
+        let none = String::new;
+        TemplateContext {
+            company: CompanyView {
+                name: company.name.clone(),
+                email: company.complaint_address.to_string(),
+                phone: company.phone.clone(),
+                address: company.address.clone(),
+                website: company.website.clone(),
+            },
+            reference: none(),
+            jurisdiction,
+            customer: CustomerView {
+                name: None,
+                email: none(),
+            },
+            subject: none(),
+            contact: contact_person(None, config),
+            manager: None,
+            dates: DateWords {
+                received: none(),
+                acknowledge_due: none(),
+                answer_due: none(),
+                final_due: none(),
+            },
+            answer_within_days: config.policy.answer_within_days,
+            final_within_days: config.policy.final_answer_within_days,
+            ankenaevn_after_weeks: config.policy.ankenaevn_after_weeks,
+            reply_address: None,
+            holding_reason: None,
+            decision: None,
+            referrals: Vec::new(),
+            staff_answer: None,
+            customer_text: None,
+            attachments: Vec::new(),
+            reminder: None,
+            escalation: None,
+            bounce: None,
+            refusal: None,
+            update: None,
+            forward: None,
+            digest: None,
+            late: Vec::new(),
+        }
+    }
+
+    pub fn with_forward(mut self, forward: ForwardView) -> Self {
+        self.forward = Some(forward);
+        self
+    }
+
+    pub fn with_digest(mut self, digest: DigestView) -> Self {
+        self.digest = Some(digest);
+        self
+    }
+
+    pub fn with_late(mut self, late: Vec<LateCaseView>) -> Self {
+        self.late = late;
+        self
     }
 
     pub fn with_reply_address(mut self, address: &EmailAddress) -> Self {

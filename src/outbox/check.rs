@@ -82,7 +82,10 @@ pub fn content_problems(
 
 /// The values a reader of `kind` must find in the body.
 fn required_values(kind: TemplateKind, ctx: &TemplateContext) -> Vec<(&'static str, String)> {
-    let mut need = vec![("case reference", ctx.reference.clone())];
+    let mut need = match kind.is_caseless() {
+        true => Vec::new(),
+        false => vec![("case reference", ctx.reference.clone())],
+    };
     let opt = |v: &Option<String>| v.clone().unwrap_or_default();
     match kind {
         TemplateKind::Acknowledgement => {
@@ -146,6 +149,31 @@ fn required_values(kind: TemplateKind, ctx: &TemplateContext) -> Vec<(&'static s
                 "acknowledgement deadline",
                 ctx.dates.acknowledge_due.clone(),
             ));
+        }
+        TemplateKind::ColleagueForward => {
+            need.push(("contact person", ctx.contact.name.clone()));
+            if let Some(f) = &ctx.forward {
+                need.push(("customer's address", f.customer.email.clone()));
+            }
+        }
+        TemplateKind::ForwardNotComplaint => {
+            if let Some(f) = &ctx.forward {
+                need.push(("customer's address", f.customer.email.clone()));
+                need.push(("forwarded subject", f.subject.clone()));
+            }
+        }
+        TemplateKind::StaffDigest => {
+            for item in ctx.digest.iter().flat_map(|d| &d.items) {
+                need.push(("sender", item.sender.clone()));
+                need.push(("subject", item.subject.clone()));
+                need.push(("reply address", item.reply_address.clone()));
+            }
+        }
+        TemplateKind::StaffBacklog => {
+            for case in &ctx.late {
+                need.push(("late case", case.reference.clone()));
+                need.push(("its acknowledgement deadline", case.acknowledge_due.clone()));
+            }
         }
     }
     need

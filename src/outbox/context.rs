@@ -6,7 +6,7 @@ use chrono::NaiveDate;
 use serde::Serialize;
 
 use crate::case::{CommandError, Outcome, Refusal, Rejected};
-use crate::domain::Jurisdiction;
+use crate::domain::{Jurisdiction, LeftReason};
 
 use super::referral::ReferralBody;
 
@@ -49,6 +49,51 @@ pub struct TemplateContext {
     pub refusal: Option<CommandRefusal>,
     /// Staff update notices: what happened.
     pub update: Option<UpdateView>,
+    /// A colleague's forward: whose mail it was (the colleague note, the reply
+    /// when it was no complaint).
+    pub forward: Option<ForwardView>,
+    /// The daily digest of a person's mail klagebot left alone.
+    pub digest: Option<DigestView>,
+    /// A backlog's cases whose acknowledgement was due before klagebot read them.
+    pub late: Vec<LateCaseView>,
+}
+
+/// The customer's mail a colleague forwarded.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct ForwardView {
+    pub customer: CustomerView,
+    /// The forwarded mail's subject.
+    pub subject: String,
+    /// When the customer sent it, in words; empty when the forward did not say.
+    pub sent: String,
+}
+
+/// The mail of one period klagebot opened or joined no case for.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct DigestView {
+    /// When the period began, in words (the previous digest).
+    pub since: String,
+    pub items: Vec<DigestItem>,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct DigestItem {
+    /// When it arrived, in words with the local time.
+    pub received: String,
+    pub sender: String,
+    pub subject: String,
+    pub mailbox: String,
+    /// Why klagebot left it alone.
+    pub reason: LeftReason,
+    /// Replying to this address with `#open` on top opens it as a case.
+    pub reply_address: String,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct LateCaseView {
+    pub reference: String,
+    pub received: String,
+    pub acknowledge_due: String,
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]

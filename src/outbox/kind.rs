@@ -28,10 +28,18 @@ pub enum TemplateKind {
     /// News on a case for its contact person: the customer wrote, the case was
     /// assigned, an automatic holding reply went out, the Ankenævn became possible.
     StaffUpdate,
+    /// To a colleague whose forward opened a case: its reference and contact person.
+    ColleagueForward,
+    /// To a colleague whose forward is no complaint: how to open it anyway.
+    ForwardNotComplaint,
+    /// The daily list of a person's mail klagebot left alone.
+    StaffDigest,
+    /// A backlog's cases acknowledged later than the law allows.
+    StaffBacklog,
 }
 
 impl TemplateKind {
-    pub const ALL: [TemplateKind; 12] = [
+    pub const ALL: [TemplateKind; 16] = [
         TemplateKind::Acknowledgement,
         TemplateKind::HoldingReply,
         TemplateKind::Decision,
@@ -44,6 +52,10 @@ impl TemplateKind {
         TemplateKind::StaffBounce,
         TemplateKind::StaffAlarm,
         TemplateKind::StaffUpdate,
+        TemplateKind::ColleagueForward,
+        TemplateKind::ForwardNotComplaint,
+        TemplateKind::StaffDigest,
+        TemplateKind::StaffBacklog,
     ];
 
     pub fn code(self) -> &'static str {
@@ -60,7 +72,21 @@ impl TemplateKind {
             TemplateKind::StaffBounce => "staff_bounce",
             TemplateKind::StaffAlarm => "staff_alarm",
             TemplateKind::StaffUpdate => "staff_update",
+            TemplateKind::ColleagueForward => "colleague_forward",
+            TemplateKind::ForwardNotComplaint => "forward_not_complaint",
+            TemplateKind::StaffDigest => "staff_digest",
+            TemplateKind::StaffBacklog => "staff_backlog",
         }
+    }
+
+    /// Whether mail of this kind belongs to no case (its subject has no reference).
+    pub fn is_caseless(self) -> bool {
+        matches!(
+            self,
+            TemplateKind::ForwardNotComplaint
+                | TemplateKind::StaffDigest
+                | TemplateKind::StaffBacklog
+        )
     }
 
     /// The first kind-specific context field this kind needs that is absent.
@@ -89,6 +115,13 @@ impl TemplateKind {
                 ("update", ctx.update.is_some()),
                 ("reply_address", ctx.reply_address.is_some()),
             ],
+            TemplateKind::ColleagueForward => &[("forward", ctx.forward.is_some())],
+            TemplateKind::ForwardNotComplaint => &[
+                ("forward", ctx.forward.is_some()),
+                ("reply_address", ctx.reply_address.is_some()),
+            ],
+            TemplateKind::StaffDigest => &[("digest", ctx.digest.is_some())],
+            TemplateKind::StaffBacklog => &[("late", !ctx.late.is_empty())],
             TemplateKind::Acknowledgement | TemplateKind::StaffAlarm => &[],
         };
         needs

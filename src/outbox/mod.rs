@@ -21,8 +21,10 @@ pub use context::TemplateContext;
 pub use kind::TemplateKind;
 pub use referral::{ReferralBody, Referrals, referral_bodies};
 pub use render::{RenderError, RenderedText, TemplateError, Templates};
-pub use threading::{message_id, parse_our_message_id, thread_index};
-pub use token::{reply_address, verify_reply_address};
+pub use threading::{message_id, notice_message_id, parse_our_message_id, thread_index};
+pub use token::{
+    mail_reply_address, reply_address, verify_mail_reply_address, verify_reply_address,
+};
 
 /// The templates and referral data a config asks for: the shipped ones, with the
 /// company's overrides from `[templates] dir` and `referrals_file`.

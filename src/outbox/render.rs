@@ -93,12 +93,20 @@ macro_rules! shipped_language {
             include_str!(concat!("../../templates/", $lang, "/staff_bounce.txt")),
             include_str!(concat!("../../templates/", $lang, "/staff_alarm.txt")),
             include_str!(concat!("../../templates/", $lang, "/staff_update.txt")),
+            include_str!(concat!("../../templates/", $lang, "/colleague_forward.txt")),
+            include_str!(concat!(
+                "../../templates/",
+                $lang,
+                "/forward_not_complaint.txt"
+            )),
+            include_str!(concat!("../../templates/", $lang, "/staff_digest.txt")),
+            include_str!(concat!("../../templates/", $lang, "/staff_backlog.txt")),
         ]
     };
 }
 
 /// The shipped sources, indexed like `Language::ALL` × `TemplateKind::ALL`.
-const SHIPPED: [[&str; 12]; 5] = [
+const SHIPPED: [[&str; 16]; 5] = [
     shipped_language!("da"),
     shipped_language!("nb"),
     shipped_language!("nn"),
@@ -187,7 +195,7 @@ impl Templates {
             .unwrap_or("shipped")
     }
 
-    /// Renders one mail. The subject always carries `[REFERENCE]`.
+    /// Renders one mail. The subject of case mail always carries `[REFERENCE]`.
     pub fn render(
         &self,
         kind: TemplateKind,
@@ -207,7 +215,7 @@ impl Templates {
             });
         }
         let tag = format!("[{}]", ctx.reference);
-        let subject = if subject.contains(&tag) {
+        let subject = if kind.is_caseless() || subject.contains(&tag) {
             subject
         } else {
             format!("{subject} {tag}")

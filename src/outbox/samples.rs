@@ -8,7 +8,7 @@ use super::dates::in_words;
 use super::kind::TemplateKind;
 use super::referral::referral_bodies;
 use crate::case::{CommandError, Outcome, Refusal, Rejected};
-use crate::domain::{Category, Jurisdiction, Language};
+use crate::domain::{Category, Jurisdiction, Language, LeftReason};
 
 fn day(y: i32, m: u32, d: u32) -> NaiveDate {
     NaiveDate::from_ymd_opt(y, m, d).unwrap_or_default()
@@ -113,6 +113,41 @@ pub fn full(lang: Language) -> TemplateContext {
         update: Some(UpdateView {
             kind: UpdateKind::CustomerWrote,
         }),
+        forward: Some(ForwardView {
+            customer: CustomerView {
+                name: Some(customer_name.into()),
+                email: "kunde@example.net".into(),
+            },
+            subject: "Gebyr på overførsel".into(),
+            sent: in_words(day(2026, 12, 11), lang),
+        }),
+        digest: Some(DigestView {
+            since: format!("{} 08:30", in_words(day(2026, 12, 11), lang)),
+            items: LeftReason::ALL
+                .iter()
+                .enumerate()
+                .map(|(i, reason)| DigestItem {
+                    received: format!("{} 1{i}:05", in_words(day(2026, 12, 11), lang)),
+                    sender: format!("Kunde {i} <kunde{i}@example.net>"),
+                    subject: format!("Spørgsmål {i} – æøå"),
+                    mailbox: "klage".into(),
+                    reason: *reason,
+                    reply_address: format!("klage+m{i}.abcdefghijklmnop@nordvikbank.dk"),
+                })
+                .collect(),
+        }),
+        late: vec![
+            LateCaseView {
+                reference: "KL-2026-000120".into(),
+                received: in_words(day(2026, 12, 9), lang),
+                acknowledge_due: in_words(day(2026, 12, 14), lang),
+            },
+            LateCaseView {
+                reference: "KL-2026-000121".into(),
+                received: in_words(day(2026, 12, 10), lang),
+                acknowledge_due: in_words(day(2026, 12, 15), lang),
+            },
+        ],
     }
 }
 
@@ -184,6 +219,9 @@ pub fn sparse(kind: TemplateKind, lang: Language) -> TemplateContext {
     ctx.bounce = None;
     ctx.refusal = None;
     ctx.update = None;
+    ctx.forward = None;
+    ctx.digest = None;
+    ctx.late.clear();
     // Put back exactly what the kind cannot do without, in its barest form.
     while let Some(field) = kind.missing_in(&ctx) {
         restore(&mut ctx, &full, field);
@@ -211,6 +249,18 @@ fn restore(ctx: &mut TemplateContext, full: &TemplateContext, field: &str) {
         "customer_text" => ctx.customer_text = full.customer_text.clone(),
         "reply_address" => ctx.reply_address = full.reply_address.clone(),
         "update" => ctx.update = full.update.clone(),
+        "forward" => {
+            ctx.forward = full.forward.clone().map(|f| ForwardView {
+                customer: CustomerView {
+                    name: None,
+                    ..f.customer
+                },
+                sent: String::new(),
+                ..f
+            })
+        }
+        "digest" => ctx.digest = full.digest.clone(),
+        "late" => ctx.late = full.late.clone(),
         "reminder" => ctx.reminder = full.reminder.clone(),
         "escalation" => ctx.escalation = full.escalation.clone(),
         "bounce" => {
@@ -226,7 +276,20 @@ fn restore(ctx: &mut TemplateContext, full: &TemplateContext, field: &str) {
 /// Variants of the full context that take other branches: each decision outcome
 /// with each jurisdiction's referrals, each escalation trigger, each refusal reason.
 pub fn variants(kind: TemplateKind, lang: Language) -> Vec<TemplateContext> {
-    let base = full(lang);
+    let mut base = full(lang);
+    if kind.is_caseless() {
+        // Mail of no case: a template that leans on case data shows it empty.
+        base.reference.clear();
+        base.customer.email.clear();
+        base.customer.name = None;
+        base.subject.clear();
+        base.dates = DateWords {
+            received: String::new(),
+            acknowledge_due: String::new(),
+            answer_due: String::new(),
+            final_due: String::new(),
+        };
+    }
     match kind {
         TemplateKind::Decision => decision_variants(&base, lang),
         TemplateKind::StaffEscalation => EscalationTrigger::ALL

@@ -16,6 +16,23 @@ pub fn message_id(reference: &CaseRef, seq: u32, domain: &str) -> String {
     )
 }
 
+/// `<notice-{kind}.{tag}@domain>` for mail that belongs to no case (a digest, a
+/// reply to a colleague's forward): `tag` is an HMAC of what makes the mail
+/// unique, so nobody outside can guess it.
+pub fn notice_message_id(kind: &str, unique: &str, secret: &[u8], domain: &str) -> String {
+    use hmac::{Hmac, Mac};
+    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(secret).unwrap_or_else(|_| unreachable!());
+    mac.update(b"klagebot-notice:");
+    mac.update(kind.as_bytes());
+    mac.update(b":");
+    mac.update(unique.as_bytes());
+    let tag = hex::encode(&mac.finalize().into_bytes()[..12]);
+    format!(
+        "<notice-{kind}.{tag}@{}>",
+        domain.trim().to_ascii_lowercase()
+    )
+}
+
 /// The case and number of one of our Message-IDs whose reference has `prefix`;
 /// more may follow the number after another dot (`<case-KL-2026-000123.7.2@…>`).
 pub fn parse_our_message_id(id: &str, prefix: &str) -> Option<(CaseRef, u32)> {

@@ -1,6 +1,10 @@
 //! Per-case reply addresses for staff (DESIGN §6): `klage+KL-2026-000123.{token}@…`,
 //! where the token is a truncated HMAC-SHA256 of the reference. Only a reply to
 //! such an address may run #commands or be relayed to the customer.
+//!
+//! Per-mail reply addresses, `klage+m{ID}.{token}@…`, name one stored inbound mail
+//! klagebot left alone (a digest line, a forward read as no complaint): a
+//! colleague's `#open` to it opens that mail as a case.
 
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
@@ -52,6 +56,52 @@ pub fn verify_reply_address(
     let expected = token(&reference, secret);
     constant_time_eq(expected.as_bytes(), given.to_ascii_lowercase().as_bytes())
         .then_some(reference)
+}
+
+/// The address whose `#open` opens stored inbound mail `id` as a case.
+pub fn mail_reply_address(
+    complaint_address: &EmailAddress,
+    id: i64,
+    secret: &[u8],
+) -> EmailAddress {
+    let base = base_local_part(complaint_address);
+    let text = format!(
+        "{base}+m{id}.{}@{}",
+        mail_token(id, secret),
+        complaint_address.domain()
+    );
+    EmailAddress::parse(&text).unwrap_or_else(|_| complaint_address.clone())
+}
+
+/// The stored mail `addr` names, when it is `complaint_address` plus a valid
+/// per-mail token. The token is compared in constant time.
+pub fn verify_mail_reply_address(
+    addr: &EmailAddress,
+    complaint_address: &EmailAddress,
+    secret: &[u8],
+) -> Option<i64> {
+    if !addr
+        .domain()
+        .eq_ignore_ascii_case(complaint_address.domain())
+    {
+        return None;
+    }
+    let (base, tag) = addr.local_part().split_once('+')?;
+    if !base.eq_ignore_ascii_case(base_local_part(complaint_address)) {
+        return None;
+    }
+    let (id, given) = tag.strip_prefix(['m', 'M'])?.rsplit_once('.')?;
+    let id: i64 = id.parse().ok().filter(|id| *id > 0)?;
+    let expected = mail_token(id, secret);
+    constant_time_eq(expected.as_bytes(), given.to_ascii_lowercase().as_bytes()).then_some(id)
+}
+
+fn mail_token(id: i64, secret: &[u8]) -> String {
+    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(secret).unwrap_or_else(|_| unreachable!());
+    mac.update(b"klagebot-mail:");
+    mac.update(id.to_string().as_bytes());
+    let digest = mac.finalize().into_bytes();
+    base32_lower(&digest[..TOKEN_BYTES])
 }
 
 /// The complaint address's own local part, without any `+tag` it may carry.
@@ -197,5 +247,29 @@ mod tests {
         ] {
             assert_eq!(base32_lower(input.as_bytes()), want);
         }
+    }
+
+    #[test]
+    fn a_mail_reply_address_names_its_mail_and_nothing_else() {
+        let a = mail_reply_address(&complaint(), 4711, SECRET);
+        assert!(a.as_str().starts_with("klage+m4711."), "{a}");
+        assert_eq!(
+            verify_mail_reply_address(&a, &complaint(), SECRET),
+            Some(4711)
+        );
+        let other = mail_reply_address(&complaint(), 4712, SECRET);
+        let forged = addr(&a.as_str().replace("m4711", "m4712"));
+        assert_ne!(forged, other);
+        assert_eq!(
+            verify_mail_reply_address(&forged, &complaint(), SECRET),
+            None
+        );
+        assert_eq!(
+            verify_mail_reply_address(&a, &complaint(), b"another secret"),
+            None
+        );
+        let case = reply_address(&complaint(), &reference(), SECRET);
+        assert_eq!(verify_mail_reply_address(&case, &complaint(), SECRET), None);
+        assert_eq!(verify_reply_address(&a, &complaint(), SECRET, "KL"), None);
     }
 }

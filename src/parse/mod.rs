@@ -5,8 +5,9 @@
 //! whatever can be read is returned and the rest is left empty. mail-parser does the
 //! MIME work; this module decides what the rest of klagebot needs from it.
 
+pub mod auth;
 mod body;
-mod forward;
+pub mod forward;
 mod headers;
 pub mod html;
 pub mod quote;
@@ -16,7 +17,7 @@ use mail_parser::{Message, MessageParser};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
-pub use forward::forwarded_mail;
+pub use forward::{forwarded_mail, looks_forwarded, plausibly_before};
 
 use crate::domain::EmailAddress;
 

@@ -46,11 +46,12 @@ const SEPARATORS: [&str; 22] = [
 ];
 
 /// Names of the first field of an Outlook-style header block.
-const BLOCK_FROM: [&str; 6] = ["from", "fra", "från", "frå", "von", "de"];
+pub(super) const BLOCK_FROM: [&str; 6] = ["from", "fra", "från", "frå", "von", "de"];
 /// Names of the fields that follow it.
-const BLOCK_FIELDS: [&str; 19] = [
+pub(super) const BLOCK_FIELDS: [&str; 23] = [
     "sent", "sendt", "skickat", "gesendet", "date", "dato", "datum", "envoyé", "to", "til", "till",
-    "an", "à", "subject", "emne", "ämne", "betreff", "objet", "cc",
+    "an", "à", "subject", "emne", "ämne", "ärende", "betreff", "objet", "cc", "kopi", "kopia",
+    "reply-to",
 ];
 
 /// Starts of mobile and webmail footers ("Sendt fra min iPhone").
@@ -243,6 +244,20 @@ fn is_separator(lower: &str) -> bool {
             .any(|s| words.trim_end_matches(':').trim() == *s)
 }
 
+/// A separator line that opens a forwarded (not a quoted) message.
+pub(super) fn is_forward_separator(lower: &str) -> bool {
+    is_separator(lower)
+        && [
+            "forward",
+            "videresend",
+            "vidaresend",
+            "vidarebefordra",
+            "weitergeleitet",
+        ]
+        .iter()
+        .any(|w| lower.contains(w))
+}
+
 fn is_footer(lower: &str) -> bool {
     lower.chars().count() < 70
         && FOOTER_STARTS.iter().any(|s| lower.starts_with(s))
@@ -282,7 +297,7 @@ fn is_header_block(lines: &[&str], i: usize, lower: &str) -> bool {
 }
 
 /// The field name of a `Name: value` line, without bold markers.
-fn field_name(lower: &str) -> Option<String> {
+pub(super) fn field_name(lower: &str) -> Option<String> {
     let (name, _) = lower.split_once(':')?;
     let name = name.trim().trim_matches('*').trim();
     (!name.is_empty() && name.len() <= 12 && !name.contains(' ')).then(|| name.to_string())

@@ -5,10 +5,11 @@ use chrono::{DateTime, Utc};
 
 use super::Recorder;
 use crate::case::{Action, Case, CustomerMail, StaffNotice, Warning};
-use crate::config::Staff;
+use crate::domain::EmailAddress;
 use crate::domain::in_angle_brackets as angle;
-use crate::domain::{EmailAddress, Language};
-use crate::outbox::context::{AttachmentView, EscalationTrigger, RefusalReason, UpdateKind};
+use crate::outbox::context::{
+    AttachmentView, EscalationTrigger, ForwardView, RefusalReason, UpdateKind,
+};
 use crate::outbox::{NamedAddress, OutgoingMessage, TemplateContext, TemplateKind};
 use crate::parse::InboundMail;
 use crate::store::NewOutgoing;
@@ -194,7 +195,7 @@ fn to_staff(
     now: DateTime<Utc>,
 ) -> anyhow::Result<NewOutgoing> {
     let staff = recorder.config.staff_by_address(to);
-    let lang = staff_language(recorder, staff);
+    let lang = recorder.language_for(to);
     let company = &recorder.config.company;
     let reply = crate::outbox::reply_address(
         &company.complaint_address,
@@ -294,6 +295,14 @@ fn staff_template(
             )
         }
         StaffNotice::Alarm { .. } => (TemplateKind::StaffAlarm, base),
+        StaffNotice::ForwardOpened => {
+            let forward = ForwardView {
+                customer: base.customer.clone(),
+                subject: case.subject.clone(),
+                sent: base.dates.received.clone(),
+            };
+            (TemplateKind::ColleagueForward, base.with_forward(forward))
+        }
         StaffNotice::CommandRejected { reason } => {
             let line = extras.command_line.clone().unwrap_or_default();
             (
@@ -356,17 +365,6 @@ fn staff_name(recorder: &Recorder, address: &EmailAddress) -> String {
         .staff_by_address(address)
         .map(|s| s.name.clone())
         .unwrap_or_else(|| recorder.config.company.name.clone())
-}
-
-/// Staff read their notices in the company's language when they speak it.
-fn staff_language(recorder: &Recorder, staff: Option<&Staff>) -> Language {
-    let company = recorder.config.company.default_language;
-    match staff {
-        Some(s) if !s.languages.contains(&company) => {
-            s.languages.first().copied().unwrap_or(company)
-        }
-        _ => company,
-    }
 }
 
 /// The customer's mails of the case, oldest first, in `<id>` form.

@@ -13,12 +13,14 @@ use anyhow::Context;
 use chrono::{DateTime, Utc};
 
 pub mod letters;
+mod notices;
 
 pub use letters::{ACKNOWLEDGEMENT_KIND, BounceFacts, Extras};
+pub use notices::{DigestEntry, Notice};
 
 use crate::case::{self, Action, Case, Event, Rejected, Rules, Step};
 use crate::config::Config;
-use crate::domain::{CaseRef, strip_angle_brackets};
+use crate::domain::{CaseRef, EmailAddress, Language, strip_angle_brackets};
 use crate::outbox::{Referrals, Templates};
 use crate::store::{Direction, NewOutgoing, Tx};
 
@@ -126,6 +128,18 @@ impl Recorder {
             templates,
             referrals,
             token_secret,
+        }
+    }
+
+    /// The language of mail to `address`: the company's, unless a staff member
+    /// there does not speak it.
+    pub fn language_for(&self, address: &EmailAddress) -> Language {
+        let company = self.config.company.default_language;
+        match self.config.staff_by_address(address) {
+            Some(s) if !s.languages.contains(&company) => {
+                s.languages.first().copied().unwrap_or(company)
+            }
+            _ => company,
         }
     }
 

@@ -5,7 +5,8 @@
 //!
 //! Firing a deadline asks the case logic what it means ([`case::on_deadline`])
 //! and records the answer ([`Recorder::write`]) in the transaction that claimed
-//! the deadline and marks it fired.
+//! the deadline and marks it fired. Beside the deadlines it runs two jobs
+//! (`jobs`): the daily digest and the alarm over a backlog's late acknowledgements.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -17,6 +18,8 @@ use crate::case::{self, DeadlineKind, Event};
 use crate::record::{CaseChange, Extras, Recorder, load_case};
 use crate::runtime::{Clock, Metrics, Shutdown, Wakeups};
 use crate::store::{DueDeadline, Store, Tx};
+
+mod jobs;
 
 const BATCH: usize = 50;
 /// The longest sleep: also catches deadlines written by another instance.
@@ -48,9 +51,15 @@ impl Scheduler {
         }
     }
 
-    /// Fires deadlines until shutdown.
+    /// Fires deadlines and sends the daily digest until shutdown.
     pub async fn run(&self, mut shutdown: Shutdown) {
         while !shutdown.is_requested() {
+            if let Err(err) = self.send_digest_if_due().await {
+                error!(
+                    error = format!("{err:#}"),
+                    "the daily digest failed; will retry"
+                );
+            }
             let pause = match self.fire_due().await {
                 Ok(fired) if fired >= BATCH => Duration::ZERO,
                 Ok(_) => self.time_to_next().await,
@@ -130,7 +139,13 @@ impl Scheduler {
 
     async fn time_to_next(&self) -> Duration {
         let now = self.clock.now();
-        match self.store.next_deadline_at().await {
+        let next = self.store.next_deadline_at().await.map(|deadline| {
+            match (deadline, self.next_digest_at(now)) {
+                (Some(d), Some(g)) => Some(d.min(g)),
+                (d, g) => d.or(g),
+            }
+        });
+        match next {
             Ok(Some(at)) if at > now => (at - now).to_std().unwrap_or(MAX_SLEEP).min(MAX_SLEEP),
             Ok(Some(_)) => Duration::from_secs(1),
             Ok(None) => MAX_SLEEP,

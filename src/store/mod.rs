@@ -29,6 +29,8 @@
 //! | `outbox`, `outbox_recipients` | rendered mail, attempts, errors, lease | claimed by one sender at a time; an expired lease frees it again |
 //! | `deadlines` | (case, key) → due instant | fires once: claimed and marked in one transaction |
 //! | `staff` | names of staff seen in the config | names stay in the register after someone leaves |
+//! | `digests` | one row per local day a digest covered, and up to when | one digest per day across instances |
+//! | `late_acknowledgements` | cases opened when their acknowledgement was due already | listed in one alarm, once |
 //!
 //! Instants are `DateTime<Utc>`; deadline dates are local `NaiveDate`s of the
 //! case's jurisdiction, as in [`crate::case::Case`].
@@ -46,8 +48,10 @@ mod cases;
 mod deadlines;
 mod inbound;
 mod outbox;
+mod people;
 mod types;
 
+pub use people::{LeftMail, StoredMail};
 pub use types::{
     CaseFilter, Direction, DueDeadline, InboundInsert, InboundStatus, NewInbound, NewOutgoing,
     Outgoing, OutgoingState, PendingInbound, SyncState,

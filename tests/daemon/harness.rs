@@ -32,6 +32,9 @@ pub struct Setup {
     pub auto_holding_reply: bool,
     /// The complaint mailbox's mode: "own" (move processed mail) or "watch".
     pub mode: &'static str,
+    /// `security.authserv_id`: our MX's id, whose Authentication-Results vouch
+    /// for colleagues.
+    pub authserv_id: Option<&'static str>,
 }
 
 impl Default for Setup {
@@ -41,6 +44,7 @@ impl Default for Setup {
             language: "da",
             auto_holding_reply: false,
             mode: "own",
+            authserv_id: None,
         }
     }
 }
@@ -212,6 +216,18 @@ impl Harness {
         }
     }
 
+    /// Moves the clock to `at` and runs the scheduler's jobs (the digest) and
+    /// deadlines and the sender there, as the running daemon would.
+    pub async fn run_jobs_at(&self, at: chrono::DateTime<chrono::Utc>) {
+        self.clock.set(at);
+        self.daemon
+            .scheduler
+            .send_digest_if_due()
+            .await
+            .expect("the digest job runs");
+        self.fire_deadlines_at(at).await;
+    }
+
     /// The messages `user` has once delivery has settled: waits for `at_least`,
     /// then a moment longer so that a wrongly sent extra mail shows up too.
     pub fn settled_messages(&self, user: &TestUser, at_least: usize) -> Vec<InboundMail> {
@@ -317,6 +333,7 @@ da = "{auto_reason}"
 
 [security]
 token_secret_file = {secret:?}
+{authserv}
 "#,
         klage = users.klage.address,
         handler = users.handler.address,
@@ -332,6 +349,10 @@ token_secret_file = {secret:?}
         ca = servers.ca_file,
         klage_pw = users.klage.password_file,
         secret = secret,
+        authserv = setup
+            .authserv_id
+            .map(|id| format!("authserv_id = \"{id}\""))
+            .unwrap_or_default(),
     );
     Config::from_toml(&text).expect("the test config is valid")
 }

@@ -5,10 +5,13 @@
 #[path = "../support/mod.rs"]
 mod support;
 
+mod arrival;
 mod commands;
 mod deadlines;
+mod faults;
 mod harness;
 mod mails;
+mod people;
 mod staff;
 mod staff_mail;
 mod watch;

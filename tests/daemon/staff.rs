@@ -300,3 +300,71 @@ async fn an_outlook_reply_is_relayed_without_our_notification_below_it() {
     );
     h.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn after_the_decision_a_dissatisfied_reply_reopens_the_case_with_the_manager() {
+    let mut h = Harness::new().await;
+    h.start();
+    let (case, customer, notice) = opened_case(&h).await;
+    staff_reply(
+        &h,
+        &notice,
+        "#decision rejected\n\nKære Ole\n\nGebyret følger af prislisten.",
+    );
+    h.wait_for_event(&case.reference, "decided").await;
+    let decision = parsed(&h, &customer, 2).pop().expect("the decision");
+    // A neutral reply is attached; the contact person is told; the customer gets nothing.
+    h.send(
+        &customer,
+        &mails::reply_to(
+            &customer.address,
+            &h.klage.address,
+            &decision,
+            "Tak for svaret.",
+        ),
+    );
+    h.wait_for_event(&case.reference, "customer_mail").await;
+    let decided = h.daemon.store.case(&case.reference).await.unwrap().unwrap();
+    assert_eq!(decided.status, Status::Decided, "thanks reopen nothing");
+    // A dissatisfied reply reopens it with the complaints manager.
+    h.send(
+        &customer,
+        &mails::reply_to(
+            &customer.address,
+            &h.klage.address,
+            &decision,
+            "Jeg er slet ikke enig i jeres afgørelse. Det er urimeligt, og jeg vil klage over den til jeres klagechef.",
+        ),
+    );
+    h.wait_for_event(&case.reference, "reconsideration").await;
+    let reopened = h.daemon.store.case(&case.reference).await.unwrap().unwrap();
+    assert!(reopened.status.is_open(), "reopened: {:?}", reopened.status);
+    assert_eq!(reopened.tier, case::Tier::ComplaintsManager);
+    let cal = h.daemon.rules.calendar(reopened.jurisdiction);
+    let receipt = cal.receipt_day(chrono::Utc::now());
+    assert_eq!(
+        reopened.answer_due,
+        cal.add_working_days(receipt, 15),
+        "answered anew within 15 business days of the reply"
+    );
+    assert!(reopened.answer_due >= decided.answer_due);
+    assert_eq!(reopened.outcome, None);
+    let mail = h.settled_messages(&customer, 3);
+    assert_eq!(
+        mail.len(),
+        3,
+        "acknowledgement, decision, and who handles it now"
+    );
+    assert!(
+        mail[2].full_text.contains("Lars Holm"),
+        "{}",
+        mail[2].full_text
+    );
+    assert!(
+        parsed(&h, &h.manager, 1)
+            .iter()
+            .any(|m| m.subject.contains(&case.reference.to_string())),
+        "the complaints manager hears of it"
+    );
+    h.stop().await;
+}

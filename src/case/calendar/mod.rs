@@ -226,6 +226,11 @@ impl Calendar {
         self.instant(d.and_time(self.opening))
     }
 
+    /// Local wall-clock time `t` of day `d`, as an instant.
+    pub fn at_local(&self, d: NaiveDate, t: NaiveTime) -> DateTime<Utc> {
+        self.instant(d.and_time(t))
+    }
+
     /// The local date of an instant in this jurisdiction.
     pub fn local_date(&self, at: DateTime<Utc>) -> NaiveDate {
         self.local(at).date()

@@ -1,8 +1,10 @@
 //! The customer writes again in their own case: the mail joins the case's
 //! timeline and the contact person is told; asking for the complaints manager
-//! escalates the case.
+//! escalates the case. After the decision (or once the case is closed), a reply
+//! that is still dissatisfied reopens it with the complaints manager; a neutral
+//! one (thanks, "ok") is only attached, and the contact person told.
 
-use crate::case::Event;
+use crate::case::{Event, Status};
 use crate::daemon::inbound::{Env, Handled, Inbound, Lookups};
 use crate::domain::CaseRef;
 use crate::record::{CaseChange, Extras};
@@ -15,7 +17,14 @@ pub async fn handle(
 ) -> anyhow::Result<Handled> {
     let mail = inbound.mail;
     let case = crate::daemon::inbound::existing(look, reference).await?;
-    let event = if inbound.classification.escalation_request {
+    let c = &inbound.classification;
+    let settled = matches!(case.status, Status::Decided | Status::Closed);
+    let event = if settled && (c.complaint || c.escalation_request) {
+        Event::Reconsideration {
+            message_id: mail.message_id.clone(),
+            received_at: inbound.received_at,
+        }
+    } else if c.escalation_request {
         Event::EscalationRequested {
             message_id: mail.message_id.clone(),
         }

@@ -4,10 +4,10 @@
 //! reached us through a second mailbox after it was handled already.
 
 use crate::daemon::inbound::Handled;
-use crate::domain::CaseRef;
+use crate::domain::{CaseRef, LeftReason};
 
-pub fn handle(reason: String) -> Handled {
-    Handled::left_for_person(reason)
+pub fn handle(reason: LeftReason, note: String) -> Handled {
+    Handled::left_for_person(reason, note)
 }
 
 /// The same mail, in case `case` already: nothing changes.

@@ -5,7 +5,7 @@
 //!
 //! | route | handler |
 //! |---|---|
-//! | a new complaint, or a customer's mail staff forwarded with `#open` | [`new_complaint`] |
+//! | a new complaint, or a customer's mail a colleague forwarded (a reply to the colleague when it is none) | [`new_complaint`] |
 //! | the customer writes again in their case | [`follow_up`] |
 //! | a staff reply to a case's reply address, or `#open` on a mail in a case | [`staff_command`] |
 //! | a staff mail to the customer that copies us | [`staff_copy`] |
@@ -32,7 +32,9 @@ pub async fn handle(
 ) -> anyhow::Result<Handled> {
     match route {
         Route::NewCase { linked } => new_complaint::direct(inbound, linked, env, look).await,
-        Route::OpenForwarded { by } => new_complaint::forwarded(inbound, &by, env, look).await,
+        Route::OpenForwarded { by, forced } => {
+            new_complaint::forwarded(inbound, &by, forced, env, look).await
+        }
         Route::ForwardInCase { case, by } => {
             staff_command::forward_in_case(inbound, &case, &by, env, look).await
         }
@@ -44,6 +46,6 @@ pub async fn handle(
         Route::Bounce { case } => bounce::handle(inbound, &case, env, look).await,
         Route::Duplicate { case } => Ok(ignored::duplicate(case)),
         Route::Automated { reason } => Ok(automated::handle(reason)),
-        Route::Ignore { reason } => Ok(ignored::handle(reason)),
+        Route::Ignore { reason, note } => Ok(ignored::handle(reason, note)),
     }
 }

@@ -1,0 +1,181 @@
+//! The scheduler's jobs beside the deadlines: the daily digest of people's mail
+//! klagebot left alone, and the one alarm that lists a backlog's late
+//! acknowledgements. Each runs in one transaction that also claims it, so it
+//! happens once across instances.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use tracing::{info, warn};
+
+use super::Scheduler;
+use crate::config::{Config, StaffRole};
+use crate::domain::{EmailAddress, LeftReason};
+use crate::record::{DigestEntry, Notice, load_case};
+use crate::store::LeftMail;
+
+impl Scheduler {
+    /// Sends today's digest when it is due and not sent yet; returns whether one
+    /// was claimed (sent, or nothing to list).
+    pub async fn send_digest_if_due(&self) -> anyhow::Result<bool> {
+        let config = &self.recorder.config;
+        let now = self.clock.now();
+        let Some((day, through)) = digest_due(config, &self.recorder.rules, now) else {
+            return Ok(false);
+        };
+        let since = match self.store.last_digest_through().await? {
+            Some(since) if since >= through => return Ok(false),
+            Some(since) => since,
+            None => previous_digest(config, &self.recorder.rules, day),
+        };
+        let mut tx = self.store.begin().await?;
+        if !tx.claim_digest(day, through, now).await? {
+            tx.rollback().await?;
+            return Ok(false);
+        }
+        let left = tx.left_mail_between(since, through).await?;
+        let recipients = digest_recipients(config);
+        if !left.is_empty() && recipients.is_empty() {
+            warn!(
+                mails = left.len(),
+                "no complaint officer or manager configured: the digest goes to nobody"
+            );
+        }
+        if !left.is_empty() {
+            let items: Vec<DigestEntry> = left.iter().map(entry).collect();
+            for to in &recipients {
+                let notice = Notice::Digest {
+                    to: to.clone(),
+                    jurisdiction: config.company.jurisdiction,
+                    since,
+                    items: items.clone(),
+                };
+                self.recorder.queue_notice(&mut tx, &notice, now).await?;
+            }
+        }
+        tx.commit().await?;
+        info!(day = %day, mails = left.len(), recipients = recipients.len(), "daily digest of mail left for people");
+        self.wake.outbox.notify_one();
+        Ok(true)
+    }
+
+    /// Sends one alarm to the complaints manager listing the cases opened when
+    /// their acknowledgement was due already, if any are not yet listed. The
+    /// mailbox task calls it when it has read a backlog through.
+    pub async fn alarm_late_acknowledgements(&self) -> anyhow::Result<usize> {
+        let now = self.clock.now();
+        let mut tx = self.store.begin().await?;
+        let late = tx.claim_late_acknowledgements(now).await?;
+        if late.is_empty() {
+            tx.rollback().await?;
+            return Ok(0);
+        }
+        let mut cases = Vec::with_capacity(late.len());
+        for reference in &late {
+            cases.push(load_case(&mut tx, reference).await?);
+        }
+        let config = &self.recorder.config;
+        let managers: Vec<EmailAddress> = config
+            .staff
+            .iter()
+            .filter(|s| s.role == StaffRole::ComplaintsManager)
+            .map(|s| s.email.clone())
+            .collect();
+        let to = match managers.is_empty() {
+            true => digest_recipients(config),
+            false => managers,
+        };
+        for to in to {
+            let notice = Notice::Backlog {
+                to,
+                cases: cases.clone(),
+            };
+            self.recorder.queue_notice(&mut tx, &notice, now).await?;
+        }
+        tx.commit().await?;
+        warn!(
+            cases = late.len(),
+            "acknowledgements went out after their deadline (a backlog); the complaints manager is alarmed"
+        );
+        self.wake.outbox.notify_one();
+        Ok(late.len())
+    }
+
+    /// When the next digest is due (for sleeping until it).
+    pub(super) fn next_digest_at(&self, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        let config = &self.recorder.config;
+        if !config.digest.enabled {
+            return None;
+        }
+        let cal = self.recorder.rules.calendar(config.company.jurisdiction);
+        let mut day = cal.local_date(now);
+        for _ in 0..30 {
+            let at = cal.at_local(day, config.digest.at);
+            if cal.is_working_day(day) && at > now {
+                return Some(at);
+            }
+            day = day.succ_opt()?;
+        }
+        None
+    }
+}
+
+/// Today's digest (its day and the end of its period) when today is a working
+/// day and its time has come.
+fn digest_due(
+    config: &Config,
+    rules: &crate::case::Rules,
+    now: DateTime<Utc>,
+) -> Option<(NaiveDate, DateTime<Utc>)> {
+    if !config.digest.enabled {
+        return None;
+    }
+    let cal = rules.calendar(config.company.jurisdiction);
+    let today = cal.local_date(now);
+    let at = cal.at_local(today, config.digest.at);
+    (cal.is_working_day(today) && now >= at).then_some((today, at))
+}
+
+/// The time of the digest before `day`'s: the previous working day's.
+fn previous_digest(config: &Config, rules: &crate::case::Rules, day: NaiveDate) -> DateTime<Utc> {
+    let cal = rules.calendar(config.company.jurisdiction);
+    let before = cal.previous_working_day(day).unwrap_or(day);
+    cal.at_local(before, config.digest.at)
+}
+
+/// The complaint officers, or the complaints managers where there is none.
+fn digest_recipients(config: &Config) -> Vec<EmailAddress> {
+    let officers: Vec<EmailAddress> = config
+        .staff
+        .iter()
+        .filter(|s| s.role == StaffRole::ComplaintOfficer)
+        .map(|s| s.email.clone())
+        .collect();
+    if !officers.is_empty() {
+        return officers;
+    }
+    config
+        .staff
+        .iter()
+        .filter(|s| s.role == StaffRole::ComplaintsManager)
+        .map(|s| s.email.clone())
+        .collect()
+}
+
+/// A stored mail as one digest line: its sender and subject read from it.
+fn entry(left: &LeftMail) -> DigestEntry {
+    let mail = crate::parse::parse(&left.raw);
+    let sender = match &mail.from {
+        Some(a) => match &a.name {
+            Some(name) => format!("{name} <{}>", a.email),
+            None => a.email.to_string(),
+        },
+        None => mail.from_raw.clone(),
+    };
+    DigestEntry {
+        mail_id: left.id,
+        received_at: left.received_at,
+        sender,
+        subject: mail.subject,
+        mailbox: left.mailbox.clone(),
+        reason: left.reason.unwrap_or(LeftReason::NotComplaint),
+    }
+}
