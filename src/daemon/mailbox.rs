@@ -10,6 +10,7 @@ use tracing::{Instrument, debug, error, info, info_span, warn};
 use super::{Daemon, Shutdown, pipeline};
 use crate::config::Mailbox;
 use crate::inbox::{InboxError, Source, SourceKey};
+use crate::oauth::alarm::Login;
 
 /// How many messages one fetch takes before the next round.
 const BATCH: usize = 100;
@@ -74,6 +75,9 @@ pub(super) async fn watch(daemon: Arc<Daemon>, index: usize, mut shutdown: Shutd
                         retry_in_s = backoff.as_secs(),
                         "mailbox unavailable; will reconnect"
                     );
+                    daemon
+                        .login_failed(&Login::Mailbox(cfg.name.clone()), err.as_ref())
+                        .await;
                     if !shutdown.sleep(backoff).await {
                         break;
                     }
@@ -146,6 +150,7 @@ async fn session(
 ) -> anyhow::Result<()> {
     let mut source = Source::open(cfg).await?;
     info!("mailbox connected");
+    daemon.login_works(&Login::Mailbox(cfg.name.clone())).await;
     loop {
         lease.renew(daemon).await?;
         let handled = drain(daemon, cfg, &mut source, shutdown).await?;

@@ -1,5 +1,6 @@
 //! Counters for operators, and the small optional HTTP listener that serves them:
-//! `/healthz` (the database answers) and `/metrics` (Prometheus text format).
+//! `/healthz` (the database answers and no mailbox or SMTP login is failing) and
+//! `/metrics` (Prometheus text format).
 //! Off unless `[http] listen` is set.
 
 use std::collections::BTreeMap;
@@ -143,7 +144,7 @@ pub async fn serve(
 async fn respond(daemon: &Daemon, path: &str) -> (&'static str, String) {
     match path {
         "/healthz" => match daemon.store.queued_outgoing_count().await {
-            Ok(_) => ("200 OK", "ok\n".into()),
+            Ok(_) => health(&daemon.alarms.failing()),
             Err(err) => ("503 Service Unavailable", format!("database: {err:#}\n")),
         },
         "/metrics" => {
@@ -155,6 +156,29 @@ async fn respond(daemon: &Daemon, path: &str) -> (&'static str, String) {
             "not found: try /healthz or /metrics\n".into(),
         ),
     }
+}
+
+/// `ok`, or one line per failing login: which, since when, why.
+fn health(failing: &[crate::oauth::alarm::Failing]) -> (&'static str, String) {
+    if failing.is_empty() {
+        return ("200 OK", "ok\n".into());
+    }
+    let mut body = String::new();
+    for f in failing {
+        let kind = match (&f.problem.provider, f.problem.advice) {
+            (Some(error), _) => error.code.clone(),
+            (None, Some(advice)) => advice.code().to_string(),
+            (None, None) => "unavailable".into(),
+        };
+        let _ = writeln!(
+            body,
+            "failing: {} since {} ({kind}): {}",
+            f.login.key(),
+            f.since.format("%Y-%m-%dT%H:%M:%SZ"),
+            f.problem.error
+        );
+    }
+    ("503 Service Unavailable", body)
 }
 
 #[cfg(test)]

@@ -15,6 +15,7 @@ use tracing::{info, warn};
 use crate::case::Rules;
 use crate::classify::Classifier;
 use crate::config::Config;
+use crate::oauth::alarm::{Alarms, Login};
 use crate::outbox::{Referrals, Templates};
 use crate::smtp::Transport;
 use crate::store::Store;
@@ -51,6 +52,8 @@ pub struct Daemon {
     pub instance: String,
     /// Counters for `/metrics`.
     pub metrics: metrics::Metrics,
+    /// Which logins fail (for `/healthz`), and their alarm mail.
+    pub alarms: Alarms,
     /// Woken after a transaction queued mail.
     pub(crate) outbox_ready: Notify,
     /// Woken after a transaction changed a deadline.
@@ -93,6 +96,7 @@ impl Daemon {
             token_secret,
             instance: instance_name(),
             metrics: metrics::Metrics::default(),
+            alarms: Alarms::default(),
             outbox_ready: Notify::new(),
             deadlines_changed: Notify::new(),
         }))
@@ -136,6 +140,34 @@ impl Daemon {
         }
         info!("klagebot stopped");
         Ok(())
+    }
+
+    /// A login failed: `/healthz` reports it, and once it has failed for
+    /// `[alerts] after`, one alarm mail is queued.
+    pub async fn login_failed(
+        &self,
+        login: &Login,
+        err: &(dyn std::error::Error + Send + Sync + 'static),
+    ) {
+        let now = self.clock.now();
+        match self
+            .alarms
+            .failed(&self.store, &self.config, login, err, now)
+            .await
+        {
+            Ok(true) => self.outbox_ready.notify_one(),
+            Ok(false) => {}
+            Err(e) => {
+                warn!(error = format!("{e:#}"), login = %login.key(), "cannot record the failed login")
+            }
+        }
+    }
+
+    /// A login worked: it is healthy again, and a later failure alarms anew.
+    pub async fn login_works(&self, login: &Login) {
+        if let Err(e) = self.alarms.recovered(&self.store, login).await {
+            warn!(error = format!("{e:#}"), login = %login.key(), "cannot record the working login");
+        }
     }
 
     async fn run_once(self: Arc<Self>) -> anyhow::Result<()> {

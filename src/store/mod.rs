@@ -29,6 +29,7 @@
 //! | `outbox`, `outbox_recipients` | rendered mail, attempts, errors, lease | claimed by one sender at a time; an expired lease frees it again |
 //! | `deadlines` | (case, key) → due instant | fires once: claimed and marked in one transaction |
 //! | `staff` | names of staff seen in the config | names stay in the register after someone leaves |
+//! | `login_failures` | a mailbox's or the SMTP server's login failing since, its alarm | one alarm per failure, whatever restarts or instances |
 //!
 //! Instants are `DateTime<Utc>`; deadline dates are local `NaiveDate`s of the
 //! case's jurisdiction, as in [`crate::case::Case`].
@@ -45,10 +46,12 @@ use sqlx::{PgPool, Postgres, Sqlite, SqliteConnection, SqlitePool, Transaction};
 mod cases;
 mod deadlines;
 mod inbound;
+mod logins;
 mod outbox;
 pub mod scratch;
 mod types;
 
+pub use logins::LoginFailure;
 pub use types::{
     CaseFilter, Direction, DueDeadline, InboundInsert, InboundStatus, NewInbound, NewOutgoing,
     Outgoing, OutgoingState, PendingInbound, SyncState,
