@@ -9,6 +9,7 @@ mod commands;
 mod deadlines;
 mod harness;
 mod mails;
+mod oauth;
 mod staff;
 mod staff_mail;
 mod watch;
