@@ -14,7 +14,7 @@ pub struct Alerts {
     pub to: Vec<EmailAddress>,
     /// How long a login or token refresh must keep failing before the alarm mail:
     /// `"30m"`, `"90s"`, `"1h"`, or a number of seconds.
-    #[serde(deserialize_with = "duration")]
+    #[serde(deserialize_with = "duration", alias = "alarm_after")]
     pub after: Duration,
 }
 

@@ -64,7 +64,8 @@ impl SaslMechanism {
 #[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq, Hash)]
 #[serde(rename_all = "lowercase")]
 pub enum ClientAuth {
-    /// `client_id` and `client_secret` as form fields (Microsoft's and Google's examples).
+    /// `client_id` and `client_secret` as form fields: what Microsoft and Google
+    /// document, and what nearly every server takes (the default).
     Body,
     /// HTTP Basic, which every RFC 6749 server must accept.
     Basic,
@@ -97,7 +98,7 @@ pub struct OAuth2 {
     pub client_secret_env: Option<String>,
     #[serde(default)]
     pub client_secret_file: Option<PathBuf>,
-    /// `body` (default for Microsoft and Google) or `basic` (default for generic).
+    /// `body` (the default) or `basic`.
     #[serde(default)]
     pub client_auth: Option<ClientAuth>,
     /// Delegated access: the refresh token lives here (written by `klagebot oauth
@@ -167,10 +168,7 @@ impl OAuth2 {
             },
             (None, _) => Grant::ClientCredentials,
         };
-        let client_auth = self.client_auth.unwrap_or(match self.provider {
-            Provider::Generic => ClientAuth::Basic,
-            Provider::Microsoft | Provider::Google => ClientAuth::Body,
-        });
+        let client_auth = self.client_auth.unwrap_or(ClientAuth::Body);
         TokenSource {
             provider: self.provider,
             token_url: self.token_url(),
@@ -396,7 +394,7 @@ mod tests {
     }
 
     #[test]
-    fn generic_needs_its_token_url_and_defaults_to_basic_without_scope() {
+    fn generic_needs_its_token_url_and_sends_no_scope_by_default() {
         let missing =
             section("provider = \"generic\"\nclient_id = \"c\"\nrefresh_token_file = \"/x\"\n");
         let err = missing.validate("mailbox hd").unwrap_err().to_string();
@@ -406,7 +404,7 @@ mod tests {
         );
         s.validate("mailbox hd").unwrap();
         let source = s.token_source(Protocol::Imap, "u");
-        assert_eq!(source.client_auth, ClientAuth::Basic);
+        assert_eq!(source.client_auth, ClientAuth::Body);
         assert_eq!(source.scope, None);
         assert_eq!(source.device_url, None);
     }
