@@ -46,8 +46,10 @@ impl Provider {
 pub enum SaslMechanism {
     /// Google's and Microsoft's `user=…^Aauth=Bearer …^A^A`.
     #[default]
+    #[serde(alias = "XOAUTH2")]
     Xoauth2,
     /// RFC 7628.
+    #[serde(alias = "OAUTHBEARER")]
     Oauthbearer,
 }
 
@@ -363,6 +365,7 @@ mod tests {
             Some("https://outlook.office.com/IMAP.AccessAsUser.All offline_access")
         );
         assert_eq!(imap.client_auth, ClientAuth::Body);
+        assert_eq!(imap.mechanism, SaslMechanism::Xoauth2);
         let smtp = delegated.token_source(Protocol::Smtp, "klage@nordkort.dk");
         assert!(smtp.scope.unwrap().contains("SMTP.Send"));
 
@@ -400,13 +403,14 @@ mod tests {
         let err = missing.validate("mailbox hd").unwrap_err().to_string();
         assert!(err.contains("token_url"), "{err}");
         let s = section(
-            "provider = \"generic\"\ntoken_url = \"http://127.0.0.1:9/token\"\nclient_id = \"c\"\nrefresh_token_file = \"/x\"\n",
+            "provider = \"generic\"\ntoken_url = \"http://127.0.0.1:9/token\"\nclient_id = \"c\"\nrefresh_token_file = \"/x\"\nmechanism = \"OAUTHBEARER\"\n",
         );
         s.validate("mailbox hd").unwrap();
         let source = s.token_source(Protocol::Imap, "u");
         assert_eq!(source.client_auth, ClientAuth::Body);
         assert_eq!(source.scope, None);
         assert_eq!(source.device_url, None);
+        assert_eq!(source.mechanism, SaslMechanism::Oauthbearer);
     }
 
     #[test]
