@@ -33,6 +33,7 @@ pub mod config;
 pub mod daemon;
 pub mod domain;
 pub mod inbox;
+pub mod oauth;
 pub mod outbox;
 pub mod parse;
 pub mod record;

@@ -1,6 +1,8 @@
 //! `klagebot check`: everything that can be known before the daemon runs. The
 //! config (already parsed and validated when this runs), every template in every
-//! language, the rules, the secrets, the database and every configured server.
+//! language, the rules, the secrets, the database and every configured server;
+//! for an OAuth2 login, the token first and then the login with it, each a line
+//! of its own, so that the failing step is plain.
 //! One line per check; exit non-zero when any failed.
 
 use std::process::ExitCode;
@@ -8,9 +10,10 @@ use std::process::ExitCode;
 use anyhow::Context;
 
 use crate::classify::Classifier;
-use crate::config::{Config, MailboxKind, OutgoingKind};
+use crate::config::{AuthMethod, Config, Grant, MailboxKind, OutgoingKind, TokenSource};
 use crate::domain::Language;
 use crate::inbox::ImapMailbox;
+use crate::oauth::alarm::Login;
 use crate::outbox::{Referrals, Templates};
 use crate::smtp::Transport;
 use crate::store::Store;
@@ -33,7 +36,12 @@ pub fn run(config: &Config, args: &super::CheckArgs) -> anyhow::Result<ExitCode>
     );
     report.line("token secret", check_token_secret(config));
     for mailbox in &config.mailboxes {
-        if mailbox.kind == MailboxKind::Imap {
+        if mailbox.kind != MailboxKind::Imap {
+            continue;
+        }
+        if let Some(source) = mailbox.token_source() {
+            check_oauth2_secrets(&mut report, &format!("mailbox {}", mailbox.name), &source);
+        } else {
             let name = format!("mailbox {} password", mailbox.name);
             report.line(
                 &name,
@@ -41,7 +49,9 @@ pub fn run(config: &Config, args: &super::CheckArgs) -> anyhow::Result<ExitCode>
             );
         }
     }
-    if config.outgoing.kind == OutgoingKind::Smtp && config.outgoing.password().is_set() {
+    if let Some(source) = config.outgoing.token_source() {
+        check_oauth2_secrets(&mut report, "outgoing", &source);
+    } else if config.outgoing.kind == OutgoingKind::Smtp && config.outgoing.password().is_set() {
         report.line(
             "smtp password",
             config
@@ -69,11 +79,23 @@ async fn check_servers(config: &Config, report: &mut Report) {
     };
     report.line("database", database.await);
     for mailbox in &config.mailboxes {
+        let name = format!("mailbox {}", mailbox.name);
+        if let Some(source) = mailbox.token_source()
+            && !check_token(report, &Login::Mailbox(mailbox.name.clone()), &source).await
+        {
+            report.skip(&name, "the login needs the token above");
+            continue;
+        }
         let outcome = match mailbox.kind {
             MailboxKind::Imap => match ImapMailbox::connect(mailbox).await {
                 Ok(session) => {
                     let detail = format!(
-                        "logged in, folder {} selected (UIDVALIDITY {}, IDLE {})",
+                        "logged in{}, folder {} selected (UIDVALIDITY {}, IDLE {})",
+                        match (mailbox.auth(), mailbox.token_source()) {
+                            (AuthMethod::Oauth2, Some(source)) =>
+                                format!(" with the token ({})", source.mechanism.name()),
+                            _ => String::new(),
+                        },
                         mailbox.folder,
                         session.uidvalidity(),
                         if session.has_idle() {
@@ -91,17 +113,69 @@ async fn check_servers(config: &Config, report: &mut Report) {
                 .map(|m| format!("Maildir {}", m.path().display()))
                 .map_err(anyhow::Error::new),
         };
-        report.line(&format!("mailbox {}", mailbox.name), outcome);
+        report.line(&name, outcome);
+    }
+    if let Some(source) = config.outgoing.token_source()
+        && !check_token(report, &Login::Outgoing, &source).await
+    {
+        report.skip("outgoing", "the login needs the token above");
+        return;
     }
     let outgoing = async {
         let transport = Transport::from_config(&config.outgoing)?;
-        transport.check().await?;
-        Ok(match config.outgoing.kind {
-            OutgoingKind::Smtp => "SMTP server accepted a connection".to_string(),
-            OutgoingKind::Folder => format!("folder {} writable", config.outgoing.path.display()),
-        })
+        transport.check().await
     };
     report.line("outgoing", outgoing.await);
+}
+
+/// The client secret and refresh token file of an OAuth2 login can be read.
+fn check_oauth2_secrets(report: &mut Report, login: &str, source: &TokenSource) {
+    if source.client_secret.is_set() {
+        let what = format!("{login} oauth2 client secret");
+        report.line(
+            &what,
+            source.client_secret.read(&what).map(|_| "readable".into()),
+        );
+    }
+    if let Grant::RefreshToken { file } = &source.grant {
+        let readable = std::fs::read_to_string(file)
+            .map_err(anyhow::Error::from)
+            .and_then(|text| match text.trim().is_empty() {
+                true => anyhow::bail!("empty"),
+                false => Ok(format!("{} readable", file.display())),
+            })
+            .with_context(|| {
+                format!(
+                    "refresh token file {} (`klagebot oauth login` writes it)",
+                    file.display()
+                )
+            });
+        report.line(&format!("{login} oauth2 refresh token"), readable);
+    }
+}
+
+/// Step one of an OAuth2 login: a token from the provider. False when it failed.
+async fn check_token(report: &mut Report, login: &Login, source: &TokenSource) -> bool {
+    let outcome = crate::oauth::tokens().token(source).await;
+    let ok = outcome.is_ok();
+    let line = outcome
+        .map(|token| {
+            format!(
+                "obtained from {} ({} grant, valid {} s)",
+                source.token_url,
+                source.grant.name(),
+                token.lifetime().as_secs()
+            )
+        })
+        .map_err(|err| {
+            let advice = err
+                .advice()
+                .map(|a| format!(" — {}", a.line(&login.login_argument())))
+                .unwrap_or_default();
+            anyhow::anyhow!("{err}{advice}")
+        });
+    report.line(&format!("{} oauth2 token", login.key()), line);
+    ok
 }
 
 fn check_templates(config: &Config) -> anyhow::Result<String> {
@@ -138,6 +212,10 @@ impl Report {
                 println!("FAIL  {what}: {err:#}");
             }
         }
+    }
+
+    fn skip(&mut self, what: &str, why: &str) {
+        println!("skip  {what}: {why}");
     }
 
     fn finish(self) -> ExitCode {

@@ -16,6 +16,7 @@ pub mod cases;
 pub mod check;
 pub mod classify;
 mod db;
+pub mod oauth;
 pub mod report;
 pub mod run;
 
@@ -50,6 +51,32 @@ pub enum Command {
     Check(CheckArgs),
     /// Working-day arithmetic for a jurisdiction.
     Calendar(CalendarArgs),
+    /// OAuth2 for Microsoft 365 and Google Workspace mailboxes.
+    Oauth(OauthArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct OauthArgs {
+    #[command(subcommand)]
+    pub command: OauthCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum OauthCommand {
+    /// A person approves klagebot's access in a browser (device code); the refresh
+    /// token is saved in the login's refresh_token_file.
+    Login(OauthLoginArgs),
+}
+
+#[derive(Debug, Args)]
+#[command(group = clap::ArgGroup::new("login").required(true).args(["mailbox", "outgoing"]))]
+pub struct OauthLoginArgs {
+    /// The [[mailbox]] whose IMAP login this is for.
+    #[arg(long, value_name = "NAME")]
+    pub mailbox: Option<String>,
+    /// The [outgoing] SMTP server's login.
+    #[arg(long)]
+    pub outgoing: bool,
 }
 
 #[derive(Debug, Args)]
@@ -166,5 +193,6 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Report(args) => report::run(&config, &args),
         Command::Check(args) => check::run(&config, &args),
         Command::Calendar(args) => calendar::run(&config, &args),
+        Command::Oauth(args) => oauth::run(&config, &args),
     }
 }

@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use anyhow::bail;
 use serde::Deserialize;
 
+use super::oauth2::{AuthMethod, OAuth2, Protocol, TokenSource, validate_auth};
 use super::secret::SecretRef;
 use super::server::TlsMode;
 use crate::domain::{EmailAddress, Jurisdiction, Language};
@@ -57,6 +58,12 @@ pub struct Mailbox {
     pub password_env: Option<String>,
     #[serde(default)]
     pub password_file: Option<PathBuf>,
+    /// `password` (the default) or `oauth2`; an `oauth2` table alone implies `oauth2`.
+    #[serde(default)]
+    pub auth: Option<AuthMethod>,
+    /// `[mailbox.oauth2]`: where the access token for XOAUTH2/OAUTHBEARER comes from.
+    #[serde(default)]
+    pub oauth2: Option<OAuth2>,
     #[serde(default = "default_inbox_folder")]
     pub folder: String,
     /// `own` mode: where processed mail is moved.
@@ -85,6 +92,23 @@ impl Mailbox {
         SecretRef::new(&self.password_env, &self.password_file)
     }
 
+    pub fn auth(&self) -> AuthMethod {
+        self.auth.unwrap_or(if self.oauth2.is_some() {
+            AuthMethod::Oauth2
+        } else {
+            AuthMethod::Password
+        })
+    }
+
+    /// The IMAP login's token source, when this mailbox logs in with OAuth2.
+    pub fn token_source(&self) -> Option<TokenSource> {
+        let section = self
+            .oauth2
+            .as_ref()
+            .filter(|_| self.auth() == AuthMethod::Oauth2)?;
+        Some(section.token_source(Protocol::Imap, self.username.as_deref().unwrap_or_default()))
+    }
+
     pub(super) fn validate(&self) -> anyhow::Result<()> {
         let name = &self.name;
         if name.is_empty()
@@ -99,13 +123,19 @@ impl Mailbox {
                 if self.host.is_none() || self.username.is_none() {
                     bail!("mailbox {name}: kind = \"imap\" needs host and username");
                 }
-                if !self.password().is_set() {
-                    bail!("mailbox {name}: set password_env or password_file");
-                }
+                validate_auth(
+                    &format!("mailbox {name}"),
+                    self.auth(),
+                    &self.password(),
+                    self.oauth2.as_ref(),
+                )?;
             }
             MailboxKind::Maildir => {
                 if self.path.is_none() {
                     bail!("mailbox {name}: kind = \"maildir\" needs path");
+                }
+                if self.auth.is_some() || self.oauth2.is_some() {
+                    bail!("mailbox {name}: a Maildir needs no login; remove auth and oauth2");
                 }
             }
         }

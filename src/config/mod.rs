@@ -13,10 +13,12 @@ use serde::Deserialize;
 
 use crate::domain::EmailAddress;
 
+mod alerts;
 mod company;
 mod digest;
 mod files;
 mod mailbox;
+mod oauth2;
 mod outgoing;
 mod policy;
 mod secret;
@@ -25,10 +27,15 @@ mod server;
 mod service;
 mod staff;
 
+pub use alerts::{Alerts, parse_duration};
 pub use company::{Closure, Company};
 pub use digest::Digest;
 pub use files::{ClassifyConfig, TemplatesConfig};
 pub use mailbox::{Mailbox, MailboxKind, MailboxMode};
+pub use oauth2::{
+    AuthMethod, ClientAuth, Grant, OAuth2, Protocol, Provider, SaslMechanism, TokenSource,
+    check_endpoint,
+};
 pub use outgoing::{Outgoing, OutgoingKind};
 pub use policy::Policy;
 pub use secret::SecretRef;
@@ -61,6 +68,8 @@ pub struct Config {
     pub http: Http,
     #[serde(default)]
     pub digest: Digest,
+    #[serde(default)]
+    pub alerts: Alerts,
     /// Set for the embedded default only.
     #[serde(skip)]
     embedded: bool,

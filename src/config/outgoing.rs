@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use serde::Deserialize;
 
+use super::oauth2::{AuthMethod, OAuth2, Protocol, TokenSource, validate_auth};
 use super::secret::SecretRef;
 use super::server::TlsMode;
 
@@ -28,6 +29,10 @@ pub struct Outgoing {
     pub username: Option<String>,
     pub password_env: Option<String>,
     pub password_file: Option<PathBuf>,
+    /// `password` (the default) or `oauth2`; an `oauth2` table alone implies `oauth2`.
+    pub auth: Option<AuthMethod>,
+    /// `[outgoing.oauth2]`: where the access token for XOAUTH2/OAUTHBEARER comes from.
+    pub oauth2: Option<OAuth2>,
     /// Folder transport: where `.eml` files are written.
     pub path: PathBuf,
     /// At most this many automatic mails to one address per hour (loop guard).
@@ -46,6 +51,8 @@ impl Default for Outgoing {
             username: None,
             password_env: None,
             password_file: None,
+            auth: None,
+            oauth2: None,
             path: PathBuf::from("outgoing"),
             max_per_address_per_hour: 10,
             max_attempts: 12,
@@ -58,10 +65,40 @@ impl Outgoing {
         SecretRef::new(&self.password_env, &self.password_file)
     }
 
+    pub fn auth(&self) -> AuthMethod {
+        self.auth.unwrap_or(if self.oauth2.is_some() {
+            AuthMethod::Oauth2
+        } else {
+            AuthMethod::Password
+        })
+    }
+
+    /// The SMTP login's token source, when the server is logged in to with OAuth2.
+    pub fn token_source(&self) -> Option<TokenSource> {
+        let section = self
+            .oauth2
+            .as_ref()
+            .filter(|_| self.auth() == AuthMethod::Oauth2)?;
+        Some(section.token_source(Protocol::Smtp, self.username.as_deref().unwrap_or_default()))
+    }
+
     pub(super) fn validate(&self) -> anyhow::Result<()> {
-        if self.kind == OutgoingKind::Smtp && self.host.is_none() {
+        if self.kind != OutgoingKind::Smtp {
+            if self.auth.is_some() || self.oauth2.is_some() {
+                anyhow::bail!("outgoing: auth and oauth2 are for kind = \"smtp\" only");
+            }
+            return Ok(());
+        }
+        if self.host.is_none() {
             anyhow::bail!("outgoing: kind = \"smtp\" needs host");
         }
-        Ok(())
+        match self.auth() {
+            // Without a username the server is used without AUTH (a trusted relay).
+            AuthMethod::Password if self.username.is_none() && self.oauth2.is_none() => Ok(()),
+            AuthMethod::Oauth2 if self.username.is_none() => anyhow::bail!(
+                "outgoing: auth = \"oauth2\" needs username (the mailbox klagebot sends as)"
+            ),
+            auth => validate_auth("outgoing", auth, &self.password(), self.oauth2.as_ref()),
+        }
     }
 }

@@ -45,6 +45,7 @@ async fn respond(daemon: &Daemon, path: &str) -> (&'static str, String) {
     match path {
         "/healthz" => {
             let mut problems = daemon.health.problems();
+            problems.extend(failing_logins(&daemon.alarms.failing()));
             if let Err(err) = daemon.store.queued_outgoing_count().await {
                 problems.push(format!("database: {err:#}"));
             }
@@ -62,4 +63,24 @@ async fn respond(daemon: &Daemon, path: &str) -> (&'static str, String) {
             "not found: try /healthz or /metrics\n".into(),
         ),
     }
+}
+
+/// One line per failing login: which, since when, why.
+fn failing_logins(failing: &[crate::oauth::alarm::Failing]) -> Vec<String> {
+    failing
+        .iter()
+        .map(|f| {
+            let kind = match (&f.problem.provider, f.problem.advice) {
+                (Some(error), _) => error.code.clone(),
+                (None, Some(advice)) => advice.code().to_string(),
+                (None, None) => "unavailable".into(),
+            };
+            format!(
+                "failing: {} since {} ({kind}): {}",
+                f.login.key(),
+                f.since.format("%Y-%m-%dT%H:%M:%SZ"),
+                f.problem.error
+            )
+        })
+        .collect()
 }

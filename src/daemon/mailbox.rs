@@ -11,6 +11,7 @@ use super::Daemon;
 use super::ingest::ingest;
 use crate::config::Mailbox;
 use crate::inbox::{InboxError, Source, SourceKey};
+use crate::oauth::alarm::Login;
 use crate::runtime::Shutdown;
 use crate::runtime::faults::{self, Stage};
 
@@ -77,6 +78,9 @@ pub(super) async fn watch(daemon: Arc<Daemon>, index: usize, mut shutdown: Shutd
                         retry_in_s = backoff.as_secs(),
                         "mailbox unavailable; will reconnect"
                     );
+                    daemon
+                        .login_failed(&Login::Mailbox(cfg.name.clone()), err.as_ref())
+                        .await;
                     if !shutdown.sleep(backoff).await {
                         break;
                     }
@@ -149,6 +153,7 @@ async fn session(
 ) -> anyhow::Result<()> {
     let mut source = Source::open(cfg).await?;
     info!("mailbox connected");
+    daemon.login_works(&Login::Mailbox(cfg.name.clone())).await;
     loop {
         lease.renew(daemon).await?;
         let handled = drain(daemon, cfg, &mut source, shutdown).await?;

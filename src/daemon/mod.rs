@@ -19,6 +19,7 @@ use tracing::{info, warn};
 use crate::case::Rules;
 use crate::classify::Classifier;
 use crate::config::Config;
+use crate::oauth::alarm::{Alarms, Login};
 use crate::outbox::{Referrals, Templates};
 use crate::record::Recorder;
 use crate::runtime::{Clock, Health, Metrics, Shutdown, Wakeups};
@@ -57,6 +58,8 @@ pub struct Daemon {
     pub wake: Arc<Wakeups>,
     /// The tasks' state for `/healthz`.
     pub health: Arc<Health>,
+    /// Which logins fail (for `/healthz`), and their alarm mail.
+    pub alarms: Alarms,
 }
 
 /// How `run` behaves.
@@ -120,6 +123,7 @@ impl Daemon {
             metrics,
             wake,
             health: Arc::new(Health::default()),
+            alarms: Alarms::default(),
         }))
     }
 
@@ -189,6 +193,34 @@ impl Daemon {
         }
         info!("klagebot stopped");
         Ok(())
+    }
+
+    /// A login failed: `/healthz` reports it, and once it has failed for
+    /// `[alerts] after`, one alarm mail is queued.
+    pub async fn login_failed(
+        &self,
+        login: &Login,
+        err: &(dyn std::error::Error + Send + Sync + 'static),
+    ) {
+        let now = self.clock.now();
+        match self
+            .alarms
+            .failed(&self.store, &self.config, login, err, now)
+            .await
+        {
+            Ok(true) => self.wake.outbox.notify_one(),
+            Ok(false) => {}
+            Err(e) => {
+                warn!(error = format!("{e:#}"), login = %login.key(), "cannot record the failed login")
+            }
+        }
+    }
+
+    /// A login worked: it is healthy again, and a later failure alarms anew.
+    pub async fn login_works(&self, login: &Login) {
+        if let Err(e) = self.alarms.recovered(&self.store, login).await {
+            warn!(error = format!("{e:#}"), login = %login.key(), "cannot record the working login");
+        }
     }
 
     async fn run_once(self: Arc<Self>) -> anyhow::Result<()> {

@@ -15,6 +15,7 @@ use tracing::{Instrument, error, info, info_span, warn};
 use super::Daemon;
 use crate::case::Event;
 use crate::domain::{EmailAddress, strip_angle_brackets};
+use crate::oauth::alarm::Login;
 use crate::record::{ACKNOWLEDGEMENT_KIND, BounceFacts, CaseChange, Extras, load_case};
 use crate::runtime::Shutdown;
 use crate::store::Outgoing;
@@ -103,6 +104,7 @@ async fn deliver_one(daemon: &Daemon, mail: &Outgoing, now: DateTime<Utc>) -> an
     let from = EmailAddress::parse(&mail.envelope_from)?;
     match daemon.transport.send(&from, &recipients, &mail.raw).await {
         Ok(()) => {
+            daemon.login_works(&Login::Outgoing).await;
             // The moment the server took it, not when the batch was claimed.
             let sent_at = daemon.clock.now();
             if let Err(err) = delivered(daemon, mail, sent_at).await {
@@ -115,6 +117,15 @@ async fn deliver_one(daemon: &Daemon, mail: &Outgoing, now: DateTime<Utc>) -> an
             }
             info!(recipients = recipients.len(), "mail sent");
             daemon.metrics.mail_sent(&mail.kind);
+        }
+        Err(err) if err.is_login_failure() => {
+            daemon.login_failed(&Login::Outgoing, &err).await;
+            let wait = retry_delay(mail.attempts);
+            warn!(error = %err, retry_in_s = wait.num_seconds(), "cannot log in to the SMTP server; the mail waits");
+            daemon
+                .store
+                .mark_retry(mail.id, &err.to_string(), now + wait)
+                .await?;
         }
         Err(err)
             if err.is_transient() && mail.attempts + 1 < daemon.config.outgoing.max_attempts =>

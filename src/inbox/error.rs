@@ -49,6 +49,21 @@ pub enum InboxError {
         user: String,
         reason: String,
     },
+    /// No OAuth2 token: the provider refused or could not be reached.
+    #[error("mailbox {mailbox}: no OAuth2 token: {source}")]
+    Token {
+        mailbox: String,
+        #[source]
+        source: crate::oauth::TokenError,
+    },
+    /// The server refused a token the provider had just issued.
+    #[error("{server} refused the {mechanism} login of {user} with an OAuth2 token: {reason}")]
+    TokenRefused {
+        server: Endpoint,
+        user: String,
+        mechanism: &'static str,
+        reason: String,
+    },
     #[error("{server} answered {command} with: {source}")]
     Imap {
         server: Endpoint,
@@ -101,9 +116,11 @@ impl InboxError {
                 imap_error_is_transient(source)
             }
             InboxError::Maildir { source, .. } => source.kind() != io::ErrorKind::PermissionDenied,
-            InboxError::Config(_) | InboxError::NoStarttls { .. } | InboxError::Login { .. } => {
-                false
-            }
+            InboxError::Token { source, .. } => source.is_transient(),
+            InboxError::Config(_)
+            | InboxError::NoStarttls { .. }
+            | InboxError::Login { .. }
+            | InboxError::TokenRefused { .. } => false,
         }
     }
 

@@ -1,5 +1,6 @@
 //! Delivery of queued mail: through an SMTP server (pooled connections, STARTTLS or
-//! implicit TLS, AUTH), or into a folder of `.eml` files for the embedded default.
+//! implicit TLS, AUTH with a password or an OAuth2 token), or into a folder of
+//! `.eml` files for the embedded default.
 //!
 //! Errors say whether the outbox should try again: a 4xx or a network problem is
 //! transient, a 5xx for this mail is permanent. A server refusing our credentials
@@ -7,9 +8,11 @@
 //! the mail up would lose an acknowledgement an operator can still get delivered.
 
 mod folder;
+mod oauth;
 mod relay;
 
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use lettre::transport::smtp::AsyncSmtpTransport;
 use lettre::{AsyncTransport, Tokio1Executor};
@@ -25,6 +28,8 @@ pub enum Transport {
         transport: AsyncSmtpTransport<Tokio1Executor>,
         server: String,
     },
+    /// An SMTP server logged in to with an OAuth2 token (XOAUTH2 or OAUTHBEARER).
+    SmtpOAuth(Arc<oauth::OAuthRelay>),
     /// A folder receiving one `.eml` file per mail.
     Folder(PathBuf),
 }
@@ -33,6 +38,7 @@ impl std::fmt::Debug for Transport {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Transport::Smtp { server, .. } => write!(f, "Transport::Smtp({server})"),
+            Transport::SmtpOAuth(relay) => write!(f, "Transport::SmtpOAuth({})", relay.server),
             Transport::Folder(path) => write!(f, "Transport::Folder({})", path.display()),
         }
     }
@@ -54,6 +60,25 @@ pub enum SendError {
         #[source]
         source: lettre::transport::smtp::Error,
     },
+    #[error("{server}: no OAuth2 token: {source}")]
+    Token {
+        server: String,
+        #[source]
+        source: crate::oauth::TokenError,
+    },
+    #[error("{server} refused the {mechanism} login of {user} with an OAuth2 token: {reason}")]
+    TokenRefused {
+        server: String,
+        user: String,
+        mechanism: &'static str,
+        reason: String,
+    },
+    #[error("{server} did not answer {step} within {seconds} s")]
+    Timeout {
+        server: String,
+        step: &'static str,
+        seconds: u64,
+    },
     #[error("cannot write outgoing mail to {path}: {source}")]
     Folder {
         path: String,
@@ -73,8 +98,21 @@ impl SendError {
         match self {
             SendError::Address { .. } => true,
             SendError::Smtp { source, .. } => source.is_permanent(),
-            SendError::Auth { .. } | SendError::Folder { .. } => false,
+            SendError::Auth { .. }
+            | SendError::Token { .. }
+            | SendError::TokenRefused { .. }
+            | SendError::Timeout { .. }
+            | SendError::Folder { .. } => false,
         }
+    }
+
+    /// Our login failed (credentials or token), not this mail: it waits, however
+    /// long the login takes to fix, and an alarm follows.
+    pub fn is_login_failure(&self) -> bool {
+        matches!(
+            self,
+            SendError::Auth { .. } | SendError::Token { .. } | SendError::TokenRefused { .. }
+        )
     }
 
     /// The SMTP reply code, when the server gave one.
@@ -114,14 +152,39 @@ impl Transport {
                     Err(source) => Err(relay::classify(server, source)),
                 }
             }
+            Transport::SmtpOAuth(relay) => {
+                let envelope = relay::envelope(envelope_from, recipients)?;
+                relay.send(&envelope, raw).await
+            }
         }
     }
 
+    /// Whether this transport logs in with an OAuth2 token.
+    pub fn uses_oauth2(&self) -> bool {
+        matches!(self, Transport::SmtpOAuth(_))
+    }
+
     /// For `klagebot check`: connect (and log in), then quit; or check the folder.
-    pub async fn check(&self) -> anyhow::Result<()> {
+    /// Says what it found; an OAuth2 login's error names the step that failed.
+    pub async fn check(&self) -> anyhow::Result<String> {
         match self {
-            Transport::Folder(path) => folder::check(path),
-            Transport::Smtp { transport, server } => relay::check(transport, server).await,
+            Transport::Folder(path) => {
+                folder::check(path)?;
+                Ok(format!("folder {} writable", path.display()))
+            }
+            Transport::Smtp { transport, server } => {
+                relay::check(transport, server).await?;
+                Ok(format!("{server} accepted a connection"))
+            }
+            Transport::SmtpOAuth(relay) => {
+                let checked = relay.check().await?;
+                Ok(format!(
+                    "{}: OAuth2 token obtained (valid {} s), logged in with {}",
+                    relay.server,
+                    checked.token_lifetime.as_secs(),
+                    checked.mechanism
+                ))
+            }
         }
     }
 }

@@ -29,6 +29,12 @@ pub fn build(cfg: &Outgoing) -> anyhow::Result<Transport> {
         TlsMode::None => 25,
     });
     let server = describe(host, port, cfg.tls);
+    if let Some(source) = cfg.token_source() {
+        let tls = tls(cfg, host).with_context(|| format!("while setting up TLS for {server}"))?;
+        let user = cfg.username.clone().unwrap_or_default();
+        let relay = super::oauth::OAuthRelay::new(server, host, port, tls, user, source);
+        return Ok(Transport::SmtpOAuth(std::sync::Arc::new(relay)));
+    }
     let mut builder = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(host)
         .port(port)
         .tls(tls(cfg, host).with_context(|| format!("while setting up TLS for {server}"))?)

@@ -31,6 +31,7 @@
 //! | `staff` | names of staff seen in the config | names stay in the register after someone leaves |
 //! | `digests` | one row per local day a digest covered, and up to when | one digest per day across instances |
 //! | `late_acknowledgements` | cases opened when their acknowledgement was due already | listed in one alarm, once |
+//! | `login_failures` | a mailbox's or the SMTP server's login failing since, its alarm | one alarm per failure, whatever restarts or instances |
 //!
 //! Instants are `DateTime<Utc>`; deadline dates are local `NaiveDate`s of the
 //! case's jurisdiction, as in [`crate::case::Case`].
@@ -47,10 +48,12 @@ use sqlx::{PgPool, Postgres, Sqlite, SqliteConnection, SqlitePool, Transaction};
 mod cases;
 mod deadlines;
 mod inbound;
+mod logins;
 mod outbox;
 mod people;
 mod types;
 
+pub use logins::LoginFailure;
 pub use people::{LeftMail, StoredMail};
 pub use types::{
     CaseFilter, Direction, DueDeadline, InboundInsert, InboundStatus, NewInbound, NewOutgoing,

@@ -13,6 +13,7 @@ use klagebot::parse::{InboundMail, parse};
 use klagebot::runtime::{self, Clock, Trigger};
 use klagebot::store::CaseFilter;
 
+use crate::support::oauth::{Client, ClientSpec, Provider, oauth2_table};
 use crate::support::{MailServers, TestUser, mail_servers};
 
 pub const WAIT: Duration = Duration::from_secs(30);
@@ -35,6 +36,46 @@ pub struct Setup {
     /// `security.authserv_id`: our MX's id, whose Authentication-Results vouch
     /// for colleagues.
     pub authserv_id: Option<&'static str>,
+    /// Log in to the complaint mailbox (and the SMTP server) with OAuth2 tokens
+    /// from the test provider instead of passwords.
+    pub oauth2: Option<OAuth2Setup>,
+}
+
+/// How the test provider treats klagebot's client, and the alarm settings.
+#[derive(Debug, Clone)]
+pub struct OAuth2Setup {
+    /// Seconds a token is good for.
+    pub lifetime: u64,
+    /// A new refresh token at every refresh.
+    pub rotate: bool,
+    /// `[alerts] after`.
+    pub alarm_after: &'static str,
+    /// The SMTP login uses a client (and refresh token) of its own; otherwise it
+    /// shares the mailbox's refresh token file, with its own scope.
+    pub smtp_own_client: bool,
+}
+
+impl Default for OAuth2Setup {
+    fn default() -> OAuth2Setup {
+        OAuth2Setup {
+            lifetime: 60,
+            rotate: false,
+            alarm_after: "30m",
+            smtp_own_client: false,
+        }
+    }
+}
+
+/// The provider and the clients of an OAuth2 harness.
+pub struct OAuth2Parts {
+    pub provider: Provider,
+    /// The complaint mailbox's client (the SMTP server's too, unless it has its own).
+    pub imap: Client,
+    pub smtp: Client,
+    /// The refresh token file of the mailbox's client.
+    pub refresh_token_file: std::path::PathBuf,
+    /// The `[http] listen` address serving /healthz.
+    pub http: String,
 }
 
 impl Default for Setup {
@@ -45,6 +86,7 @@ impl Default for Setup {
             auto_holding_reply: false,
             mode: "own",
             authserv_id: None,
+            oauth2: None,
         }
     }
 }
@@ -61,6 +103,9 @@ pub struct Harness {
     /// The complaints manager, who gets escalations.
     pub manager: TestUser,
     pub config: Config,
+    /// The config as a file would hold it (for running the binary).
+    pub config_text: String,
+    pub oauth2: Option<OAuth2Parts>,
     pub daemon: Arc<Daemon>,
     pub clock: Clock,
     _dir: tempfile::TempDir,
@@ -86,7 +131,15 @@ impl Harness {
             handler: &handler,
             manager: &manager,
         };
-        let config = config(&servers, &users, &setup, dir.path());
+        let oauth2 = setup
+            .oauth2
+            .as_ref()
+            .map(|o| oauth2_parts(&servers, &klage, o, dir.path()));
+        let mut config_text = config(&servers, &users, &setup, dir.path());
+        if let (Some(o), Some(parts)) = (&setup.oauth2, &oauth2) {
+            config_text = with_oauth2(&config_text, o, parts, &users, dir.path());
+        }
+        let config = Config::from_toml(&config_text).expect("the test config is valid");
         let clock = Clock::system();
         let daemon = Daemon::new(config.clone(), clock.clone())
             .await
@@ -97,6 +150,8 @@ impl Harness {
             handler,
             manager,
             config,
+            config_text,
+            oauth2,
             daemon,
             clock,
             _dir: dir,
@@ -268,12 +323,88 @@ struct Users<'a> {
     manager: &'a TestUser,
 }
 
+fn oauth2_parts(
+    servers: &MailServers,
+    klage: &TestUser,
+    setup: &OAuth2Setup,
+    dir: &std::path::Path,
+) -> OAuth2Parts {
+    let provider = servers.oauth();
+    let spec = ClientSpec {
+        lifetime: setup.lifetime,
+        rotate: setup.rotate,
+        ..ClientSpec::new(&klage.address)
+    };
+    let imap = provider.register(&spec);
+    let smtp = if setup.smtp_own_client {
+        provider.register(&spec)
+    } else {
+        imap.clone()
+    };
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
+    let http = listener.local_addr().expect("its address").to_string();
+    OAuth2Parts {
+        refresh_token_file: dir.join(format!("{}.refresh", imap.client_id)),
+        provider,
+        imap,
+        smtp,
+        http,
+    }
+}
+
+/// `text` with both logins on OAuth2 (XOAUTH2 for IMAP, OAUTHBEARER for SMTP),
+/// alarms after `setup.alarm_after` to the managers and the handler, and /healthz.
+fn with_oauth2(
+    text: &str,
+    setup: &OAuth2Setup,
+    parts: &OAuth2Parts,
+    users: &Users<'_>,
+    dir: &std::path::Path,
+) -> String {
+    let password = format!("password_file = {:?}\n", users.klage.password_file);
+    let imap = oauth2_table(
+        &parts.provider,
+        &parts.imap,
+        dir,
+        "xoauth2",
+        Some("imap"),
+        true,
+    );
+    let smtp = oauth2_table(
+        &parts.provider,
+        &parts.smtp,
+        dir,
+        "oauthbearer",
+        Some("smtp"),
+        true,
+    );
+    let text = text
+        .replacen(
+            &format!("{password}poll_seconds = 5\n"),
+            &format!("auth = \"oauth2\"\npoll_seconds = 5\n[mailbox.oauth2]\n{imap}"),
+            1,
+        )
+        .replacen(
+            &format!("{password}\n[[staff]]"),
+            &format!("auth = \"oauth2\"\n[outgoing.oauth2]\n{smtp}\n[[staff]]"),
+            1,
+        );
+    assert!(
+        !text.contains("password_file"),
+        "both logins use OAuth2:\n{text}"
+    );
+    format!(
+        "{text}\n[alerts]\nto = [\"{}\"]\nafter = \"{}\"\n\n[http]\nlisten = \"{}\"\n",
+        users.handler.address, setup.alarm_after, parts.http
+    )
+}
+
 fn config(
     servers: &MailServers,
     users: &Users<'_>,
     setup: &Setup,
     dir: &std::path::Path,
-) -> Config {
+) -> String {
     let secret = dir.join("token-secret");
     std::fs::write(&secret, "a test secret that is long enough").expect("write the token secret");
     let text = format!(
@@ -354,5 +485,5 @@ token_secret_file = {secret:?}
             .map(|id| format!("authserv_id = \"{id}\""))
             .unwrap_or_default(),
     );
-    Config::from_toml(&text).expect("the test config is valid")
+    text
 }

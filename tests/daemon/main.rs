@@ -11,6 +11,7 @@ mod deadlines;
 mod faults;
 mod harness;
 mod mails;
+mod oauth;
 mod people;
 mod staff;
 mod staff_mail;

@@ -48,6 +48,7 @@ mod scratch;
 mod cases;
 mod deadlines;
 mod inbound;
+mod logins;
 mod outbox;
 mod register;
 
@@ -66,6 +67,8 @@ on_both_backends!(
     deadlines::deadlines_fire_once_under_concurrency,
     deadlines::deadlines_move_cancel_and_stay_fired,
     register::report_csv_opens_cleanly_in_a_spreadsheet,
+    logins::one_alarm_per_failure_and_another_after_recovery,
+    logins::two_instances_raise_one_alarm,
 );
 
 fn t(h: u32, m: u32) -> DateTime<Utc> {

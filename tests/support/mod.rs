@@ -5,6 +5,8 @@
 
 #![allow(dead_code)] // each test binary uses a different part of this helper
 
+pub mod oauth;
+
 use std::collections::HashMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -27,6 +29,8 @@ pub struct MailServers {
     pub smtp_port: u16,
     pub submission_port: u16,
     pub lmtp_port: u16,
+    /// The test OAuth2 provider's HTTP port ([`MailServers::oauth`]).
+    pub oauth_port: u16,
     /// The test CA that signed the servers' certificate.
     pub ca_file: PathBuf,
     users_dir: PathBuf,
@@ -113,6 +117,7 @@ fn describe(env: &str) -> MailServers {
         smtp_port: port("KLAGEBOT_SMTP_PORT"),
         submission_port: port("KLAGEBOT_SUBMISSION_PORT"),
         lmtp_port: port("KLAGEBOT_LMTP_PORT"),
+        oauth_port: port("KLAGEBOT_OAUTH_PORT"),
         ca_file: PathBuf::from(get("KLAGEBOT_CA_FILE")),
         users_dir: PathBuf::from(get("KLAGEBOT_MAIL_USERS_DIR")),
         dir: PathBuf::from(get("KLAGEBOT_MAILSERVERS_DIR")),

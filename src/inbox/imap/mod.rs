@@ -1,6 +1,7 @@
 //! One IMAP mailbox: fetch new mail by UID without touching \Seen, settle it by
 //! keyword (`watch`) or by moving it (`own`), and wait for new mail with IDLE.
 
+mod auth;
 mod connect;
 mod folders;
 mod setup;
@@ -22,7 +23,7 @@ use super::{Disposition, InboxError, RawMessage, SourceKey, Wakeup};
 use crate::config::{Mailbox, MailboxMode};
 use connect::{STEP_TIMEOUT, timed};
 use setup::{
-    Capabilities, capabilities, check_keyword, credentials, endpoint, prepare_own_mode, select,
+    Capabilities, capabilities, check_keyword, endpoint, prepare_own_mode, select,
     warn_if_keyword_not_kept,
 };
 
@@ -45,6 +46,12 @@ pub struct ImapMailbox {
     uidvalidity: u32,
     capabilities: Capabilities,
     poll: Duration,
+    /// How to log in again, and the CA for it.
+    credentials: auth::Credentials,
+    ca_file: Option<std::path::PathBuf>,
+    /// With OAuth2: when the session's token is due for renewal; the session is
+    /// then replaced by one logged in with a fresh token.
+    renew_at: Option<tokio::time::Instant>,
 }
 
 impl fmt::Debug for ImapMailbox {
@@ -62,11 +69,11 @@ impl ImapMailbox {
     /// Connects, logs in, prepares the `own`-mode folders and selects the folder.
     pub async fn connect(cfg: &Mailbox) -> Result<ImapMailbox, InboxError> {
         let server = endpoint(cfg)?;
-        let (user, password) = credentials(cfg)?;
+        let credentials = auth::credentials(cfg)?;
         check_keyword(&cfg.keyword)?;
         check_keyword(&cfg.not_complaint_keyword)?;
-        let client = connect::open_client(&server, cfg.ca_file.as_deref()).await?;
-        let mut session = connect::login(&server, client, &user, &password).await?;
+        let (mut session, renew_at) =
+            auth::log_in(&server, cfg.ca_file.as_deref(), &credentials).await?;
         let capabilities = capabilities(&server, &mut session).await?;
         let folders = folders::Folders::resolve(&server, &mut session, cfg).await?;
         if cfg.mode == MailboxMode::Own {
@@ -86,7 +93,34 @@ impl ImapMailbox {
             uidvalidity: selected.uidvalidity,
             capabilities,
             poll: Duration::from_secs(cfg.poll_seconds.max(1)),
+            credentials,
+            ca_file: cfg.ca_file.clone(),
+            renew_at,
         })
+    }
+
+    /// Replaces the session by one logged in with a fresh token, the folder
+    /// selected again; the old one is logged out. A changed UIDVALIDITY is an error
+    /// (the daemon then re-syncs as after any reconnect).
+    async fn renew_session(&mut self) -> Result<(), InboxError> {
+        let (mut session, renew_at) =
+            auth::log_in(&self.server, self.ca_file.as_deref(), &self.credentials).await?;
+        let selected = select(&self.server, &mut session, &self.folders.inbox).await?;
+        let old = self.session.replace(session);
+        self.renew_at = renew_at;
+        if let Some(mut old) = old {
+            let _ = tokio::time::timeout(STEP_TIMEOUT, old.logout()).await;
+        }
+        if selected.uidvalidity != self.uidvalidity {
+            self.session = None;
+            return Err(InboxError::UidValidityChanged {
+                folder: self.folders.inbox.clone(),
+                expected: self.uidvalidity,
+                actual: selected.uidvalidity,
+            });
+        }
+        tracing::debug!(server = %self.server, "IMAP session renewed with a fresh OAuth2 token");
+        Ok(())
     }
 
     /// The selected folder's UIDVALIDITY. When it differs from the one stored with
@@ -274,14 +308,28 @@ impl ImapMailbox {
         if drain_unsolicited(session) {
             return Ok(Wakeup::NewMail);
         }
-        if !self.capabilities.idle {
+        // An OAuth2 session is renewed when its token is; waiting ends for that.
+        let timeout = match self.renew_at {
+            Some(at) => timeout.min(at.saturating_duration_since(tokio::time::Instant::now())),
+            None => timeout,
+        };
+        let woke = if self.capabilities.idle {
+            self.idle(timeout.min(MAX_IDLE), shutdown).await?
+        } else {
             let pause = timeout.min(self.poll);
-            return Ok(tokio::select! {
+            tokio::select! {
                 () = tokio::time::sleep(pause) => Wakeup::Timeout,
                 () = shutdown => Wakeup::Shutdown,
-            });
+            }
+        };
+        if woke != Wakeup::Shutdown
+            && self
+                .renew_at
+                .is_some_and(|at| tokio::time::Instant::now() >= at)
+        {
+            self.renew_session().await?;
         }
-        self.idle(timeout.min(MAX_IDLE), shutdown).await
+        Ok(woke)
     }
 
     async fn idle(

@@ -55,17 +55,6 @@ pub fn keeps_keyword(permanent: &[Flag<'_>], keyword: &str) -> bool {
     })
 }
 
-pub fn credentials(cfg: &Mailbox) -> Result<(String, String), InboxError> {
-    let user = cfg.username.clone().ok_or_else(|| {
-        InboxError::Config(format!("mailbox {}: no username configured", cfg.name))
-    })?;
-    let password = cfg
-        .password()
-        .read(&format!("mailbox {}", cfg.name))
-        .map_err(|e| InboxError::Config(format!("{e:#}")))?;
-    Ok((user, password))
-}
-
 /// `own` mode moves mail: that needs MOVE (or UIDPLUS) and the target folders.
 pub async fn prepare_own_mode(
     server: &Endpoint,
