@@ -24,7 +24,7 @@ mod server;
 mod service;
 mod staff;
 
-pub use company::{Closure, Company};
+pub use company::{Closure, Company, CompanyKind};
 pub use files::{ClassifyConfig, TemplatesConfig};
 pub use mailbox::{Mailbox, MailboxKind, MailboxMode};
 pub use outgoing::{Outgoing, OutgoingKind};

@@ -83,7 +83,7 @@ async fn a_staff_reply_reaches_the_customer_threaded_and_in_the_case() {
         "sent from the company address"
     );
     assert!(
-        !answer.full_text.contains("SÅDAN ARBEJDER DU MED SAGEN"),
+        !answer.full_text.contains("HVAD DIT SVAR SENDER"),
         "our notification is not quoted back"
     );
     assert!(
