@@ -210,17 +210,10 @@ fn contact_person(contact: Option<&EmailAddress>, config: &Config) -> Person {
     }
 }
 
-/// The complaints manager for the case's jurisdiction (the first one listed).
+/// The complaints manager for the case, chosen as the case logic chooses the one
+/// who hears of its escalations (a complaint officer where no manager is configured).
 fn manager_for<'a>(case: &Case, config: &'a Config) -> Option<&'a Staff> {
-    let managers = || {
-        config
-            .staff
-            .iter()
-            .filter(|s| s.role == StaffRole::ComplaintsManager)
-    };
-    managers()
-        .find(|s| s.jurisdictions.contains(&case.jurisdiction))
-        .or_else(|| managers().next())
+    crate::case::assign::complaints_manager_for(&config.staff, case.jurisdiction, case.language)
 }
 
 #[cfg(test)]
