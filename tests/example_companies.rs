@@ -232,3 +232,19 @@ fn one_complaint_goes_end_to_end_through_each_reference_company() {
         assert!(body.contains(&config.company.name), "{body}");
     }
 }
+
+#[test]
+fn check_refuses_an_automatic_holding_reply_without_its_reasons() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut table = read("amex-dk.toml");
+    let env = env_of(&table);
+    let policy = table["policy"].as_table_mut().unwrap();
+    policy.insert("auto_holding_reply".into(), true.into());
+    let path = dir.path().join("auto.toml");
+    std::fs::write(&path, toml::to_string(&table).unwrap()).unwrap();
+    let out = klagebot(&path, &env, &["check", "--offline"]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("auto_holding_reason"), "{err}");
+    assert!(err.contains("fees.da"), "{err}");
+}
