@@ -569,3 +569,106 @@ fn every_kind_of_refusal_is_explained_in_the_staff_members_language() {
         assert_eq!(bodies.len(), count, "{lang}: two kinds read the same");
     }
 }
+
+#[test]
+fn a_late_danish_holding_reply_names_the_board_the_customer_may_already_use() {
+    let t = shipped();
+    for lang in Language::ALL {
+        let mut ctx = samples::full(lang);
+        let board = ctx.ankenaevn.clone().expect("a Danish bank's board");
+        ctx.answer_beyond_ankenaevn_weeks = true;
+        let text = t
+            .render(TemplateKind::HoldingReply, lang, &ctx)
+            .unwrap()
+            .body;
+        assert!(text.contains(&board.name), "{lang}:\n{text}");
+        assert!(text.contains(&ctx.dates.ankenaevn_open), "{lang}:\n{text}");
+        ctx.answer_beyond_ankenaevn_weeks = false;
+        let text = t
+            .render(TemplateKind::HoldingReply, lang, &ctx)
+            .unwrap()
+            .body;
+        assert!(
+            !text.contains(&board.name),
+            "{lang}: within five weeks:\n{text}"
+        );
+    }
+}
+
+#[test]
+fn the_five_week_notice_names_the_board_in_every_language() {
+    use klagebot::outbox::context::UpdateKind;
+    let t = shipped();
+    for lang in Language::ALL {
+        let ctx = samples::full(lang).with_update(UpdateKind::AnkenaevnEligible);
+        let board = ctx.ankenaevn.clone().expect("a Danish bank's board").name;
+        let text = t.render(TemplateKind::StaffUpdate, lang, &ctx).unwrap();
+        assert!(text.body.contains(&board), "{lang}:\n{}", text.body);
+        assert!(text.subject.contains(&board), "{lang}: {}", text.subject);
+    }
+}
+
+#[test]
+fn every_staff_notice_says_what_each_command_sends() {
+    let t = shipped();
+    let kinds = [
+        TemplateKind::StaffNewCase,
+        TemplateKind::StaffReminder,
+        TemplateKind::StaffHoldingPrompt,
+        TemplateKind::StaffEscalation,
+        TemplateKind::StaffUpdate,
+    ];
+    for lang in Language::ALL {
+        for kind in kinds {
+            let text = t.render(kind, lang, &samples::full(lang)).unwrap().body;
+            for command in [
+                "#note",
+                "#assign",
+                "#category",
+                "#address",
+                "#acknowledged",
+                "#close",
+                "#open",
+                "#notcomplaint",
+                "#decision upheld|partial|rejected",
+            ] {
+                assert!(text.contains(command), "{lang}/{kind} lacks {command}");
+            }
+            // #extend with its optional date, shown with the latest date allowed.
+            assert!(
+                text.contains("#extend 2027-02-04"),
+                "{lang}/{kind}:\n{text}"
+            );
+            // Text under these commands is relayed: the notice says so.
+            assert!(
+                text.contains("#assign, #category, #address, #acknowledged, #close"),
+                "{lang}/{kind}"
+            );
+        }
+    }
+}
+
+#[test]
+fn the_holding_prompt_gives_the_exact_line_to_send() {
+    let t = shipped();
+    for lang in Language::ALL {
+        let ctx = samples::full(lang);
+        let text = t
+            .render(TemplateKind::StaffHoldingPrompt, lang, &ctx)
+            .unwrap()
+            .body;
+        let line = text
+            .lines()
+            .find(|l| l.trim_start().starts_with("#extend 2027-02-04 "))
+            .unwrap_or_else(|| panic!("{lang}: no #extend line:\n{text}"));
+        assert!(
+            line.trim().len() > "#extend 2027-02-04 ".len(),
+            "{lang}: {line}"
+        );
+        let automatic = ctx.prompt.as_ref().and_then(|p| p.automatic_reason.clone());
+        assert!(
+            text.contains(&automatic.unwrap()),
+            "{lang}: the automatic reason"
+        );
+    }
+}
