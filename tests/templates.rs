@@ -5,11 +5,12 @@
 use std::path::Path;
 
 use klagebot::case::Outcome;
+use klagebot::config::CompanyKind;
 use klagebot::domain::{Category, Jurisdiction, Language};
 use klagebot::outbox::context::RefusalReason;
 use klagebot::outbox::render::shipped_source;
 use klagebot::outbox::{
-    RenderError, TemplateError, TemplateKind, Templates, forbidden, referral_bodies, samples,
+    Firm, RenderError, TemplateError, TemplateKind, Templates, forbidden, referral_bodies, samples,
 };
 
 fn shipped() -> Templates {
@@ -120,7 +121,7 @@ fn an_override_replaces_only_its_own_kind_and_language() {
     assert_eq!(sv.subject, "Tack, Åsa Lindqvist [KL-2026-000123]");
     assert!(
         sv.body
-            .starts_with("Ärende KL-2026-000123, svar senast torsdag 7 januari 2027.")
+            .starts_with("Ärende KL-2026-000123, svar senast torsdag den 7 januari 2027.")
     );
     assert!(
         t.origin(TemplateKind::Acknowledgement, Language::Sv)
@@ -227,8 +228,9 @@ fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
     out
 }
 
-/// Jurisdiction, category, names the decision must give, names it must not give.
+/// Kind of firm, jurisdiction, category, names the decision must give, names it must not give.
 type ReferralCase = (
+    CompanyKind,
     Jurisdiction,
     Option<Category>,
     &'static [&'static str],
@@ -236,83 +238,154 @@ type ReferralCase = (
 );
 
 #[test]
-fn rejected_decisions_name_the_right_bodies_per_country() {
+fn rejected_decisions_name_the_right_bodies_for_the_kind_of_firm() {
+    use CompanyKind::*;
+    use Jurisdiction::*;
     let t = shipped();
-    let cases: [ReferralCase; 8] = [
+    let cases: [ReferralCase; 12] = [
         (
-            Jurisdiction::Dk,
+            Bank,
+            Dk,
             Some(Category::Fees),
-            &["Det Finansielle Ankenævn", "fanke.dk", "Domstolene"],
-            &["Fondsmægler"],
+            &[
+                "Det Finansielle Ankenævn",
+                "fanke.dk",
+                "200 kr.",
+                "fem uger",
+                "Domstolene",
+            ],
+            &["Fondsmægler", "Forbrugerklagenævnet"],
         ),
         (
-            Jurisdiction::Dk,
+            Bank,
+            Dk,
             Some(Category::Investment),
-            &["Ankenævnet for Fondsmæglerselskaber"],
-            &["Datatilsynet"],
+            &["Det Finansielle Ankenævn", "investeringsrådgivning"],
+            &["Fondsmægler", "Forbrugerklagenævnet"],
         ),
         (
-            Jurisdiction::Dk,
+            InvestmentFirm,
+            Dk,
+            Some(Category::Investment),
+            &["Ankenævnet for Fondsmæglerselskaber", "200 kr."],
+            &["Datatilsynet", "Forbrugerklagenævnet"],
+        ),
+        (
+            ConsumerLender,
+            Dk,
+            Some(Category::Loan),
+            &["Ankenævnet for Finansieringsselskaber", "finansanke.dk"],
+            &["fanke.dk", "Forbrugerklagenævnet"],
+        ),
+        (
+            Bank,
+            Dk,
             Some(Category::Privacy),
             &["Datatilsynet", "datatilsynet.dk"],
             &["Ankenævn"],
         ),
         (
-            Jurisdiction::Dk,
+            Bank,
+            Dk,
             Some(Category::Marketing),
-            &["Forbrugerombudsmanden"],
+            &["Forbrugerombudsmanden", "Det Finansielle Ankenævn"],
             &[],
         ),
         (
-            Jurisdiction::Dk,
+            Crowdfunding,
+            Dk,
             Some(Category::Service),
             &["Forbrugerklagenævnet", "Nævnenes Hus"],
-            &[],
+            &["Det Finansielle Ankenævn"],
         ),
         (
-            Jurisdiction::No,
+            Crowdfunding,
+            Dk,
+            Some(Category::Payment),
+            &["Det Finansielle Ankenævn", "betalingstjenester"],
+            &["Forbrugerklagenævnet"],
+        ),
+        (
+            Bank,
+            No,
             Some(Category::Loan),
-            &["Finansklagenemnda", "finkn.no", "Domstolene"],
-            &["Datatilsynet"],
+            &[
+                "Finansklagenemnda",
+                "finkn.no",
+                "avvist",
+                "gratis",
+                "Domstolene",
+            ],
+            &["Datatilsynet", "Forbrukertilsynet"],
         ),
         (
-            Jurisdiction::No,
+            Crowdfunding,
+            No,
+            Some(Category::Loan),
+            &["Forbrukertilsynet", "mekle"],
+            &["finkn.no"],
+        ),
+        (
+            Bank,
+            No,
             Some(Category::Marketing),
-            &["Forbrukertilsynet"],
+            &["Forbrukertilsynet", "Finansklagenemnda"],
             &[],
         ),
         (
-            Jurisdiction::Se,
+            CardIssuer,
+            Se,
             Some(Category::Card),
             &[
                 "Allmänna reklamationsnämnden",
                 "arn.se",
+                "inom ett år",
+                "2 000 kronor",
                 "Konsumenternas Bank- och finansbyrå",
             ],
             &["IMY"],
         ),
     ];
-    for (jurisdiction, category, must, must_not) in cases {
+    for (kind, jurisdiction, category, must, must_not) in cases {
         let lang = match jurisdiction {
             Jurisdiction::Dk => Language::Da,
             Jurisdiction::No => Language::Nb,
             Jurisdiction::Se => Language::Sv,
         };
         let mut ctx = samples::full(lang);
-        ctx.referrals = referral_bodies(jurisdiction, category, lang);
+        ctx.referrals = referral_bodies(Firm::usual(kind), jurisdiction, category, lang);
         let text = t.render(TemplateKind::Decision, lang, &ctx).unwrap().body;
         for name in must {
             assert!(
                 text.contains(name),
-                "{jurisdiction}/{category:?} lacks {name}:\n{text}"
+                "{kind}/{jurisdiction}/{category:?} lacks {name}:\n{text}"
             );
         }
         for name in must_not {
             assert!(
                 !text.contains(name),
-                "{jurisdiction}/{category:?} names {name}:\n{text}"
+                "{kind}/{jurisdiction}/{category:?} names {name}:\n{text}"
             );
         }
+    }
+}
+
+#[test]
+fn the_decision_lead_in_fits_a_list_with_courts_and_advisers() {
+    let t = shipped();
+    let lead_ins = [
+        (Language::Da, "Du kan også henvende dig til:"),
+        (Language::Nb, "Du kan også kontakte:"),
+        (Language::Nn, "Du kan òg vende deg til:"),
+        (Language::Sv, "Du kan också vända dig till:"),
+        (Language::En, "You can also turn to:"),
+    ];
+    for (lang, lead_in) in lead_ins {
+        let text = t
+            .render(TemplateKind::Decision, lang, &samples::full(lang))
+            .unwrap()
+            .body;
+        assert!(text.contains(lead_in), "{lang}:\n{text}");
     }
 }
 
@@ -331,13 +404,22 @@ fn an_upheld_decision_names_no_bodies() {
 
 #[test]
 fn sweden_privacy_goes_to_imy_and_norway_never_to_forbrukerradet() {
-    let se = referral_bodies(Jurisdiction::Se, Some(Category::Privacy), Language::Sv);
+    let bank = Firm::usual(CompanyKind::Bank);
+    let se = referral_bodies(
+        bank,
+        Jurisdiction::Se,
+        Some(Category::Privacy),
+        Language::Sv,
+    );
     assert!(se.iter().any(|b| b.web.contains("imy.se")));
     for category in Category::ALL.map(Some).into_iter().chain([None]) {
         for lang in Language::ALL {
-            for body in referral_bodies(Jurisdiction::No, category, lang) {
-                let text = format!("{} {}", body.name, body.handles);
-                assert!(!text.contains("Forbrukerrådet"), "{text}");
+            for kind in CompanyKind::ALL {
+                let firm = Firm::usual(kind);
+                for body in referral_bodies(firm, Jurisdiction::No, category, lang) {
+                    let text = format!("{} {}", body.name, body.handles);
+                    assert!(!text.contains("Forbrukerrådet"), "{text}");
+                }
             }
         }
     }
@@ -350,7 +432,7 @@ fn each_language_gives_the_due_date_in_its_own_words() {
         (Language::Da, "torsdag den 7. januar 2027"),
         (Language::Nb, "torsdag 7. januar 2027"),
         (Language::Nn, "torsdag 7. januar 2027"),
-        (Language::Sv, "torsdag 7 januari 2027"),
+        (Language::Sv, "torsdag den 7 januari 2027"),
         (Language::En, "Thursday 7 January 2027"),
     ];
     for (lang, date) in want {
@@ -403,8 +485,11 @@ fn nynorsk_texts_are_nynorsk() {
             );
         }
     }
-    for body in referral_bodies(Jurisdiction::No, None, Language::Nn) {
-        assert!(!body.handles.contains("ikke "), "{}", body.handles);
+    for kind in CompanyKind::ALL {
+        let firm = Firm::usual(kind);
+        for body in referral_bodies(firm, Jurisdiction::No, None, Language::Nn) {
+            assert!(!body.handles.contains("ikke "), "{}", body.handles);
+        }
     }
 }
 
@@ -435,6 +520,13 @@ fn a_breach_in_denmark_reminds_the_manager_of_the_ankenaevn() {
         for (jurisdiction, named) in [(Jurisdiction::Dk, true), (Jurisdiction::No, false)] {
             let mut ctx = samples::full(lang).with_escalation(EscalationTrigger::Breached);
             ctx.jurisdiction = jurisdiction;
+            let bank = Firm::usual(CompanyKind::Bank);
+            ctx.referrals = referral_bodies(bank, jurisdiction, None, lang);
+            ctx.ankenaevn = ctx
+                .referrals
+                .iter()
+                .find(|b| b.after_weeks_without_answer)
+                .cloned();
             let text = t.render(TemplateKind::StaffEscalation, lang, &ctx).unwrap();
             assert_eq!(
                 text.body.contains("Ankenævn"),
@@ -480,5 +572,108 @@ fn every_kind_of_refusal_is_explained_in_the_staff_members_language() {
         bodies.sort();
         bodies.dedup();
         assert_eq!(bodies.len(), count, "{lang}: two kinds read the same");
+    }
+}
+
+#[test]
+fn a_late_danish_holding_reply_names_the_board_the_customer_may_already_use() {
+    let t = shipped();
+    for lang in Language::ALL {
+        let mut ctx = samples::full(lang);
+        let board = ctx.ankenaevn.clone().expect("a Danish bank's board");
+        ctx.answer_beyond_ankenaevn_weeks = true;
+        let text = t
+            .render(TemplateKind::HoldingReply, lang, &ctx)
+            .unwrap()
+            .body;
+        assert!(text.contains(&board.name), "{lang}:\n{text}");
+        assert!(text.contains(&ctx.dates.ankenaevn_open), "{lang}:\n{text}");
+        ctx.answer_beyond_ankenaevn_weeks = false;
+        let text = t
+            .render(TemplateKind::HoldingReply, lang, &ctx)
+            .unwrap()
+            .body;
+        assert!(
+            !text.contains(&board.name),
+            "{lang}: within five weeks:\n{text}"
+        );
+    }
+}
+
+#[test]
+fn the_five_week_notice_names_the_board_in_every_language() {
+    use klagebot::outbox::context::UpdateKind;
+    let t = shipped();
+    for lang in Language::ALL {
+        let ctx = samples::full(lang).with_update(UpdateKind::AnkenaevnEligible);
+        let board = ctx.ankenaevn.clone().expect("a Danish bank's board").name;
+        let text = t.render(TemplateKind::StaffUpdate, lang, &ctx).unwrap();
+        assert!(text.body.contains(&board), "{lang}:\n{}", text.body);
+        assert!(text.subject.contains(&board), "{lang}: {}", text.subject);
+    }
+}
+
+#[test]
+fn every_staff_notice_says_what_each_command_sends() {
+    let t = shipped();
+    let kinds = [
+        TemplateKind::StaffNewCase,
+        TemplateKind::StaffReminder,
+        TemplateKind::StaffHoldingPrompt,
+        TemplateKind::StaffEscalation,
+        TemplateKind::StaffUpdate,
+    ];
+    for lang in Language::ALL {
+        for kind in kinds {
+            let text = t.render(kind, lang, &samples::full(lang)).unwrap().body;
+            for command in [
+                "#note",
+                "#assign",
+                "#category",
+                "#address",
+                "#acknowledged",
+                "#close",
+                "#open",
+                "#notcomplaint",
+                "#decision upheld|partial|rejected",
+            ] {
+                assert!(text.contains(command), "{lang}/{kind} lacks {command}");
+            }
+            // #extend with its optional date, shown with the latest date allowed.
+            assert!(
+                text.contains("#extend 2027-02-04"),
+                "{lang}/{kind}:\n{text}"
+            );
+            // Text under these commands is relayed: the notice says so.
+            assert!(
+                text.contains("#assign, #category, #address, #acknowledged, #close"),
+                "{lang}/{kind}"
+            );
+        }
+    }
+}
+
+#[test]
+fn the_holding_prompt_gives_the_exact_line_to_send() {
+    let t = shipped();
+    for lang in Language::ALL {
+        let ctx = samples::full(lang);
+        let text = t
+            .render(TemplateKind::StaffHoldingPrompt, lang, &ctx)
+            .unwrap()
+            .body;
+        let line = text
+            .lines()
+            .find(|l| l.trim_start().starts_with("#extend 2027-02-04 "))
+            .unwrap_or_else(|| panic!("{lang}: no #extend line:\n{text}"));
+        assert!(
+            line.trim().len() > "#extend 2027-02-04 ".len(),
+            "{lang}: {line}"
+        );
+        let automatic = ctx.prompt.as_ref().and_then(|p| p.automatic_reason.clone());
+        assert!(
+            text.contains(&automatic.unwrap()),
+            "{lang}: the automatic reason"
+        );
     }
 }

@@ -31,6 +31,13 @@ pub fn apply(
         } => reconsideration(c, message_id, *received_at, now, rules),
         Event::Escalated { tier, reason } => escalated(c, *tier, reason, now, rules)?,
         Event::AcknowledgementSent { .. } => acknowledged(c, now),
+        Event::AcknowledgedByStaff { .. } => {
+            if c.case.acknowledged_at.is_some() {
+                return Err(Rejected::AlreadyAcknowledged);
+            }
+            acknowledged(c, now)
+        }
+        Event::CustomerAddressChanged { address, .. } => c.case.customer = address.clone(),
         Event::Assigned { to, by } => assigned(c, to, by.as_ref(), rules),
         Event::Note { .. } => {}
         Event::CategorySet { category, .. } => c.case.category = Some(*category),
@@ -381,6 +388,11 @@ fn bounced(c: &mut Change, message_id: &str, original: &Option<String>, rules: &
 }
 
 fn warned(c: &mut Change, warning: Warning, rules: &Rules) {
-    let to = rules.escalation_recipients(&c.case);
+    // The prompt to send a holding reply is for whoever works the case; the
+    // other warnings reach the manager first.
+    let to = match warning {
+        Warning::HoldingReplyDue { .. } => rules.handlers(&c.case),
+        _ => rules.escalation_recipients(&c.case),
+    };
     c.notify_staff(&to, StaffNotice::Warning { warning });
 }

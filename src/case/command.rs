@@ -31,6 +31,12 @@ pub enum StaffCommand {
     Category {
         category: Category,
     },
+    /// The customer's new address: later mail goes there (after a bounce).
+    Address {
+        to: EmailAddress,
+    },
+    /// The customer was acknowledged outside klagebot (by phone, from one's own mail).
+    Acknowledged,
     Close,
     Open,
     NotComplaint,
@@ -44,6 +50,8 @@ impl StaffCommand {
             StaffCommand::Extend { .. } => "#extend",
             StaffCommand::Decision { .. } => "#decision",
             StaffCommand::Category { .. } => "#category",
+            StaffCommand::Address { .. } => "#address",
+            StaffCommand::Acknowledged => "#acknowledged",
             StaffCommand::Close => "#close",
             StaffCommand::Open => "#open",
             StaffCommand::NotComplaint => "#notcomplaint",
@@ -93,12 +101,14 @@ fn suggestion_text(suggestion: &Option<String>) -> String {
         .unwrap_or_default()
 }
 
-const COMMANDS: [&str; 8] = [
+const COMMANDS: [&str; 10] = [
     "#note",
     "#assign",
     "#extend",
     "#decision",
     "#category",
+    "#address",
+    "#acknowledged",
     "#close",
     "#open",
     "#notcomplaint",
@@ -171,6 +181,7 @@ fn parse_line(line: &str) -> Result<StaffCommand, CommandError> {
     let word = word.to_lowercase();
     let name = match word.as_str() {
         "not-complaint" | "not_complaint" | "notacomplaint" => "notcomplaint",
+        "acknowledge" => "acknowledged",
         other => other,
     };
     match name {
@@ -181,6 +192,8 @@ fn parse_line(line: &str) -> Result<StaffCommand, CommandError> {
         "extend" => parse_extend(rest),
         "decision" => parse_decision(rest),
         "category" => parse_category(rest),
+        "address" => parse_address(rest),
+        "acknowledged" => bare("#acknowledged", rest, StaffCommand::Acknowledged),
         "close" => bare("#close", rest, StaffCommand::Close),
         "open" => bare("#open", rest, StaffCommand::Open),
         "notcomplaint" => bare("#notcomplaint", rest, StaffCommand::NotComplaint),
@@ -220,6 +233,22 @@ fn parse_assign(rest: &str) -> Result<StaffCommand, CommandError> {
         suggestion: None,
     })?;
     Ok(StaffCommand::Assign { to })
+}
+
+fn parse_address(rest: &str) -> Result<StaffCommand, CommandError> {
+    if rest.is_empty() {
+        return Err(CommandError::MissingArgument {
+            command: "#address".into(),
+            expected: "the customer's new address, e.g. #address kari.nordmann@example.no".into(),
+        });
+    }
+    let to = EmailAddress::parse(rest).map_err(|_| CommandError::BadArgument {
+        command: "#address".into(),
+        value: rest.to_string(),
+        expected: "an email address".into(),
+        suggestion: None,
+    })?;
+    Ok(StaffCommand::Address { to })
 }
 
 /// `#extend [YYYY-MM-DD] REASON`.

@@ -9,7 +9,7 @@ use super::apply::apply;
 use super::life::Step;
 use super::model::{Case, Event, Status, Tier, Warning};
 use super::rules::Rules;
-use crate::domain::{Jurisdiction, Language};
+use crate::domain::Jurisdiction;
 
 /// One kind of deadline; the dates in it tie it to the answer date it was set for,
 /// so that a holding reply's new date gives new deadlines rather than moving old ones.
@@ -27,6 +27,9 @@ pub enum DeadlineKind {
     AnswerDueToday { answer_due: NaiveDate },
     /// The answer date passed: escalate to the complaints manager.
     Breach { answer_due: NaiveDate },
+    /// Prompt the contact person to send a holding reply (`#extend DATE REASON`)
+    /// if the answer due on `answer_due` cannot be given in time.
+    HoldingReplyPrompt { answer_due: NaiveDate },
     /// Send the holding reply automatically (when the policy says so).
     AutomaticHoldingReply { answer_due: NaiveDate },
     /// Denmark: the customer may go to Det Finansielle Ankenævn.
@@ -52,6 +55,9 @@ impl DeadlineKind {
             DeadlineKind::AcknowledgementAlarm { due } => format!("acknowledgement-alarm-{due}"),
             DeadlineKind::AnswerDueToday { answer_due } => format!("due-today-{answer_due}"),
             DeadlineKind::Breach { answer_due } => format!("breach-{answer_due}"),
+            DeadlineKind::HoldingReplyPrompt { answer_due } => {
+                format!("holding-prompt-{answer_due}")
+            }
             DeadlineKind::AutomaticHoldingReply { answer_due } => {
                 format!("holding-reply-{answer_due}")
             }
@@ -69,6 +75,7 @@ impl DeadlineKind {
             "acknowledgement-alarm" => DeadlineKind::AcknowledgementAlarm { due: date },
             "due-today" => DeadlineKind::AnswerDueToday { answer_due: date },
             "breach" => DeadlineKind::Breach { answer_due: date },
+            "holding-prompt" => DeadlineKind::HoldingReplyPrompt { answer_due: date },
             "holding-reply" => DeadlineKind::AutomaticHoldingReply { answer_due: date },
             _ => {
                 let days = head.strip_prefix("reminder-")?.parse().ok()?;
@@ -107,6 +114,7 @@ pub fn deadlines(case: &Case, rules: &Rules) -> Vec<Deadline> {
         });
     }
     out.extend(reminders(case, rules));
+    out.extend(holding_prompt(case, rules));
     let answer_due = case.answer_due;
     if auto_holding_pending(case, rules) {
         out.push(Deadline {
@@ -157,12 +165,35 @@ fn reminders(case: &Case, rules: &Rules) -> Vec<Deadline> {
         .collect()
 }
 
-/// The policy sends a holding reply on the due day when none was sent and the law
-/// leaves room for a later date.
+/// The prompt to send a holding reply, at the opening of the working day
+/// `holding_prompt_days_before` working days before the answer is due, while
+/// no holding reply was sent and the law leaves room for a later date.
+fn holding_prompt(case: &Case, rules: &Rules) -> Option<Deadline> {
+    let days = rules.policy.holding_prompt_days_before;
+    if days == 0 || !holding_reply_possible(case) {
+        return None;
+    }
+    let cal = rules.calendar(case.jurisdiction);
+    let day = cal.sub_working_days(case.answer_due, days);
+    (day >= cal.receipt_day(case.received_at)).then(|| Deadline {
+        kind: DeadlineKind::HoldingReplyPrompt {
+            answer_due: case.answer_due,
+        },
+        due_at: cal.start_of_day(day),
+    })
+}
+
+/// No holding reply was sent yet, and the law leaves room for a later date.
+fn holding_reply_possible(case: &Case) -> bool {
+    case.holding_reply_at.is_none() && case.answer_due < case.final_due
+}
+
+/// The policy sends a holding reply on the due day when none was sent, the law
+/// leaves room for a later date and a reason is configured for the case.
 fn auto_holding_pending(case: &Case, rules: &Rules) -> bool {
     rules.policy.auto_holding_reply
-        && case.holding_reply_at.is_none()
-        && case.answer_due < case.final_due
+        && holding_reply_possible(case)
+        && automatic_reason(rules, case).is_some()
 }
 
 /// What a fired deadline does: the events to record and the actions they cause.
@@ -218,14 +249,20 @@ fn fired_events(case: &Case, kind: &DeadlineKind, now: DateTime<Utc>, rules: &Ru
             warn(Warning::AnswerDueToday { due: *answer_due })
         }
         DeadlineKind::Breach { answer_due } if current(answer_due) => breach(case, *answer_due),
-        DeadlineKind::AutomaticHoldingReply { answer_due }
-            if current(answer_due) && auto_holding_pending(case, rules) =>
+        DeadlineKind::HoldingReplyPrompt { answer_due }
+            if current(answer_due) && holding_reply_possible(case) =>
         {
-            vec![Event::HoldingReply {
-                reason: automatic_reason(rules, case.language),
-                new_due: case.final_due,
-                by: None,
-            }]
+            warn(Warning::HoldingReplyDue { due: *answer_due })
+        }
+        DeadlineKind::AutomaticHoldingReply { answer_due } if current(answer_due) => {
+            match automatic_reason(rules, case).filter(|_| auto_holding_pending(case, rules)) {
+                Some(reason) => vec![Event::HoldingReply {
+                    reason: reason.to_string(),
+                    new_due: case.final_due,
+                    by: None,
+                }],
+                None => Vec::new(),
+            }
         }
         DeadlineKind::Ankenaevn if case.jurisdiction == Jurisdiction::Dk => {
             warn(Warning::AnkenaevnEligible {
@@ -253,23 +290,10 @@ fn breach(case: &Case, answer_due: NaiveDate) -> Vec<Event> {
     }
 }
 
-/// The configured reason for an automatic holding reply in the customer's language,
-/// else in English, else a plain default of our own.
-fn automatic_reason(rules: &Rules, language: Language) -> String {
-    let reasons = &rules.policy.auto_holding_reason;
-    reasons
-        .get(language.code())
-        .or_else(|| reasons.get("en"))
-        .cloned()
-        .unwrap_or_else(|| default_reason(language).to_string())
-}
-
-fn default_reason(language: Language) -> &'static str {
-    match language {
-        Language::Da => "Vi har brug for mere tid til at undersøge din klage grundigt.",
-        Language::Nb => "Vi trenger mer tid til å undersøke klagen din grundig.",
-        Language::Nn => "Vi treng meir tid til å undersøkje klaga di grundig.",
-        Language::Sv => "Vi behöver mer tid för att utreda ditt klagomål ordentligt.",
-        Language::En => "We need more time to look into your complaint thoroughly.",
-    }
+/// The reason the company configured for an automatic holding reply to this
+/// case, in the customer's language (`[policy.auto_holding_reason]`).
+fn automatic_reason<'a>(rules: &'a Rules, case: &Case) -> Option<&'a str> {
+    rules
+        .policy
+        .auto_holding_reason_for(case.category, case.language)
 }

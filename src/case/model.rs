@@ -83,6 +83,15 @@ pub enum Event {
     AcknowledgementSent {
         message_id: String,
     },
+    /// A staff member acknowledged the complaint outside klagebot (`#acknowledged`).
+    AcknowledgedByStaff {
+        by: EmailAddress,
+    },
+    /// A staff member recorded the customer's new address (`#address`).
+    CustomerAddressChanged {
+        address: EmailAddress,
+        by: EmailAddress,
+    },
     Assigned {
         to: EmailAddress,
         by: Option<EmailAddress>,
@@ -154,6 +163,9 @@ pub enum Event {
 pub enum Warning {
     /// The acknowledgement is still unsent one working day before it is due.
     AcknowledgementUnsent { due: NaiveDate },
+    /// The answer is due soon and neither a decision nor a holding reply was
+    /// sent: the contact person is told exactly how to send one (`#extend`).
+    HoldingReplyDue { due: NaiveDate },
     /// The answer is due today and no decision is recorded.
     AnswerDueToday { due: NaiveDate },
     /// The answer date passed without a decision (the case was already with the manager).
@@ -166,6 +178,7 @@ impl Warning {
     pub fn code(self) -> &'static str {
         match self {
             Warning::AcknowledgementUnsent { .. } => "acknowledgement_unsent",
+            Warning::HoldingReplyDue { .. } => "holding_reply_due",
             Warning::AnswerDueToday { .. } => "answer_due_today",
             Warning::AnswerOverdue { .. } => "answer_overdue",
             Warning::AnkenaevnEligible { .. } => "ankenaevn_eligible",
@@ -182,6 +195,8 @@ impl Event {
             Event::EscalationRequested { .. } => "escalation_requested",
             Event::Escalated { .. } => "escalated",
             Event::AcknowledgementSent { .. } => "acknowledgement_sent",
+            Event::AcknowledgedByStaff { .. } => "acknowledged_by_staff",
+            Event::CustomerAddressChanged { .. } => "customer_address_changed",
             Event::Assigned { .. } => "assigned",
             Event::Note { .. } => "note",
             Event::CategorySet { .. } => "category_set",

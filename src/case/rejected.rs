@@ -54,6 +54,8 @@ pub enum Rejected {
     AlreadyClosed,
     #[error("the case is withdrawn already")]
     AlreadyWithdrawn,
+    #[error("the complaint was acknowledged already")]
+    AlreadyAcknowledged,
 }
 
 impl Rejected {
@@ -76,6 +78,7 @@ impl Rejected {
             Rejected::EmptyDecision => "empty_decision",
             Rejected::AlreadyClosed => "already_closed",
             Rejected::AlreadyWithdrawn => "already_withdrawn",
+            Rejected::AlreadyAcknowledged => "already_acknowledged",
         }
     }
 }

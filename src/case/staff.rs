@@ -17,7 +17,9 @@ use crate::domain::EmailAddress;
 /// The events a staff reply (inbound message `message_id` from `by`) stands for.
 /// The body is relayed to the customer unless a command uses it: `#note` (the note),
 /// `#decision` (the reasoned answer, sent as the decision), `#extend` (added to the
-/// reason) or `#notcomplaint` (nothing more goes to the customer).
+/// reason) or `#notcomplaint` (nothing more goes to the customer). Below any other
+/// command (`#assign`, `#category`, `#address`, `#acknowledged`, `#close`, `#open`)
+/// it is relayed as an ordinary answer: to the new address after `#address`.
 pub fn staff_events(
     case: &Case,
     reply: &StaffReply,
@@ -91,6 +93,11 @@ fn command_event(
             category: *category,
             by: by_staff,
         },
+        StaffCommand::Address { to } => Event::CustomerAddressChanged {
+            address: to.clone(),
+            by: by.clone(),
+        },
+        StaffCommand::Acknowledged => Event::AcknowledgedByStaff { by: by.clone() },
         StaffCommand::Close => Event::Closed { by: by_staff },
         StaffCommand::Open => Event::Reopened { by: by_staff },
         StaffCommand::NotComplaint => Event::Withdrawn { by: by.clone() },

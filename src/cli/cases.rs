@@ -189,6 +189,12 @@ fn describe(event: &Event) -> String {
         Event::AcknowledgementSent { message_id } => {
             format!("acknowledgement sent to the customer ({message_id})")
         }
+        Event::AcknowledgedByStaff { by } => {
+            format!("acknowledged outside klagebot, recorded by {by}")
+        }
+        Event::CustomerAddressChanged { address, by } => {
+            format!("the customer's address is now {address} (by {by})")
+        }
         Event::Assigned { to, by } => format!("assigned to {to}{}", by_text(by.as_ref())),
         Event::Note { by, text } => format!("note by {by}: {text}"),
         Event::CategorySet { category, by } => {

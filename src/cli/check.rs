@@ -23,10 +23,16 @@ pub fn run(config: &Config, args: &super::CheckArgs) -> anyhow::Result<ExitCode>
     report.line(
         "config",
         Ok(format!(
-            "{} mailbox(es), {} staff, jurisdiction {}",
+            "{} mailbox(es), {} staff, jurisdiction {}, kind {}{}",
             config.mailboxes.len(),
             config.staff.len(),
-            config.company.jurisdiction
+            config.company.jurisdiction,
+            config.company.kind,
+            if config.company.is_finkn_member() {
+                ", member of Finansklagenemnda"
+            } else {
+                ""
+            }
         )),
     );
     report.line("templates", check_templates(config));

@@ -17,6 +17,7 @@ pub mod check;
 pub mod classify;
 mod db;
 pub mod oauth;
+pub mod preview;
 pub mod report;
 pub mod run;
 
@@ -53,6 +54,8 @@ pub enum Command {
     Calendar(CalendarArgs),
     /// OAuth2 for Microsoft 365 and Google Workspace mailboxes.
     Oauth(OauthArgs),
+    /// Render one mail template with sample data and the configured company and staff.
+    Preview(PreviewArgs),
 }
 
 #[derive(Debug, Args)]
@@ -153,6 +156,90 @@ pub struct CheckArgs {
 }
 
 #[derive(Debug, Args)]
+pub struct PreviewArgs {
+    /// The template kind, e.g. acknowledgement or decision (see --list).
+    #[arg(required_unless_present = "list")]
+    pub kind: Option<crate::outbox::TemplateKind>,
+    /// List the template kinds and whom each goes to.
+    #[arg(long, conflicts_with = "kind")]
+    pub list: bool,
+    /// The mail's language: da, nb, nn, sv or en; default: the company's.
+    #[arg(long)]
+    pub lang: Option<crate::domain::Language>,
+    /// The case's category (fees, card, payment, loan, investment, service,
+    /// privacy, marketing, fraud, other); default: none yet.
+    #[arg(long)]
+    pub category: Option<crate::domain::Category>,
+    /// dk, no or se; default: the company's jurisdiction.
+    #[arg(long)]
+    pub jurisdiction: Option<Jurisdiction>,
+    /// The decision's outcome; default: rejected.
+    #[arg(long, value_enum)]
+    pub outcome: Option<OutcomeArg>,
+    /// Why a staff_escalation is sent; default: breached.
+    #[arg(long, value_enum)]
+    pub trigger: Option<TriggerArg>,
+    /// What a staff_update reports; default: customer-wrote.
+    #[arg(long, value_enum)]
+    pub update: Option<UpdateArg>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum OutcomeArg {
+    Rejected,
+    Partial,
+    Upheld,
+}
+
+impl From<OutcomeArg> for crate::case::Outcome {
+    fn from(arg: OutcomeArg) -> Self {
+        match arg {
+            OutcomeArg::Rejected => crate::case::Outcome::Rejected,
+            OutcomeArg::Partial => crate::case::Outcome::PartiallyUpheld,
+            OutcomeArg::Upheld => crate::case::Outcome::Upheld,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum TriggerArg {
+    CustomerRequest,
+    DueSoon,
+    Breached,
+}
+
+impl From<TriggerArg> for crate::outbox::context::EscalationTrigger {
+    fn from(arg: TriggerArg) -> Self {
+        use crate::outbox::context::EscalationTrigger as T;
+        match arg {
+            TriggerArg::CustomerRequest => T::CustomerRequest,
+            TriggerArg::DueSoon => T::DueSoon,
+            TriggerArg::Breached => T::Breached,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum UpdateArg {
+    CustomerWrote,
+    Assigned,
+    AutomaticHoldingReply,
+    AnkenaevnEligible,
+}
+
+impl From<UpdateArg> for crate::outbox::context::UpdateKind {
+    fn from(arg: UpdateArg) -> Self {
+        use crate::outbox::context::UpdateKind as U;
+        match arg {
+            UpdateArg::CustomerWrote => U::CustomerWrote,
+            UpdateArg::Assigned => U::Assigned,
+            UpdateArg::AutomaticHoldingReply => U::AutomaticHoldingReply,
+            UpdateArg::AnkenaevnEligible => U::AnkenaevnEligible,
+        }
+    }
+}
+
+#[derive(Debug, Args)]
 pub struct CalendarArgs {
     /// dk, no or se; default: the company's jurisdiction.
     #[arg(long)]
@@ -194,5 +281,6 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Check(args) => check::run(&config, &args),
         Command::Calendar(args) => calendar::run(&config, &args),
         Command::Oauth(args) => oauth::run(&config, &args),
+        Command::Preview(args) => preview::run(&config, &args),
     }
 }

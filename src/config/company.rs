@@ -1,10 +1,14 @@
-//! `[company]`: who the company is, as the customer sees it, and the calendar it
+//! `[company]`: who the company is, as the customer sees it, what kind of firm it
+//! is (which decides the complaint boards it answers to), and the calendar it
 //! keeps (jurisdiction, cut-off time, closures).
 
-use chrono::{NaiveDateTime, NaiveTime};
-use serde::Deserialize;
+use std::fmt;
+use std::str::FromStr;
 
-use crate::domain::{EmailAddress, Jurisdiction, Language};
+use chrono::{NaiveDateTime, NaiveTime};
+use serde::{Deserialize, Serialize};
+
+use crate::domain::{EmailAddress, Jurisdiction, Language, ParseError};
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -22,6 +26,14 @@ pub struct Company {
     /// The company's web address, printed in customer mail.
     #[serde(default)]
     pub website: Option<String>,
+    /// What kind of firm this is: it decides which complaint boards a decision
+    /// names (`templates/referrals.toml`).
+    #[serde(default)]
+    pub kind: CompanyKind,
+    /// Norway: whether the firm is a member of Finansklagenemnda. Unset, it
+    /// follows the kind ([`CompanyKind::usually_finkn_member`]).
+    #[serde(default)]
+    pub finkn_member: Option<bool>,
     #[serde(default = "default_prefix")]
     pub case_prefix: String,
     #[serde(default = "default_jurisdiction")]
@@ -58,6 +70,12 @@ impl Company {
         }
     }
 
+    /// Whether Finansklagenemnda takes complaints about this firm (Norway).
+    pub fn is_finkn_member(&self) -> bool {
+        self.finkn_member
+            .unwrap_or_else(|| self.kind.usually_finkn_member())
+    }
+
     pub(super) fn validate(&self) -> anyhow::Result<()> {
         crate::domain::CaseRef::new(&self.case_prefix, 2026, 1)
             .map_err(|_| anyhow::anyhow!("company.case_prefix must be 1-10 ASCII letters"))?;
@@ -82,6 +100,84 @@ impl Company {
             }
         }
         Ok(())
+    }
+}
+
+/// The kind of firm, as the complaint boards sort firms: a Danish bank answers to
+/// Det Finansielle Ankenævn for everything, a crowdfunding platform to
+/// Forbrugerklagenævnet except for payment services, and so on.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default, Serialize, Deserialize,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum CompanyKind {
+    /// A bank (pengeinstitut, bank, bank) or a finance company it owns.
+    #[default]
+    Bank,
+    /// A card issuer (e.g. a charge or credit card company).
+    CardIssuer,
+    /// A payment institution or an e-money institution.
+    PaymentInstitution,
+    /// A consumer lender not owned by a bank (finansieringsselskab).
+    ConsumerLender,
+    /// A crowdfunding platform (EU Reg. 2020/1503).
+    Crowdfunding,
+    /// An investment firm that is not a bank (fondsmæglerselskab, verdipapirforetak).
+    InvestmentFirm,
+}
+
+impl CompanyKind {
+    pub const ALL: [CompanyKind; 6] = [
+        CompanyKind::Bank,
+        CompanyKind::CardIssuer,
+        CompanyKind::PaymentInstitution,
+        CompanyKind::ConsumerLender,
+        CompanyKind::Crowdfunding,
+        CompanyKind::InvestmentFirm,
+    ];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            CompanyKind::Bank => "bank",
+            CompanyKind::CardIssuer => "card_issuer",
+            CompanyKind::PaymentInstitution => "payment_institution",
+            CompanyKind::ConsumerLender => "consumer_lender",
+            CompanyKind::Crowdfunding => "crowdfunding",
+            CompanyKind::InvestmentFirm => "investment_firm",
+        }
+    }
+
+    /// Banks, card issuers and finance companies are nearly all members of
+    /// Finansklagenemnda through Finans Norge or Finansieringsselskapenes
+    /// Forening (finkn.no, "For finansselskap"); other kinds must join on their own.
+    pub fn usually_finkn_member(self) -> bool {
+        matches!(
+            self,
+            CompanyKind::Bank | CompanyKind::CardIssuer | CompanyKind::ConsumerLender
+        )
+    }
+}
+
+impl fmt::Display for CompanyKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.code())
+    }
+}
+
+impl FromStr for CompanyKind {
+    type Err = ParseError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let wanted = s.trim().to_ascii_lowercase().replace('-', "_");
+        CompanyKind::ALL
+            .into_iter()
+            .find(|k| k.code() == wanted)
+            .ok_or_else(|| {
+                ParseError::new(
+                    "company kind",
+                    s,
+                    "bank, card_issuer, payment_institution, consumer_lender, crowdfunding or investment_firm",
+                )
+            })
     }
 }
 

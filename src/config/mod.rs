@@ -28,7 +28,7 @@ mod service;
 mod staff;
 
 pub use alerts::{Alerts, parse_duration};
-pub use company::{Closure, Company};
+pub use company::{Closure, Company, CompanyKind};
 pub use digest::Digest;
 pub use files::{ClassifyConfig, TemplatesConfig};
 pub use mailbox::{Mailbox, MailboxKind, MailboxMode};

@@ -5,7 +5,7 @@ use chrono::NaiveDate;
 
 use super::context::*;
 use super::dates::in_words;
-use super::referral::Referrals;
+use super::referral::{Firm, Referrals};
 use crate::case::{Case, Outcome};
 use crate::config::{Config, Staff, StaffRole};
 use crate::domain::{EmailAddress, Jurisdiction, Language};
@@ -26,6 +26,15 @@ impl TemplateContext {
             .received_at
             .with_timezone(&case.jurisdiction.time_zone())
             .date_naive();
+        let firm = Firm::of(company);
+        // Present always; the decision template shows them only when the
+        // outcome is not a full uphold.
+        let referrals = referrals.bodies_for(firm, case.jurisdiction, case.category, lang);
+        let ankenaevn = referrals
+            .iter()
+            .find(|b| b.after_weeks_without_answer)
+            .cloned();
+        let weeks = config.policy.ankenaevn_after_weeks;
         TemplateContext {
             company: CompanyView {
                 name: company.name.clone(),
@@ -48,6 +57,8 @@ impl TemplateContext {
                 acknowledge_due: words(case.acknowledge_due),
                 answer_due: words(case.answer_due),
                 final_due: words(case.final_due),
+                final_due_iso: case.final_due.to_string(),
+                ankenaevn_open: words(received + chrono::Duration::weeks(i64::from(weeks))),
             },
             answer_within_days: config.policy.answer_within_days,
             final_within_days: config.policy.final_answer_within_days,
@@ -55,9 +66,9 @@ impl TemplateContext {
             reply_address: None,
             holding_reason: None,
             decision: None,
-            // Present always; the decision template shows them only when the
-            // outcome is not a full uphold.
-            referrals: referrals.bodies_for(case.jurisdiction, case.category, lang),
+            referrals,
+            ankenaevn,
+            answer_beyond_ankenaevn_weeks: beyond_weeks(received, case.answer_due, weeks),
             staff_answer: None,
             customer_text: None,
             attachments: Vec::new(),
@@ -69,6 +80,7 @@ impl TemplateContext {
             forward: None,
             digest: None,
             late: Vec::new(),
+            prompt: None,
         }
     }
 
@@ -95,12 +107,7 @@ impl TemplateContext {
             subject: none(),
             contact: contact_person(None, config),
             manager: None,
-            dates: DateWords {
-                received: none(),
-                acknowledge_due: none(),
-                answer_due: none(),
-                final_due: none(),
-            },
+            dates: DateWords::default(),
             answer_within_days: config.policy.answer_within_days,
             final_within_days: config.policy.final_answer_within_days,
             ankenaevn_after_weeks: config.policy.ankenaevn_after_weeks,
@@ -108,6 +115,8 @@ impl TemplateContext {
             holding_reason: None,
             decision: None,
             referrals: Vec::new(),
+            ankenaevn: None,
+            answer_beyond_ankenaevn_weeks: false,
             staff_answer: None,
             customer_text: None,
             attachments: Vec::new(),
@@ -116,6 +125,7 @@ impl TemplateContext {
             bounce: None,
             refusal: None,
             update: None,
+            prompt: None,
             forward: None,
             digest: None,
             late: Vec::new(),
@@ -142,10 +152,28 @@ impl TemplateContext {
         self
     }
 
-    /// Holding reply: the staff member's reason; `new_due` becomes the answer date.
-    pub fn with_holding(mut self, reason: &str, new_due: NaiveDate, lang: Language) -> Self {
+    /// Holding reply: the staff member's reason; `new_due` becomes the answer
+    /// date. `received` is the local day the complaint arrived.
+    pub fn with_holding(
+        mut self,
+        reason: &str,
+        new_due: NaiveDate,
+        received: NaiveDate,
+        lang: Language,
+    ) -> Self {
         self.holding_reason = Some(reason.trim().to_string());
         self.dates.answer_due = in_words(new_due, lang);
+        self.answer_beyond_ankenaevn_weeks =
+            beyond_weeks(received, new_due, self.ankenaevn_after_weeks);
+        self
+    }
+
+    /// The prompt to send a holding reply; `automatic_reason` is what the policy
+    /// will send on the answer date if staff do not.
+    pub fn with_prompt(mut self, automatic_reason: Option<&str>) -> Self {
+        self.prompt = Some(PromptView {
+            automatic_reason: automatic_reason.map(str::to_string),
+        });
         self
     }
 
@@ -218,6 +246,11 @@ impl TemplateContext {
     }
 }
 
+/// Whether `answer_due` lies more than `weeks` weeks after `received`.
+fn beyond_weeks(received: NaiveDate, answer_due: NaiveDate, weeks: u32) -> bool {
+    answer_due > received + chrono::Duration::weeks(i64::from(weeks))
+}
+
 fn person(staff: &Staff) -> Person {
     Person {
         name: staff.name.clone(),
@@ -243,17 +276,10 @@ fn contact_person(contact: Option<&EmailAddress>, config: &Config) -> Person {
     }
 }
 
-/// The complaints manager for the case's jurisdiction (the first one listed).
+/// The complaints manager for the case, chosen as the case logic chooses the one
+/// who hears of its escalations (a complaint officer where no manager is configured).
 fn manager_for<'a>(case: &Case, config: &'a Config) -> Option<&'a Staff> {
-    let managers = || {
-        config
-            .staff
-            .iter()
-            .filter(|s| s.role == StaffRole::ComplaintsManager)
-    };
-    managers()
-        .find(|s| s.jurisdictions.contains(&case.jurisdiction))
-        .or_else(|| managers().next())
+    crate::case::assign::complaints_manager_for(&config.staff, case.jurisdiction, case.language)
 }
 
 #[cfg(test)]
@@ -336,15 +362,16 @@ jurisdictions = ["se"]
             Some("Sven Ek")
         );
         // 20:15 UTC is 21:15 in Stockholm: still 14 December.
-        assert_eq!(ctx.dates.received, "måndag 14 december 2026");
-        assert_eq!(ctx.dates.answer_due, "torsdag 7 januari 2027");
+        assert_eq!(ctx.dates.received, "måndag den 14 december 2026");
+        assert_eq!(ctx.dates.answer_due, "torsdag den 7 januari 2027");
         assert!(ctx.referrals.iter().any(|b| b.id == "se-arn"));
         let held = ctx.with_holding(
             "Vi väntar på underlag.",
             NaiveDate::from_ymd_opt(2027, 2, 1).unwrap(),
+            NaiveDate::from_ymd_opt(2026, 12, 14).unwrap(),
             Language::Sv,
         );
-        assert_eq!(held.dates.answer_due, "måndag 1 februari 2027");
+        assert_eq!(held.dates.answer_due, "måndag den 1 februari 2027");
     }
 
     #[test]
@@ -404,7 +431,7 @@ jurisdictions = ["se"]
         );
         let body = parsed.body_text(0).unwrap();
         assert!(body.contains("Hej Åsa Lindqvist,"), "{body}");
-        assert!(body.contains("senast torsdag 7 januari 2027"), "{body}");
+        assert!(body.contains("senast torsdag den 7 januari 2027"), "{body}");
         assert!(body.contains("mette.jensen@klagebot.localhost"), "{body}");
     }
 }

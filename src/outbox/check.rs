@@ -97,6 +97,13 @@ fn required_values(kind: TemplateKind, ctx: &TemplateContext) -> Vec<(&'static s
         TemplateKind::HoldingReply => {
             need.push(("reason for the delay", opt(&ctx.holding_reason)));
             need.push(("date of the final answer", ctx.dates.answer_due.clone()));
+            if let Some(board) = ctx
+                .ankenaevn
+                .as_ref()
+                .filter(|_| ctx.answer_beyond_ankenaevn_weeks)
+            {
+                need.push(("board the customer may already turn to", board.name.clone()));
+            }
         }
         TemplateKind::Decision => {
             if let Some(d) = &ctx.decision {
@@ -134,12 +141,23 @@ fn required_values(kind: TemplateKind, ctx: &TemplateContext) -> Vec<(&'static s
         TemplateKind::StaffReminder | TemplateKind::StaffEscalation => {
             need.push(("answer date", ctx.dates.answer_due.clone()));
         }
+        TemplateKind::StaffHoldingPrompt => {
+            need.push(("answer date", ctx.dates.answer_due.clone()));
+            let extend = format!("#extend {}", ctx.dates.final_due_iso);
+            need.push(("#extend line to send", extend));
+            let automatic = ctx.prompt.as_ref().and_then(|p| p.automatic_reason.clone());
+            need.push(("automatic holding reason", automatic.unwrap_or_default()));
+        }
         TemplateKind::StaffBounce => {
             let to = ctx.bounce.as_ref().map(|b| b.recipient.clone());
             need.push(("address that bounced", to.unwrap_or_default()));
         }
         TemplateKind::StaffUpdate => {
             need.push(("answer date", ctx.dates.answer_due.clone()));
+            if ctx.update.as_ref().map(|u| u.kind) == Some(UpdateKind::AnkenaevnEligible) {
+                let board = ctx.ankenaevn.as_ref().map(|b| b.name.clone());
+                need.push(("board the customer may turn to", board.unwrap_or_default()));
+            }
             if ctx.update.as_ref().map(|u| u.kind) == Some(UpdateKind::CustomerWrote) {
                 need.push(("customer's text", opt(&ctx.customer_text)));
             }

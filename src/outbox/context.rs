@@ -39,6 +39,14 @@ pub struct TemplateContext {
     pub decision: Option<DecisionView>,
     /// External bodies for a partial or rejected decision.
     pub referrals: Vec<ReferralBody>,
+    /// The body among `referrals` the customer may turn to once
+    /// `ankenaevn_after_weeks` weeks have passed without our answer (Det
+    /// Finansielle Ankenævn for a Danish bank), when the case has one.
+    pub ankenaevn: Option<ReferralBody>,
+    /// Whether the answer date (`dates.answer_due`, moved by a holding reply)
+    /// lies more than `ankenaevn_after_weeks` weeks after receipt: the customer
+    /// may turn to `ankenaevn` before our answer comes.
+    pub answer_beyond_ankenaevn_weeks: bool,
     pub staff_answer: Option<StaffAnswer>,
     /// The customer's own words (staff notifications).
     pub customer_text: Option<String>,
@@ -49,6 +57,8 @@ pub struct TemplateContext {
     pub refusal: Option<CommandRefusal>,
     /// Staff update notices: what happened.
     pub update: Option<UpdateView>,
+    /// The prompt to send a holding reply (`#extend`) before the answer is due.
+    pub prompt: Option<PromptView>,
     /// A colleague's forward: whose mail it was (the colleague note, the reply
     /// when it was no complaint).
     pub forward: Option<ForwardView>,
@@ -56,6 +66,14 @@ pub struct TemplateContext {
     pub digest: Option<DigestView>,
     /// A backlog's cases whose acknowledgement was due before klagebot read them.
     pub late: Vec<LateCaseView>,
+}
+
+/// What the holding-reply prompt tells staff beyond the dates.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct PromptView {
+    /// The reason the automatic holding reply will give on the answer date, in
+    /// the customer's language, when the policy sends one.
+    pub automatic_reason: Option<String>,
 }
 
 /// The customer's mail a colleague forwarded.
@@ -120,7 +138,7 @@ pub struct Person {
 }
 
 /// Dates already written in words in the mail's language ([`super::dates::in_words`]).
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, Default)]
 pub struct DateWords {
     pub received: String,
     pub acknowledge_due: String,
@@ -128,6 +146,11 @@ pub struct DateWords {
     pub answer_due: String,
     /// The latest date the law allows for the final answer (35 business days).
     pub final_due: String,
+    /// `final_due` as staff write it in `#extend 2027-02-04 …`.
+    pub final_due_iso: String,
+    /// The day `ankenaevn_after_weeks` weeks after receipt, from which the
+    /// customer may turn to `ankenaevn` without our answer.
+    pub ankenaevn_open: String,
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]

@@ -1,5 +1,6 @@
-//! Dates in plain words, the way each language writes them in a letter:
-//! "torsdag den 8. januar 2027", "torsdag 8 januari 2027", "Thursday 8 January 2027".
+//! Dates in plain words, the way each language writes them in running text:
+//! "torsdag den 8. januar 2027", "torsdag 8. januar 2027",
+//! "torsdag den 8 januari 2027", "Thursday 8 January 2027".
 
 use chrono::{Datelike, NaiveDate, Weekday};
 
@@ -13,7 +14,9 @@ pub fn in_words(date: NaiveDate, lang: Language) -> String {
     match lang {
         Language::Da => format!("{weekday} den {day}. {month} {year}"),
         Language::Nb | Language::Nn => format!("{weekday} {day}. {month} {year}"),
-        Language::Sv | Language::En => format!("{weekday} {day} {month} {year}"),
+        // "senast torsdag den 7 januari 2027": Swedish running text wants "den".
+        Language::Sv => format!("{weekday} den {day} {month} {year}"),
+        Language::En => format!("{weekday} {day} {month} {year}"),
     }
 }
 
@@ -131,9 +134,10 @@ mod tests {
             (d(2026, 3, 21), Language::Nn, "laurdag 21. mars 2026"),
             (d(2026, 3, 22), Language::Nn, "sundag 22. mars 2026"),
             (d(2026, 3, 23), Language::Nn, "måndag 23. mars 2026"),
-            (d(2026, 8, 13), Language::Sv, "torsdag 13 augusti 2026"),
-            (d(2026, 6, 19), Language::Sv, "fredag 19 juni 2026"),
-            (d(2026, 10, 31), Language::Sv, "lördag 31 oktober 2026"),
+            (d(2026, 8, 13), Language::Sv, "torsdag den 13 augusti 2026"),
+            (d(2026, 6, 19), Language::Sv, "fredag den 19 juni 2026"),
+            (d(2026, 10, 31), Language::Sv, "lördag den 31 oktober 2026"),
+            (d(2026, 12, 14), Language::Sv, "måndag den 14 december 2026"),
             (d(2027, 1, 7), Language::En, "Thursday 7 January 2027"),
             (d(2026, 2, 3), Language::En, "Tuesday 3 February 2026"),
         ];

@@ -22,6 +22,9 @@ pub enum TemplateKind {
     CommandReply,
     StaffNewCase,
     StaffReminder,
+    /// Before the answer is due: send a holding reply (`#extend`) if the answer
+    /// cannot be given in time, and exactly how.
+    StaffHoldingPrompt,
     StaffEscalation,
     StaffBounce,
     StaffAlarm,
@@ -39,7 +42,7 @@ pub enum TemplateKind {
 }
 
 impl TemplateKind {
-    pub const ALL: [TemplateKind; 16] = [
+    pub const ALL: [TemplateKind; 17] = [
         TemplateKind::Acknowledgement,
         TemplateKind::HoldingReply,
         TemplateKind::Decision,
@@ -48,6 +51,7 @@ impl TemplateKind {
         TemplateKind::CommandReply,
         TemplateKind::StaffNewCase,
         TemplateKind::StaffReminder,
+        TemplateKind::StaffHoldingPrompt,
         TemplateKind::StaffEscalation,
         TemplateKind::StaffBounce,
         TemplateKind::StaffAlarm,
@@ -57,6 +61,18 @@ impl TemplateKind {
         TemplateKind::StaffDigest,
         TemplateKind::StaffBacklog,
     ];
+
+    /// Whether a customer reads this kind (the others go to staff).
+    pub fn is_for_customer(self) -> bool {
+        matches!(
+            self,
+            TemplateKind::Acknowledgement
+                | TemplateKind::HoldingReply
+                | TemplateKind::Decision
+                | TemplateKind::EscalationToCustomer
+                | TemplateKind::RelayedAnswer
+        )
+    }
 
     pub fn code(self) -> &'static str {
         match self {
@@ -68,6 +84,7 @@ impl TemplateKind {
             TemplateKind::CommandReply => "command_reply",
             TemplateKind::StaffNewCase => "staff_new_case",
             TemplateKind::StaffReminder => "staff_reminder",
+            TemplateKind::StaffHoldingPrompt => "staff_holding_prompt",
             TemplateKind::StaffEscalation => "staff_escalation",
             TemplateKind::StaffBounce => "staff_bounce",
             TemplateKind::StaffAlarm => "staff_alarm",
@@ -103,6 +120,10 @@ impl TemplateKind {
             ],
             TemplateKind::StaffReminder => &[
                 ("reminder", ctx.reminder.is_some()),
+                ("reply_address", ctx.reply_address.is_some()),
+            ],
+            TemplateKind::StaffHoldingPrompt => &[
+                ("prompt", ctx.prompt.is_some()),
                 ("reply_address", ctx.reply_address.is_some()),
             ],
             TemplateKind::StaffEscalation => &[

@@ -19,7 +19,7 @@ pub use check::CheckError;
 pub use compose::{ComposeError, NamedAddress, OutgoingMessage, compose};
 pub use context::TemplateContext;
 pub use kind::TemplateKind;
-pub use referral::{ReferralBody, Referrals, referral_bodies};
+pub use referral::{Firm, ReferralBody, Referrals, referral_bodies};
 pub use render::{RenderError, RenderedText, TemplateError, Templates};
 pub use threading::{message_id, notice_message_id, parse_our_message_id, thread_index};
 pub use token::{

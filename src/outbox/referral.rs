@@ -1,5 +1,6 @@
 //! The external bodies a customer can turn to when a complaint is not fully upheld
-//! (DESIGN §2), chosen by jurisdiction and category from shipped, overridable data.
+//! (DESIGN §2), chosen by jurisdiction, kind of firm and category from shipped,
+//! overridable data (`templates/referrals.toml`).
 
 use std::collections::{BTreeMap, HashSet};
 use std::path::Path;
@@ -8,6 +9,7 @@ use std::sync::LazyLock;
 use serde::{Deserialize, Serialize};
 
 use super::forbidden;
+use crate::config::{Company, CompanyKind};
 use crate::domain::{Category, Jurisdiction, Language};
 
 /// The referral data shipped inside the binary.
@@ -19,11 +21,40 @@ pub struct ReferralBody {
     /// A stable key such as `dk-finansielle-ankenaevn`.
     pub id: String,
     pub name: String,
-    /// What the body handles; completes a sentence that starts with the name.
+    /// What the body handles and when the customer can use it; completes a
+    /// sentence that starts with the name.
     pub handles: String,
     pub web: String,
     pub postal: Option<String>,
     pub phone: Option<String>,
+    /// The customer may turn to this body once `policy.ankenaevn_after_weeks`
+    /// weeks have passed without our answer (Det Finansielle Ankenævn).
+    pub after_weeks_without_answer: bool,
+}
+
+/// What decides which bodies a firm answers to, besides the case's jurisdiction
+/// and category: the kind of firm and, in Norway, membership of Finansklagenemnda.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Firm {
+    pub kind: CompanyKind,
+    pub finkn_member: bool,
+}
+
+impl Firm {
+    pub fn of(company: &Company) -> Firm {
+        Firm {
+            kind: company.kind,
+            finkn_member: company.is_finkn_member(),
+        }
+    }
+
+    /// A firm of `kind` with the usual Finansklagenemnda membership for its kind.
+    pub fn usual(kind: CompanyKind) -> Firm {
+        Firm {
+            kind,
+            finkn_member: kind.usually_finkn_member(),
+        }
+    }
 }
 
 /// Why a referral file was refused.
@@ -52,24 +83,82 @@ struct ReferralFile {
     body: Vec<BodyEntry>,
 }
 
+type Texts = BTreeMap<Language, String>;
+
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct BodyEntry {
     id: String,
     jurisdiction: Jurisdiction,
-    #[serde(default)]
-    categories: Vec<Category>,
-    #[serde(default)]
-    unknown_category: bool,
-    #[serde(default)]
-    always: bool,
     web: String,
     #[serde(default)]
     postal: Option<String>,
     #[serde(default)]
     phone: Option<String>,
-    name: BTreeMap<Language, String>,
-    handles: BTreeMap<Language, String>,
+    #[serde(default)]
+    after_weeks_without_answer: bool,
+    name: Texts,
+    handles: Texts,
+    /// When the body is named; the first route that fits decides.
+    #[serde(default)]
+    route: Vec<Route>,
+    // The one-route form of earlier files: these fields alone, for every kind.
+    #[serde(default)]
+    categories: Option<CategorySet>,
+    #[serde(default)]
+    unknown_category: bool,
+    #[serde(default)]
+    always: bool,
+}
+
+/// One way a body is named: for these kinds of firm, these categories.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Route {
+    /// Empty: every kind.
+    #[serde(default)]
+    kinds: Vec<CompanyKind>,
+    #[serde(default)]
+    categories: CategorySet,
+    #[serde(default)]
+    unknown_category: bool,
+    /// Named only when the firm's Finansklagenemnda membership is this.
+    #[serde(default)]
+    finkn_member: Option<bool>,
+    /// Replaces the body's `handles` for this route.
+    #[serde(default)]
+    handles: Option<Texts>,
+}
+
+/// `"all"` (every category and a case without one) or a list of categories.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum CategorySet {
+    All,
+    Only(Vec<Category>),
+}
+
+impl Default for CategorySet {
+    fn default() -> Self {
+        CategorySet::Only(Vec::new())
+    }
+}
+
+impl<'de> Deserialize<'de> for CategorySet {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Raw {
+            Word(String),
+            List(Vec<Category>),
+        }
+        match Raw::deserialize(d)? {
+            Raw::Word(w) if w == "all" => Ok(CategorySet::All),
+            Raw::Word(w) => Err(serde::de::Error::custom(format!(
+                "categories = {w:?}: expected \"all\" or a list such as [\"fees\", \"card\"]"
+            ))),
+            Raw::List(list) => Ok(CategorySet::Only(list)),
+        }
+    }
 }
 
 static SHIPPED: LazyLock<Referrals> = LazyLock::new(|| {
@@ -77,14 +166,15 @@ static SHIPPED: LazyLock<Referrals> = LazyLock::new(|| {
     Referrals::parse(SHIPPED_REFERRALS).unwrap_or_else(|e| panic!("shipped referrals.toml: {e}"))
 });
 
-/// The bodies for a case in `jurisdiction` about `category`, in `language`,
-/// from the shipped data.
+/// The bodies for a case of `firm` in `jurisdiction` about `category`, in
+/// `language`, from the shipped data.
 pub fn referral_bodies(
+    firm: Firm,
     jurisdiction: Jurisdiction,
     category: Option<Category>,
     language: Language,
 ) -> Vec<ReferralBody> {
-    SHIPPED.bodies_for(jurisdiction, category, language)
+    SHIPPED.bodies_for(firm, jurisdiction, category, language)
 }
 
 impl Referrals {
@@ -106,75 +196,128 @@ impl Referrals {
     }
 
     /// Parses and checks referral data: every body complete in every language,
-    /// unique ids, and no mention of the closed EU ODR platform.
+    /// named by at least one route, unique ids, and no mention of the closed EU
+    /// ODR platform or of Forbrukerrådet.
     pub fn parse(text: &str) -> Result<Referrals, ReferralError> {
         let file: ReferralFile = toml::from_str(text)?;
         let mut ids = HashSet::new();
-        for body in &file.body {
-            if !ids.insert(body.id.as_str()) {
+        let mut bodies = Vec::with_capacity(file.body.len());
+        for body in file.body {
+            if !ids.insert(body.id.clone()) {
                 return Err(body.invalid("the id is used twice"));
             }
+            let body = body.with_routes()?;
             body.check()?;
+            bodies.push(body);
         }
-        Ok(Referrals { bodies: file.body })
+        Ok(Referrals { bodies })
     }
 
     /// The bodies for a case, in the order the data lists them.
     pub fn bodies_for(
         &self,
+        firm: Firm,
         jurisdiction: Jurisdiction,
         category: Option<Category>,
         language: Language,
     ) -> Vec<ReferralBody> {
         self.bodies
             .iter()
-            .filter(|b| b.jurisdiction == jurisdiction && b.applies_to(category))
-            .map(|b| b.in_language(language))
+            .filter(|b| b.jurisdiction == jurisdiction)
+            .filter_map(|b| {
+                let route = b.route.iter().find(|r| r.fits(firm, category))?;
+                Some(b.in_language(language, route))
+            })
             .collect()
     }
 
-    /// Every body in every language, for checks that scan all the text.
+    /// Every body in every language, with every route's text, for checks that
+    /// scan all the text.
     pub fn all_texts(&self) -> impl Iterator<Item = ReferralBody> + '_ {
-        self.bodies
-            .iter()
-            .flat_map(|b| Language::ALL.into_iter().map(|l| b.in_language(l)))
+        self.bodies.iter().flat_map(|b| {
+            b.route
+                .iter()
+                .flat_map(move |r| Language::ALL.into_iter().map(move |l| b.in_language(l, r)))
+        })
+    }
+}
+
+impl Route {
+    fn fits(&self, firm: Firm, category: Option<Category>) -> bool {
+        let kind = self.kinds.is_empty() || self.kinds.contains(&firm.kind);
+        let member = self.finkn_member.is_none_or(|m| m == firm.finkn_member);
+        let topic = match (&self.categories, category) {
+            (CategorySet::All, _) => true,
+            (CategorySet::Only(list), Some(c)) => list.contains(&c),
+            (CategorySet::Only(_), None) => self.unknown_category,
+        };
+        kind && member && topic
     }
 }
 
 impl BodyEntry {
-    fn applies_to(&self, category: Option<Category>) -> bool {
-        self.always
-            || match category {
-                Some(c) => self.categories.contains(&c),
-                None => self.unknown_category,
-            }
+    /// The one-route form (`categories`, `unknown_category`, `always` beside the
+    /// body) becomes a route for every kind; a body may not have both forms.
+    fn with_routes(mut self) -> Result<BodyEntry, ReferralError> {
+        let flat = self.categories.is_some() || self.unknown_category || self.always;
+        if flat && !self.route.is_empty() {
+            return Err(self.invalid(
+                "give either categories/unknown_category/always or [[body.route]] tables, not both",
+            ));
+        }
+        if flat {
+            let categories = match (self.always, self.categories.take()) {
+                (true, _) => CategorySet::All,
+                (false, set) => set.unwrap_or_default(),
+            };
+            self.route.push(Route {
+                kinds: Vec::new(),
+                categories,
+                unknown_category: self.unknown_category,
+                finkn_member: None,
+                handles: None,
+            });
+        }
+        Ok(self)
     }
 
-    fn in_language(&self, language: Language) -> ReferralBody {
-        // `check` guarantees both maps hold every language.
-        let text = |m: &BTreeMap<Language, String>| m.get(&language).cloned().unwrap_or_default();
+    fn in_language(&self, language: Language, route: &Route) -> ReferralBody {
+        // `check` guarantees every map holds every language.
+        let text = |m: &Texts| m.get(&language).cloned().unwrap_or_default();
         ReferralBody {
             id: self.id.clone(),
             name: text(&self.name),
-            handles: text(&self.handles),
+            handles: text(route.handles.as_ref().unwrap_or(&self.handles)),
             web: self.web.clone(),
             postal: self.postal.clone(),
             phone: self.phone.clone(),
+            after_weeks_without_answer: self.after_weeks_without_answer,
         }
     }
 
     fn check(&self) -> Result<(), ReferralError> {
+        let mut texts = vec![("name", &self.name), ("handles", &self.handles)];
+        texts.extend(
+            self.route
+                .iter()
+                .filter_map(|r| r.handles.as_ref().map(|h| ("route handles", h))),
+        );
         for lang in Language::ALL {
-            for (field, map) in [("name", &self.name), ("handles", &self.handles)] {
+            for (field, map) in &texts {
                 if map.get(&lang).is_none_or(|t| t.trim().is_empty()) {
                     return Err(self.invalid(&format!("{field} is missing for language {lang}")));
                 }
             }
         }
-        if !self.always && self.categories.is_empty() && !self.unknown_category {
-            return Err(
-                self.invalid("names no category and is neither `always` nor `unknown_category`")
-            );
+        if self.route.is_empty() {
+            return Err(self.invalid("is never named: give it a [[body.route]]"));
+        }
+        let never =
+            |r: &Route| r.categories == CategorySet::Only(Vec::new()) && !r.unknown_category;
+        if self.route.iter().any(never) {
+            return Err(self.invalid(
+                "has a route that names no category and neither `unknown_category` nor categories = \"all\"",
+            ));
         }
         if self.web.trim().is_empty() {
             return Err(self.invalid("web is empty"));
@@ -190,6 +333,9 @@ impl BodyEntry {
         parts.extend(self.postal.as_deref());
         parts.extend(self.name.values().map(String::as_str));
         parts.extend(self.handles.values().map(String::as_str));
+        for handles in self.route.iter().filter_map(|r| r.handles.as_ref()) {
+            parts.extend(handles.values().map(String::as_str));
+        }
         parts.join("\n")
     }
 
@@ -225,72 +371,240 @@ sv = "prövar klagomål."
 en = "handles complaints."
 "#;
 
+    fn ids(firm: Firm, j: Jurisdiction, c: Option<Category>) -> Vec<String> {
+        referral_bodies(firm, j, c, Language::Da)
+            .into_iter()
+            .map(|b| b.id)
+            .collect()
+    }
+
+    fn every_category() -> impl Iterator<Item = Option<Category>> {
+        Category::ALL.map(Some).into_iter().chain([None])
+    }
+
     #[test]
     fn shipped_data_parses_and_covers_every_case() {
         let all = Referrals::parse(SHIPPED_REFERRALS).unwrap();
-        for j in Jurisdiction::ALL {
-            for c in Category::ALL.map(Some).into_iter().chain([None]) {
-                let bodies = all.bodies_for(j, c, Language::En);
-                // The courts and at least one body that handles the matter.
-                assert!(bodies.len() >= 2, "{j}/{c:?}: {bodies:?}");
+        for kind in CompanyKind::ALL {
+            for finkn_member in [true, false] {
+                let firm = Firm { kind, finkn_member };
+                for j in Jurisdiction::ALL {
+                    for c in every_category() {
+                        let bodies = all.bodies_for(firm, j, c, Language::En);
+                        // The courts (always last) and at least one body before them.
+                        assert!(bodies.len() >= 2, "{kind}/{j}/{c:?}: {bodies:?}");
+                        assert!(bodies.last().is_some_and(|b| b.id.contains("dom")));
+                    }
+                }
             }
         }
     }
 
     #[test]
-    fn category_selects_the_board() {
-        let ids = |j, c| -> Vec<String> {
-            referral_bodies(j, c, Language::Da)
-                .into_iter()
-                .map(|b| b.id)
-                .collect()
-        };
+    fn the_kind_of_firm_and_the_category_select_the_boards() {
         use Category::*;
+        use CompanyKind::*;
         use Jurisdiction::*;
-        let cases: [(Jurisdiction, Option<Category>, &[&str]); 9] = [
+        let dfa = "dk-finansielle-ankenaevn";
+        let fkn = "dk-forbrugerklagenaevnet";
+        let cases: &[(CompanyKind, Jurisdiction, Option<Category>, &[&str])] = &[
+            (Bank, Dk, Some(Fees), &[dfa, "dk-domstolene"]),
+            (Bank, Dk, Some(Investment), &[dfa, "dk-domstolene"]),
+            (Bank, Dk, Some(Service), &[dfa, "dk-domstolene"]),
+            (Bank, Dk, None, &[dfa, "dk-domstolene"]),
             (
+                Bank,
                 Dk,
-                Some(Fees),
-                &["dk-finansielle-ankenaevn", "dk-domstolene"],
+                Some(Privacy),
+                &["dk-datatilsynet", "dk-domstolene"],
             ),
             (
+                Bank,
                 Dk,
-                Some(Fraud),
-                &["dk-finansielle-ankenaevn", "dk-domstolene"],
+                Some(Marketing),
+                &[dfa, "dk-forbrugerombudsmanden", "dk-domstolene"],
+            ),
+            (CardIssuer, Dk, Some(Card), &[dfa, "dk-domstolene"]),
+            (
+                PaymentInstitution,
+                Dk,
+                Some(Payment),
+                &[dfa, "dk-domstolene"],
             ),
             (
+                InvestmentFirm,
                 Dk,
                 Some(Investment),
                 &["dk-fondsmaeglerselskaber", "dk-domstolene"],
             ),
             (
+                InvestmentFirm,
                 Dk,
-                Some(Other),
-                &["dk-forbrugerklagenaevnet", "dk-domstolene"],
-            ),
-            (Dk, Some(Privacy), &["dk-datatilsynet", "dk-domstolene"]),
-            (
-                Dk,
-                Some(Marketing),
-                &["dk-forbrugerombudsmanden", "dk-domstolene"],
+                None,
+                &["dk-fondsmaeglerselskaber", "dk-domstolene"],
             ),
             (
+                ConsumerLender,
+                Dk,
+                Some(Loan),
+                &["dk-finansieringsselskaber", "dk-domstolene"],
+            ),
+            (Crowdfunding, Dk, Some(Investment), &[fkn, "dk-domstolene"]),
+            (Crowdfunding, Dk, None, &[fkn, "dk-domstolene"]),
+            (Crowdfunding, Dk, Some(Payment), &[dfa, "dk-domstolene"]),
+            (
+                Crowdfunding,
+                Dk,
+                Some(Privacy),
+                &["dk-datatilsynet", "dk-domstolene"],
+            ),
+            (
+                Bank,
                 No,
-                Some(Payment),
+                Some(Loan),
                 &["no-finansklagenemnda", "no-domstolene"],
             ),
             (
+                Bank,
                 No,
                 Some(Marketing),
+                &[
+                    "no-finansklagenemnda",
+                    "no-forbrukertilsynet",
+                    "no-domstolene",
+                ],
+            ),
+            (
+                CardIssuer,
+                No,
+                None,
+                &["no-finansklagenemnda", "no-domstolene"],
+            ),
+            (
+                Crowdfunding,
+                No,
+                Some(Loan),
                 &["no-forbrukertilsynet", "no-domstolene"],
             ),
-            (Se, Some(Privacy), &["se-imy", "se-allman-domstol"]),
+            (
+                PaymentInstitution,
+                No,
+                Some(Payment),
+                &["no-forbrukertilsynet", "no-domstolene"],
+            ),
+            (
+                Bank,
+                No,
+                Some(Privacy),
+                &["no-datatilsynet", "no-domstolene"],
+            ),
+            (
+                Bank,
+                Se,
+                Some(Card),
+                &["se-arn", "se-konsumenternas", "se-allman-domstol"],
+            ),
+            (
+                Crowdfunding,
+                Se,
+                Some(Privacy),
+                &["se-imy", "se-allman-domstol"],
+            ),
+            (
+                Bank,
+                Se,
+                Some(Marketing),
+                &[
+                    "se-arn",
+                    "se-konsumenternas",
+                    "se-konsumentverket",
+                    "se-allman-domstol",
+                ],
+            ),
         ];
-        for (j, c, want) in cases {
-            assert_eq!(ids(j, c), want, "{j}/{c:?}");
+        for (kind, j, c, want) in cases {
+            assert_eq!(ids(Firm::usual(*kind), *j, *c), *want, "{kind}/{j}/{c:?}");
         }
-        assert!(ids(Se, Some(Marketing)).contains(&"se-konsumentverket".to_string()));
-        assert!(ids(Se, None).contains(&"se-arn".to_string()));
+    }
+
+    #[test]
+    fn forbrugerklagenaevnet_never_takes_what_an_approved_board_covers() {
+        for kind in CompanyKind::ALL {
+            for c in every_category() {
+                let named = ids(Firm::usual(kind), Jurisdiction::Dk, c);
+                let fkn = named.iter().any(|id| id == "dk-forbrugerklagenaevnet");
+                let board = named.iter().any(|id| {
+                    [
+                        "dk-finansielle-ankenaevn",
+                        "dk-fondsmaeglerselskaber",
+                        "dk-finansieringsselskaber",
+                    ]
+                    .contains(&id.as_str())
+                });
+                assert!(!(fkn && board), "{kind}/{c:?}: {named:?}");
+                let crowd_general = kind == CompanyKind::Crowdfunding
+                    && c.is_none_or(|c| c != Category::Payment && c != Category::Privacy);
+                assert_eq!(fkn, crowd_general, "{kind}/{c:?}: {named:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn finansklagenemnda_only_for_members_and_forbrukertilsynet_otherwise() {
+        for kind in CompanyKind::ALL {
+            for c in every_category().filter(|c| *c != Some(Category::Privacy)) {
+                let member = ids(
+                    Firm {
+                        kind,
+                        finkn_member: true,
+                    },
+                    Jurisdiction::No,
+                    c,
+                );
+                let outsider = ids(
+                    Firm {
+                        kind,
+                        finkn_member: false,
+                    },
+                    Jurisdiction::No,
+                    c,
+                );
+                assert!(
+                    member.contains(&"no-finansklagenemnda".to_string()),
+                    "{kind}/{c:?}"
+                );
+                assert!(!outsider.contains(&"no-finansklagenemnda".to_string()));
+                assert!(
+                    outsider.contains(&"no-forbrukertilsynet".to_string()),
+                    "{kind}/{c:?}"
+                );
+            }
+        }
+        let mediates = referral_bodies(
+            Firm {
+                kind: CompanyKind::Crowdfunding,
+                finkn_member: false,
+            },
+            Jurisdiction::No,
+            Some(Category::Loan),
+            Language::Nb,
+        );
+        assert!(mediates[0].handles.contains("mekle"), "{mediates:?}");
+    }
+
+    #[test]
+    fn a_company_file_in_the_one_route_form_still_loads() {
+        let data = Referrals::parse(ONE_BODY).unwrap();
+        let firm = Firm::usual(CompanyKind::Crowdfunding);
+        let fees = data.bodies_for(firm, Jurisdiction::Dk, Some(Category::Fees), Language::Nn);
+        assert_eq!(fees[0].handles, "behandlar klager.");
+        assert!(
+            data.bodies_for(firm, Jurisdiction::Dk, None, Language::Nn)
+                .is_empty()
+        );
+        let both = format!("{ONE_BODY}\n[[body.route]]\ncategories = \"all\"\n");
+        let err = Referrals::parse(&both).unwrap_err().to_string();
+        assert!(err.contains("not both"), "{err}");
     }
 
     #[test]

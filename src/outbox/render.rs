@@ -89,6 +89,11 @@ macro_rules! shipped_language {
             include_str!(concat!("../../templates/", $lang, "/command_reply.txt")),
             include_str!(concat!("../../templates/", $lang, "/staff_new_case.txt")),
             include_str!(concat!("../../templates/", $lang, "/staff_reminder.txt")),
+            include_str!(concat!(
+                "../../templates/",
+                $lang,
+                "/staff_holding_prompt.txt"
+            )),
             include_str!(concat!("../../templates/", $lang, "/staff_escalation.txt")),
             include_str!(concat!("../../templates/", $lang, "/staff_bounce.txt")),
             include_str!(concat!("../../templates/", $lang, "/staff_alarm.txt")),
@@ -106,7 +111,7 @@ macro_rules! shipped_language {
 }
 
 /// The shipped sources, indexed like `Language::ALL` × `TemplateKind::ALL`.
-const SHIPPED: [[&str; 16]; 5] = [
+const SHIPPED: [[&str; 17]; 5] = [
     shipped_language!("da"),
     shipped_language!("nb"),
     shipped_language!("nn"),

@@ -6,8 +6,9 @@ use chrono::NaiveDate;
 use super::context::*;
 use super::dates::in_words;
 use super::kind::TemplateKind;
-use super::referral::referral_bodies;
+use super::referral::{Firm, referral_bodies};
 use crate::case::{CommandError, Outcome, Refusal, Rejected};
+use crate::config::CompanyKind;
 use crate::domain::{Category, Jurisdiction, Language, LeftReason};
 
 fn day(y: i32, m: u32, d: u32) -> NaiveDate {
@@ -43,6 +44,8 @@ fn customer_in(lang: Language) -> (&'static str, &'static str) {
 /// A full context for the mail language `lang`: every optional part present.
 pub fn full(lang: Language) -> TemplateContext {
     let (customer_name, customer_text) = customer_in(lang);
+    let bank = Firm::usual(CompanyKind::Bank);
+    let bank_referrals = referral_bodies(bank, Jurisdiction::Dk, Some(Category::Fees), lang);
     TemplateContext {
         company: CompanyView {
             name: "Nordvik Bank A/S".into(),
@@ -73,6 +76,8 @@ pub fn full(lang: Language) -> TemplateContext {
             acknowledge_due: in_words(day(2026, 12, 17), lang),
             answer_due: in_words(day(2027, 1, 7), lang),
             final_due: in_words(day(2027, 2, 4), lang),
+            final_due_iso: "2027-02-04".into(),
+            ankenaevn_open: in_words(day(2027, 1, 18), lang),
         },
         answer_within_days: 15,
         final_within_days: 35,
@@ -84,7 +89,12 @@ pub fn full(lang: Language) -> TemplateContext {
             text: decision_text(lang).into(),
             signed_by: "Mette Jensen".into(),
         }),
-        referrals: referral_bodies(Jurisdiction::Dk, Some(Category::Fees), lang),
+        referrals: bank_referrals.clone(),
+        ankenaevn: bank_referrals
+            .iter()
+            .find(|b| b.after_weeks_without_answer)
+            .cloned(),
+        answer_beyond_ankenaevn_weeks: false,
         staff_answer: Some(StaffAnswer {
             name: "Mette Jensen".into(),
             text: staff_answer_text(lang).into(),
@@ -148,6 +158,9 @@ pub fn full(lang: Language) -> TemplateContext {
                 acknowledge_due: in_words(day(2026, 12, 15), lang),
             },
         ],
+        prompt: Some(PromptView {
+            automatic_reason: Some(holding_reason(lang).into()),
+        }),
     }
 }
 
@@ -208,6 +221,7 @@ pub fn sparse(kind: TemplateKind, lang: Language) -> TemplateContext {
     ctx.contact.phone = None;
     ctx.attachments.clear();
     ctx.referrals.clear();
+    ctx.ankenaevn = None;
     ctx.manager = None;
     ctx.reply_address = None;
     ctx.holding_reason = None;
@@ -222,6 +236,7 @@ pub fn sparse(kind: TemplateKind, lang: Language) -> TemplateContext {
     ctx.forward = None;
     ctx.digest = None;
     ctx.late.clear();
+    ctx.prompt = None;
     // Put back exactly what the kind cannot do without, in its barest form.
     while let Some(field) = kind.missing_in(&ctx) {
         restore(&mut ctx, &full, field);
@@ -261,6 +276,11 @@ fn restore(ctx: &mut TemplateContext, full: &TemplateContext, field: &str) {
         }
         "digest" => ctx.digest = full.digest.clone(),
         "late" => ctx.late = full.late.clone(),
+        "prompt" => {
+            ctx.prompt = Some(PromptView {
+                automatic_reason: None,
+            })
+        }
         "reminder" => ctx.reminder = full.reminder.clone(),
         "escalation" => ctx.escalation = full.escalation.clone(),
         "bounce" => {
@@ -283,12 +303,7 @@ pub fn variants(kind: TemplateKind, lang: Language) -> Vec<TemplateContext> {
         base.customer.email.clear();
         base.customer.name = None;
         base.subject.clear();
-        base.dates = DateWords {
-            received: String::new(),
-            acknowledge_due: String::new(),
-            answer_due: String::new(),
-            final_due: String::new(),
-        };
+        base.dates = DateWords::default();
     }
     match kind {
         TemplateKind::Decision => decision_variants(&base, lang),
@@ -303,33 +318,63 @@ pub fn variants(kind: TemplateKind, lang: Language) -> Vec<TemplateContext> {
             .collect(),
         TemplateKind::StaffUpdate => UpdateKind::ALL
             .into_iter()
-            .map(|kind| TemplateContext {
+            .flat_map(|kind| [(kind, base.ankenaevn.clone()), (kind, None)])
+            .map(|(kind, ankenaevn)| TemplateContext {
                 update: Some(UpdateView { kind }),
+                ankenaevn,
                 ..base.clone()
             })
             .collect(),
+        TemplateKind::HoldingReply => [(true, base.ankenaevn.clone()), (true, None), (false, None)]
+            .into_iter()
+            .map(|(beyond, ankenaevn)| TemplateContext {
+                answer_beyond_ankenaevn_weeks: beyond,
+                ankenaevn,
+                ..base.clone()
+            })
+            .collect(),
+        TemplateKind::StaffHoldingPrompt => vec![
+            base.clone(),
+            TemplateContext {
+                prompt: Some(PromptView {
+                    automatic_reason: None,
+                }),
+                ..base.clone()
+            },
+        ],
         TemplateKind::CommandReply => refusal_variants(&base),
 
         _ => vec![base],
     }
 }
 
+/// Each outcome, for each kind of firm in each jurisdiction, with a few
+/// categories that name different bodies.
 fn decision_variants(base: &TemplateContext, lang: Language) -> Vec<TemplateContext> {
+    let categories = [
+        None,
+        Some(Category::Investment),
+        Some(Category::Payment),
+        Some(Category::Privacy),
+        Some(Category::Marketing),
+    ];
     let mut out = Vec::new();
     for outcome in [Outcome::Upheld, Outcome::PartiallyUpheld, Outcome::Rejected] {
-        for jurisdiction in Jurisdiction::ALL {
-            for category in [None, Some(Category::Investment), Some(Category::Privacy)] {
-                let mut ctx = base.clone();
-                ctx.jurisdiction = jurisdiction;
-                if let Some(d) = ctx.decision.as_mut() {
-                    d.outcome = outcome;
+        for kind in CompanyKind::ALL {
+            for jurisdiction in Jurisdiction::ALL {
+                for category in categories {
+                    let mut ctx = base.clone();
+                    ctx.jurisdiction = jurisdiction;
+                    if let Some(d) = ctx.decision.as_mut() {
+                        d.outcome = outcome;
+                    }
+                    ctx.referrals = if outcome.needs_referral() {
+                        referral_bodies(Firm::usual(kind), jurisdiction, category, lang)
+                    } else {
+                        Vec::new()
+                    };
+                    out.push(ctx);
                 }
-                ctx.referrals = if outcome.needs_referral() {
-                    referral_bodies(jurisdiction, category, lang)
-                } else {
-                    Vec::new()
-                };
-                out.push(ctx);
             }
         }
     }
@@ -388,6 +433,7 @@ pub fn sample_refusals() -> Vec<Refusal> {
         Rejected::EmptyDecision,
         Rejected::AlreadyClosed,
         Rejected::AlreadyWithdrawn,
+        Rejected::AlreadyAcknowledged,
     ];
     commands
         .into_iter()

@@ -126,11 +126,15 @@ fn to_customer(
     let base = TemplateContext::for_case(case, &recorder.config, &recorder.referrals, lang);
     let (kind, ctx, automatic) = match mail {
         CustomerMail::Acknowledgement { .. } => (TemplateKind::Acknowledgement, base, true),
-        CustomerMail::HoldingReply { reason, new_due } => (
-            TemplateKind::HoldingReply,
-            base.with_holding(reason, *new_due, lang),
-            true,
-        ),
+        CustomerMail::HoldingReply { reason, new_due } => {
+            let cal = recorder.rules.calendar(case.jurisdiction);
+            let received = cal.local_date(case.received_at);
+            (
+                TemplateKind::HoldingReply,
+                base.with_holding(reason, *new_due, received, lang),
+                true,
+            )
+        }
         CustomerMail::Decision { outcome, by, .. } => {
             let text = staff_text(extras, "a decision")?;
             let signer = staff_name(recorder, by);
@@ -204,7 +208,7 @@ fn to_staff(
     );
     let base = TemplateContext::for_case(case, &recorder.config, &recorder.referrals, lang)
         .with_reply_address(&reply);
-    let (kind, ctx) = staff_template(case, notice, extras, base);
+    let (kind, ctx) = staff_template(recorder, case, notice, extras, base);
     let rendered = recorder.templates.render(kind, lang, &ctx)?;
     let message = OutgoingMessage {
         from: NamedAddress::new(
@@ -244,6 +248,7 @@ fn to_staff(
 
 /// The template and context of a staff notice.
 fn staff_template(
+    recorder: &Recorder,
     case: &Case,
     notice: &StaffNotice,
     extras: &Extras,
@@ -278,7 +283,7 @@ fn staff_template(
             TemplateKind::StaffReminder,
             base.with_reminder(*working_days_left),
         ),
-        StaffNotice::Warning { warning } => warning_template(warning, base),
+        StaffNotice::Warning { warning } => warning_template(recorder, case, warning, base),
         StaffNotice::AutomaticHoldingReply { .. } => (
             TemplateKind::StaffUpdate,
             base.with_update(UpdateKind::AutomaticHoldingReply),
@@ -313,9 +318,24 @@ fn staff_template(
     }
 }
 
-fn warning_template(warning: &Warning, base: TemplateContext) -> (TemplateKind, TemplateContext) {
+fn warning_template(
+    recorder: &Recorder,
+    case: &Case,
+    warning: &Warning,
+    base: TemplateContext,
+) -> (TemplateKind, TemplateContext) {
     match warning {
         Warning::AcknowledgementUnsent { .. } => (TemplateKind::StaffAlarm, base),
+        Warning::HoldingReplyDue { .. } => {
+            let policy = &recorder.config.policy;
+            let automatic = policy
+                .auto_holding_reason_for(case.category, case.language)
+                .filter(|_| policy.auto_holding_reply);
+            (
+                TemplateKind::StaffHoldingPrompt,
+                base.with_prompt(automatic),
+            )
+        }
         Warning::AnswerDueToday { .. } => (
             TemplateKind::StaffEscalation,
             base.with_escalation(EscalationTrigger::DueSoon),

@@ -95,6 +95,40 @@ impl Default for Setup {
 pub const AUTO_HOLDING_REASON: &str =
     "Vi venter på en redegørelse fra vores kortudsteder, før vi kan svare dig.";
 
+/// `[policy.auto_holding_reason.*]` for every category and language (an automatic
+/// holding reply needs them all); Danish gives [`AUTO_HOLDING_REASON`].
+fn auto_holding_reasons() -> String {
+    let others = [
+        (
+            "nb",
+            "Vi venter på en redegjørelse fra kortutstederen vår før vi kan svare deg.",
+        ),
+        (
+            "nn",
+            "Vi ventar på ei utgreiing frå kortutferdaren vår før vi kan svare deg.",
+        ),
+        (
+            "sv",
+            "Vi väntar på en redogörelse från vår kortutgivare innan vi kan svara dig.",
+        ),
+        (
+            "en",
+            "We are waiting for an account from our card issuer before we can answer you.",
+        ),
+    ];
+    let categories = klagebot::domain::Category::ALL.map(|c| c.code());
+    let mut text = String::new();
+    for key in categories.into_iter().chain(["uncategorised"]) {
+        text.push_str(&format!(
+            "\n[policy.auto_holding_reason.{key}]\nda = {AUTO_HOLDING_REASON:?}\n"
+        ));
+        for (lang, reason) in others {
+            text.push_str(&format!("{lang} = {reason:?}\n"));
+        }
+    }
+    text
+}
+
 pub struct Harness {
     pub servers: MailServers,
     /// The complaint mailbox klagebot owns; its address is the company's.
@@ -458,9 +492,7 @@ phone = "+45 70 20 30 42"
 
 [policy]
 auto_holding_reply = {auto_holding}
-
-[policy.auto_holding_reason]
-da = "{auto_reason}"
+{auto_reasons}
 
 [security]
 token_secret_file = {secret:?}
@@ -473,7 +505,7 @@ token_secret_file = {secret:?}
         language = setup.language,
         auto_holding = setup.auto_holding_reply,
         mode = setup.mode,
-        auto_reason = AUTO_HOLDING_REASON,
+        auto_reasons = auto_holding_reasons(),
         db = dir.join("klagebot.db").display(),
         imap = servers.imap_port,
         submission = servers.submission_port,

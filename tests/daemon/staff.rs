@@ -83,7 +83,7 @@ async fn a_staff_reply_reaches_the_customer_threaded_and_in_the_case() {
         "sent from the company address"
     );
     assert!(
-        !answer.full_text.contains("SÅDAN ARBEJDER DU MED SAGEN"),
+        !answer.full_text.contains("HVAD DIT SVAR SENDER"),
         "our notification is not quoted back"
     );
     assert!(
@@ -203,9 +203,12 @@ async fn reminders_fire_once_on_the_right_working_day() {
                 > 0
             {}
         }
+        // The new-case notice, the reminders so far and, three working days
+        // before the answer is due, the prompt to send a holding reply.
+        let prompted = usize::from(i > 0);
         let notices = h
             .servers
-            .wait_for_messages(&h.handler, "INBOX", 2 + i, WAIT);
+            .wait_for_messages(&h.handler, "INBOX", 2 + i + prompted, WAIT);
         tokio::time::sleep(Duration::from_millis(500)).await;
         let notices_now = h.servers.messages(&h.handler, "INBOX");
         assert_eq!(
@@ -214,12 +217,20 @@ async fn reminders_fire_once_on_the_right_working_day() {
             "exactly one reminder for {:?}",
             reminder.kind
         );
-        let last = parse(&notices_now.last().unwrap().bytes);
-        assert!(
-            last.subject.starts_with("Påmindelse"),
-            "a Danish reminder: {:?}",
-            last.subject
-        );
+        let subjects: Vec<String> = notices_now
+            .iter()
+            .map(|m| parse(&m.bytes).subject)
+            .collect();
+        let reminded = subjects
+            .iter()
+            .filter(|s| s.starts_with("Påmindelse"))
+            .count();
+        assert_eq!(reminded, i + 1, "Danish reminders: {subjects:?}");
+        let prompts = subjects
+            .iter()
+            .filter(|s| s.starts_with("Kan du svare senest"))
+            .count();
+        assert_eq!(prompts, prompted, "the holding-reply prompt: {subjects:?}");
     }
     let events = h.timeline(&case.reference).await;
     assert_eq!(

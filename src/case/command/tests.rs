@@ -151,3 +151,27 @@ fn commands_only_count_at_the_top() {
     assert_eq!(reply.commands.len(), 2);
     assert_eq!(reply.body, "Thanks for your patience.");
 }
+
+#[test]
+fn address_and_acknowledged_record_what_happened_outside_klagebot() {
+    let reply = parsed("#address Ole.Sorensen@Example.NET\nHej Ole, her er vores svar igen.");
+    assert_eq!(
+        reply.commands,
+        vec![StaffCommand::Address {
+            to: EmailAddress::parse("Ole.Sorensen@example.net").unwrap()
+        }]
+    );
+    assert_eq!(reply.body, "Hej Ole, her er vores svar igen.");
+    assert!(error("#address").contains("the customer's new address"));
+    assert!(error("#address ole at example").contains("an email address"));
+    assert_eq!(
+        parsed("#acknowledged").commands,
+        vec![StaffCommand::Acknowledged]
+    );
+    assert_eq!(
+        parsed("#acknowledge").commands,
+        vec![StaffCommand::Acknowledged]
+    );
+    assert!(error("#acknowledged by phone").contains("takes nothing after it"));
+    assert!(error("#adress x@y.dk").contains("did you mean #address"));
+}

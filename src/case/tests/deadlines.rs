@@ -66,6 +66,8 @@ fn a_new_danish_case_has_these_deadlines() {
         ("acknowledgement-alarm-2026-04-09", "2026-04-08T14:00:00Z"),
         // 08:00 CEST, 5 and 2 working days before 27 April.
         ("reminder-5-2026-04-27", "2026-04-20T06:00:00Z"),
+        // The prompt to send a holding reply if the answer cannot come in time.
+        ("holding-prompt-2026-04-27", "2026-04-22T06:00:00Z"),
         ("reminder-2-2026-04-27", "2026-04-23T06:00:00Z"),
         ("due-today-2026-04-27", "2026-04-27T06:00:00Z"),
         ("breach-2026-04-27", "2026-04-27T14:00:00Z"),
@@ -113,6 +115,7 @@ fn keys_name_their_kind() {
         DeadlineKind::AcknowledgementAlarm { due: d },
         DeadlineKind::AnswerDueToday { answer_due: d },
         DeadlineKind::Breach { answer_due: d },
+        DeadlineKind::HoldingReplyPrompt { answer_due: d },
         DeadlineKind::AutomaticHoldingReply { answer_due: d },
         DeadlineKind::Ankenaevn,
     ] {
@@ -262,6 +265,7 @@ fn a_breach_escalates_to_the_complaints_manager_once() {
 fn the_policy_can_send_the_holding_reply_on_the_due_day() {
     let policy = crate::config::Policy {
         auto_holding_reply: true,
+        auto_holding_reason: reasons(),
         ..Default::default()
     };
     let mut life = Life::open(rules_with(policy), new_case(Dk, "2026-04-01T08:00:00Z"));
@@ -290,7 +294,7 @@ fn the_policy_can_send_the_holding_reply_on_the_due_day() {
     assert_eq!(
         customer_mails(&step.actions),
         [&CustomerMail::HoldingReply {
-            reason: "Vi har brug for mere tid til at undersøge din klage grundigt.".into(),
+            reason: "Vi venter på kortudstederens redegørelse (fees).".into(),
             new_due: ymd(2026, 5, 28)
         }]
     );
@@ -327,5 +331,93 @@ fn denmark_warns_when_the_customer_may_go_to_the_ankenaevn() {
             .fire("2026-05-06T08:00:00Z", DeadlineKind::Ankenaevn)
             .events
             .is_empty()
+    );
+}
+
+/// A configured reason for every category and language, naming its key.
+fn reasons() -> std::collections::BTreeMap<String, std::collections::BTreeMap<Language, String>> {
+    let keys = crate::domain::Category::ALL.map(|c| c.code().to_string());
+    keys.into_iter()
+        .chain(["uncategorised".to_string()])
+        .map(|key| {
+            let texts = Language::ALL.map(|l| {
+                let text = match l {
+                    Language::Da => format!("Vi venter på kortudstederens redegørelse ({key})."),
+                    _ => format!("Waiting for the card issuer ({key}, {l})."),
+                };
+                (l, text)
+            });
+            (key, texts.into_iter().collect())
+        })
+        .collect()
+}
+
+#[test]
+fn staff_are_prompted_to_send_a_holding_reply_before_the_answer_is_due() {
+    let mut life = Life::open(rules(), new_case(Dk, "2026-04-01T08:00:00Z"));
+    let due = ymd(2026, 4, 27);
+    let prompt = deadlines(&life.case, &life.rules)
+        .into_iter()
+        .find(|d| d.kind == DeadlineKind::HoldingReplyPrompt { answer_due: due })
+        .expect("a prompt before the answer is due");
+    // Three working days before 27 April 2026: Wednesday 22 April, 06:00 local.
+    assert_eq!(prompt.due_at, utc("2026-04-22T06:00:00Z"));
+    let step = life.fire(
+        "2026-04-22T06:00:00Z",
+        DeadlineKind::HoldingReplyPrompt { answer_due: due },
+    );
+    assert_eq!(
+        staff_notices(&step.actions),
+        [(
+            HANDLER.to_string(),
+            &StaffNotice::Warning {
+                warning: Warning::HoldingReplyDue { due }
+            }
+        )],
+        "the prompt goes to whoever works the case, not to the manager"
+    );
+    // Once a holding reply went out, there is nothing to prompt for.
+    let extended = Event::HoldingReply {
+        reason: "Vi venter på kortudstederen.".into(),
+        new_due: ymd(2026, 5, 20),
+        by: Some(crate::domain::EmailAddress::parse(HANDLER).unwrap()),
+    };
+    life.apply("2026-04-22T09:00:00Z", extended);
+    assert!(
+        !deadlines(&life.case, &life.rules)
+            .iter()
+            .any(|d| matches!(d.kind, DeadlineKind::HoldingReplyPrompt { .. })),
+        "no prompt after a holding reply"
+    );
+    let late = life.fire(
+        "2026-04-22T10:00:00Z",
+        DeadlineKind::HoldingReplyPrompt { answer_due: due },
+    );
+    assert!(late.events.is_empty());
+}
+
+#[test]
+fn without_a_configured_reason_no_automatic_holding_reply_is_sent() {
+    let policy = crate::config::Policy {
+        auto_holding_reply: true,
+        ..Default::default()
+    };
+    let mut life = Life::open(rules_with(policy), new_case(Dk, "2026-04-01T08:00:00Z"));
+    let due = ymd(2026, 4, 27);
+    let step = life.fire(
+        "2026-04-27T06:00:00Z",
+        DeadlineKind::AutomaticHoldingReply { answer_due: due },
+    );
+    assert!(step.events.is_empty(), "no generic reason of our own");
+    // The manager is warned on the due day instead.
+    let warned = life.fire(
+        "2026-04-27T06:00:00Z",
+        DeadlineKind::AnswerDueToday { answer_due: due },
+    );
+    assert_eq!(
+        warned.events,
+        [Event::Warned {
+            warning: Warning::AnswerDueToday { due }
+        }]
     );
 }

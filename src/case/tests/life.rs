@@ -410,3 +410,50 @@ fn a_worked_decision_keeps_the_reasoned_text_for_the_mail() {
     let kinds: Vec<&str> = worked.step.events.iter().map(Event::kind).collect();
     assert_eq!(kinds, ["category_set", "decided"]);
 }
+
+#[test]
+fn a_new_address_takes_later_mail_and_the_text_below_goes_there() {
+    let mut life = Life::open(rules(), new_case(Jurisdiction::Dk, "2026-04-01T08:00:00Z"));
+    let actions = life
+        .staff_reply(
+            "2026-04-02T09:00:00Z",
+            HANDLER,
+            "#address ole.hansen@ny-udbyder.dk\nHej Ole\n\nHer er vores kvittering igen.",
+        )
+        .unwrap();
+    assert_eq!(life.case.customer, addr("ole.hansen@ny-udbyder.dk"));
+    assert_eq!(
+        customer_mails(&actions),
+        [&CustomerMail::StaffAnswer {
+            by: addr(HANDLER),
+            message_id: "<s1@bank.dk>".into()
+        }],
+        "the text below the command is relayed, to the new address"
+    );
+    assert!(matches!(
+        life.timeline.last(),
+        Some((_, Event::CustomerAddressChanged { .. }))
+    ));
+    // Replaying the timeline gives the same address.
+    assert_eq!(life.replayed().customer, life.case.customer);
+}
+
+#[test]
+fn a_manual_acknowledgement_is_recorded_once() {
+    let mut life = Life::open(rules(), new_case(Jurisdiction::Dk, "2026-04-01T08:00:00Z"));
+    assert_eq!(life.case.status, Status::Received);
+    let actions = life
+        .staff_reply("2026-04-02T09:00:00Z", HANDLER, "#acknowledged")
+        .unwrap();
+    assert!(actions.is_empty(), "nothing is sent: {actions:?}");
+    assert_eq!(life.case.status, Status::Acknowledged);
+    assert_eq!(life.case.acknowledged_at, Some(utc("2026-04-02T09:00:00Z")));
+    // With the acknowledgement recorded, the alarm no longer fires.
+    assert!(
+        !deadlines(&life.case, &life.rules)
+            .iter()
+            .any(|d| matches!(d.kind, DeadlineKind::AcknowledgementAlarm { .. }))
+    );
+    let again = life.staff_reply("2026-04-02T10:00:00Z", HANDLER, "#acknowledged");
+    assert_eq!(again.unwrap_err(), "the complaint was acknowledged already");
+}
