@@ -3,8 +3,9 @@
 //! config's context (prefix KL, domain klagebot.localhost, default language da),
 //! compares what a user sees (complaint, language, automated, case_ref,
 //! escalation_request, category; a key left out of the expected JSON is not
-//! compared), writes `*.failed` with the actual result and its
-//! reasons beside any mismatch, and asserts that it ran more than zero cases.
+//! compared), writes `target/classify-golden/NAME.failed` with the actual result
+//! and its reasons for any mismatch (never into `fixtures/`, which `build.rs`
+//! packs), and asserts that it ran more than zero cases.
 
 use std::path::{Path, PathBuf};
 
@@ -43,9 +44,13 @@ fn golden_fixtures_classify_as_expected() {
     };
     let mut ran = 0;
     let mut failed = Vec::new();
+    let failed_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/classify-golden");
+    std::fs::create_dir_all(&failed_dir).expect("target/classify-golden");
     for eml in fixtures() {
         let expected_path = eml.with_extension("json");
-        let failed_path = eml.with_extension("failed");
+        let failed_path = failed_dir
+            .join(eml.file_name().unwrap_or_default())
+            .with_extension("failed");
         let expected: Value = std::fs::read_to_string(&expected_path)
             .ok()
             .and_then(|t| serde_json::from_str(&t).ok())
@@ -88,7 +93,7 @@ fn golden_fixtures_classify_as_expected() {
     assert!(ran > 0, "no fixtures found");
     assert!(
         failed.is_empty(),
-        "{} of {ran} fixtures differ (see *.failed):\n{}",
+        "{} of {ran} fixtures differ (see target/classify-golden/*.failed):\n{}",
         failed.len(),
         failed.join("\n")
     );

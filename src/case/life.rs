@@ -27,6 +27,8 @@ pub struct NewCase {
     pub received_at: DateTime<Utc>,
     /// The contact person, usually from [`assign::choose_contact`].
     pub contact: Option<EmailAddress>,
+    /// The staff member who opened the case with `#open` on a forwarded mail.
+    pub opened_by: Option<EmailAddress>,
 }
 
 /// The result of a step the core took on its own (opening, a fired deadline): the
@@ -91,6 +93,7 @@ pub fn open(input: NewCase, now: DateTime<Utc>, rules: &Rules) -> Step {
         message_id: input.message_id.clone(),
         from: input.customer.clone(),
         subject: input.subject.clone(),
+        by: input.opened_by.clone(),
     };
     let mut events = vec![opened];
     events.extend(
@@ -193,6 +196,7 @@ pub fn replay(
         message_id,
         from,
         subject,
+        by,
     } = first
     else {
         return Err(ReplayError::NotOpenedFirst);
@@ -209,6 +213,7 @@ pub fn replay(
         message_id: message_id.clone(),
         received_at: facts.received_at,
         contact: None,
+        opened_by: by.clone(),
     };
     let (mut case, _) = opening(&input, rules);
     for (index, (at, event)) in rest.iter().enumerate() {

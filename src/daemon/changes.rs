@@ -69,6 +69,9 @@ pub(super) async fn write_step(
 ) -> anyhow::Result<()> {
     for event in events {
         tx.append_event(&case.reference, now, event).await?;
+        if let Some(correction) = crate::classify::training::correction_for(event) {
+            record_correction(daemon, tx, case, correction, extras, now).await?;
+        }
     }
     for action in actions {
         let letter = letters::build(daemon, case, action, extras, now)?;
@@ -90,6 +93,30 @@ pub(super) async fn write_step(
         tx.cancel_deadlines(&case.reference).await?;
     }
     Ok(())
+}
+
+/// Keeps a staff correction as a label for retraining, with the model features
+/// of the mail that opened the case (its stored bytes, else its text).
+async fn record_correction(
+    daemon: &Daemon,
+    tx: &mut Tx,
+    case: &Case,
+    correction: crate::classify::training::Correction,
+    extras: &Extras,
+    now: DateTime<Utc>,
+) -> anyhow::Result<()> {
+    let raw = tx
+        .inbound_raw_by_message_id(&case.customer_message_id)
+        .await?;
+    let ctx = crate::classify::Context::from_config(&daemon.config, None)?;
+    let text = extras.customer_text.as_deref();
+    let features = daemon
+        .classifier
+        .correction_features(raw.as_deref(), &case.subject, text, &ctx);
+    let features = features.unwrap_or_default();
+    let set = crate::classify::model::FEATURE_SET;
+    tx.record_correction(&case.reference, correction, &features, set, now)
+        .await
 }
 
 /// Fires one due deadline in its own transaction (the scheduler calls this).

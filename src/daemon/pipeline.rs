@@ -54,6 +54,8 @@ pub(super) struct Inbound<'a> {
     /// When the company received the complaint: `now`, except for a mail staff
     /// forwarded with `#open`, which the company had since the customer sent it.
     pub received_at: DateTime<Utc>,
+    /// The staff member who forwarded the mail with `#open`.
+    pub opened_by: Option<EmailAddress>,
 }
 
 async fn handle(
@@ -85,6 +87,7 @@ async fn handle(
         classification,
         now,
         received_at: now,
+        opened_by: None,
     };
     let outcome = decide(daemon, &mut tx, &inbound).await?;
     let status = if outcome.case.is_some() {
@@ -261,6 +264,7 @@ pub(super) async fn open_case(
         message_id: mail.message_id.clone(),
         received_at: inbound.received_at,
         contact,
+        opened_by: inbound.opened_by.clone(),
     };
     let mut step = case::open(input, inbound.now, &daemon.rules);
     if let Some(other) = &linked {

@@ -217,6 +217,7 @@ async fn open_forwarded(
         classification,
         now: inbound.now,
         received_at: forwarded_receipt(original.date, inbound.now),
+        opened_by: Some(by.clone()),
     };
     let mut outcome = super::pipeline::open_case(daemon, tx, &forwarded, None).await?;
     outcome.note = format!("{} from a mail forwarded by {by} with #open", outcome.note);

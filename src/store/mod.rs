@@ -29,6 +29,7 @@
 //! | `outbox`, `outbox_recipients` | rendered mail, attempts, errors, lease | claimed by one sender at a time; an expired lease frees it again |
 //! | `deadlines` | (case, key) → due instant | fires once: claimed and marked in one transaction |
 //! | `staff` | names of staff seen in the config | names stay in the register after someone leaves |
+//! | `corrections` | staff labels (`#notcomplaint`, `#open`, `#category`) with the opening mail's model features | features only, never the mail's text |
 //!
 //! Instants are `DateTime<Utc>`; deadline dates are local `NaiveDate`s of the
 //! case's jurisdiction, as in [`crate::case::Case`].
@@ -43,12 +44,14 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use sqlx::{PgPool, Postgres, Sqlite, SqliteConnection, SqlitePool, Transaction};
 
 mod cases;
+mod corrections;
 mod deadlines;
 mod inbound;
 mod outbox;
 pub mod scratch;
 mod types;
 
+pub use corrections::StoredCorrection;
 pub use types::{
     CaseFilter, Direction, DueDeadline, InboundInsert, InboundStatus, NewInbound, NewOutgoing,
     Outgoing, OutgoingState, PendingInbound, SyncState,

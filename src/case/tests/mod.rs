@@ -72,6 +72,7 @@ pub(super) fn new_case(j: Jurisdiction, received_at: &str) -> NewCase {
         message_id: "<m1@kunde.dk>".into(),
         received_at: utc(received_at),
         contact: Some(addr(HANDLER)),
+        opened_by: None,
     }
 }
 
