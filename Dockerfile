@@ -22,6 +22,10 @@ RUN mkdir -p src benches \
     && rm -rf src benches
 COPY src ./src
 COPY benches ./benches
+# build.rs packs the labelled corpus into the binary for `klagebot train`.
+COPY build.rs ./
+COPY fixtures/complaint-corpus ./fixtures/complaint-corpus
+COPY fixtures/classify ./fixtures/classify
 COPY migrations ./migrations
 COPY templates ./templates
 RUN touch src/main.rs src/lib.rs && cargo build --release --locked --bin klagebot

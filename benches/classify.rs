@@ -129,6 +129,10 @@ fn bench(c: &mut Criterion) {
     c.bench_function("classifier start (rules + model)", |b| {
         b.iter(|| std::hint::black_box(Classifier::new(Rules::embedded())))
     });
+    // The complaint model alone, as `[classify] model_file` loads it (< 150 ms).
+    c.bench_function("complaint model load", |b| {
+        b.iter(|| std::hint::black_box(klagebot::classify::Model::embedded()))
+    });
 }
 
 criterion_group!(benches, bench);

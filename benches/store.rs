@@ -83,6 +83,7 @@ async fn one_complaint(store: &Store, n: u64) -> anyhow::Result<()> {
         message_id: case.customer_message_id.clone(),
         from: case.customer.clone(),
         subject: case.subject.clone(),
+        by: None,
     };
     tx.append_event(&reference, now, &opened).await?;
     tx.record_message_id(&case.customer_message_id, &reference, Direction::In)

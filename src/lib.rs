@@ -26,6 +26,7 @@
 //! share (clock, shutdown, wake-ups, counters); [`config`] reads the TOML file;
 //! [`telemetry`] sets up logging; [`cli`] implements the commands.
 
+pub mod alarm;
 pub mod case;
 pub mod classify;
 pub mod cli;

@@ -76,6 +76,7 @@ async fn fill(dir: &Path) {
         message_id: "<c1@example.dk>".into(),
         from: overdue.customer.clone(),
         subject: overdue.subject.clone(),
+        by: None,
     };
     tx.append_event(&overdue.reference, overdue.received_at, &opened)
         .await

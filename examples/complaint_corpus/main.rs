@@ -1,42 +1,45 @@
-//! Trains and measures the complaint model on labelled mail.
+//! The developer's tool for the complaint model and the rules, on the labelled
+//! corpus shipped in the binary (`fixtures/`, split by `split.toml`) or on
+//! labelled files.
 //!
 //! ```text
-//! cargo run --release --example complaint_corpus -- train --out src/classify/complaint_model.tsv [SOURCE…]
-//! cargo run --release --example complaint_corpus -- eval [--model FILE] [--rules FILE] [--misses] SOURCE…
-//! cargo run --release --example complaint_corpus -- cv [--rules FILE] SOURCE…
+//! cargo run --release --example complaint_corpus -- train --out FILE [--roles train,validation] [--l2 X] [--epochs N]
+//! cargo run --release --example complaint_corpus -- eval [--model FILE] [--rules FILE] [--misses] (--split ROLE | SOURCE…)
+//! cargo run --release --example complaint_corpus -- cv [--l2 X]
+//! cargo run --release --example complaint_corpus -- coverage [--rules FILE]
 //! ```
 //!
-//! A SOURCE is a JSON Lines file (`{"id","lang","subject","body","complaint","kind"}`
-//! per line, see `fixtures/complaint-corpus/README.md`) or a folder of golden mails
-//! (`NAME.eml` beside `NAME.json`; automated mail and mail without a `complaint`
-//! key are left out). Each mail goes through `parse` and `classify` as in the
-//! daemon. `eval` prints, per source and language, how often the rules alone, the
-//! model alone and both together are right; `cv` trains without one source and
-//! measures on it, for each source in turn. `train` without sources trains on
-//! what the embedded model is made from: the golden mails and
-//! `fixtures/complaint-corpus/train*.jsonl`.
+//! `train` fits on the given roles of the split (the shipped model: train and
+//! validation; to choose settings, train alone and `eval --split validation`).
+//! `eval` prints per-language figures with 95% intervals, the rules alone beside
+//! the whole classifier, and the model's strongest features. `cv` trains without
+//! each train source in turn and measures on it. `coverage` counts how often each
+//! rule entry matches in train, validation and test mail and how precise it is.
+//! A SOURCE is a `.jsonl` file or a labelled folder (see `klagebot eval`).
 
-mod corpus;
+mod coverage;
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context as _, bail};
-use corpus::{Labelled, context, examples, load};
-use klagebot::classify::model::{self, Model, Training};
-use klagebot::classify::{Classifier, Rules};
+use klagebot::classify::training::corpus::{self, Labelled, Role};
+use klagebot::classify::training::measure::{self, Figures};
+use klagebot::classify::training::{self, Training};
+use klagebot::classify::{Classifier, Model, Rules};
+use klagebot::cli::eval::{corpus_context, print_misses, print_strongest};
 
 fn main() -> anyhow::Result<()> {
     let mut args: Vec<String> = std::env::args().skip(1).collect();
     if args.is_empty() {
-        bail!("usage: complaint_corpus train|eval|cv [options] SOURCE…");
+        bail!("usage: complaint_corpus train|eval|cv|coverage [options] [SOURCE…]");
     }
     let command = args.remove(0);
     let out = take_value(&mut args, "--out");
     let model_file = take_value(&mut args, "--model");
     let rules_file = take_value(&mut args, "--rules");
+    let split = take_value(&mut args, "--split");
+    let roles = take_value(&mut args, "--roles");
     let misses = take_flag(&mut args, "--misses");
-    let words_only = take_flag(&mut args, "--words-only");
     let mut settings = Training::default();
     if let Some(v) = take_value(&mut args, "--epochs") {
         settings.epochs = v.parse()?;
@@ -44,67 +47,106 @@ fn main() -> anyhow::Result<()> {
     if let Some(v) = take_value(&mut args, "--l2") {
         settings.l2 = v.parse()?;
     }
-    if let Some(v) = take_value(&mut args, "--lr") {
-        settings.learning_rate = v.parse()?;
+    if let Some(v) = take_value(&mut args, "--min-count") {
+        settings.min_count = v.parse()?;
     }
-    let rules = || -> anyhow::Result<Rules> {
-        Ok(match &rules_file {
-            Some(path) => Rules::from_file(Path::new(path))?,
-            None => Rules::embedded(),
-        })
+    let rules = match &rules_file {
+        Some(path) => Rules::from_file(Path::new(path))?,
+        None => Rules::embedded(),
     };
-    let mut corpus = Vec::new();
-    let given: Vec<PathBuf> = args.iter().map(PathBuf::from).collect();
-    let sources = if given.is_empty() && command == "train" {
-        corpus::training_sources(Path::new(env!("CARGO_MANIFEST_DIR")))?
-    } else {
-        given
-    };
-    for source in &sources {
-        corpus.extend(load(source)?);
-    }
-    if corpus.is_empty() {
-        bail!("no labelled mail in {args:?}");
-    }
+    let shipped = corpus::shipped()?;
     match command.as_str() {
         "train" => {
+            let roles = parse_roles(roles.as_deref().unwrap_or("train,validation"))?;
             let out = out.context("train needs --out FILE")?;
-            std::fs::write(
-                &out,
-                corpus::train_tsv(&corpus, &rules()?, words_only, settings),
-            )?;
-            let written = Model::from_tsv(&std::fs::read_to_string(&out)?)?;
-            println!(
-                "wrote {out}: {} features from {} mails",
-                written.len(),
-                corpus.len()
-            );
+            let model = training::train(&examples(&rules, &shipped.in_roles(&roles)), settings);
+            std::fs::write(&out, model.to_tsv("trained by complaint_corpus", 0.002))?;
+            println!("wrote {out}: {} features", model.len());
         }
         "eval" => {
             let model = match &model_file {
-                Some(path) => Model::from_tsv(&std::fs::read_to_string(path)?)?,
+                Some(path) => klagebot::classify::model_from_file(Path::new(path))?,
                 None => Model::embedded(),
             };
-            let scores = score(&corpus, &rules()?, model);
-            report(&corpus, &scores, misses);
+            let owned: Vec<Labelled>;
+            let mails: Vec<&Labelled> = match &split {
+                Some(roles) => shipped.in_roles(&parse_roles(roles)?),
+                None => {
+                    owned = load_sources(&args)?;
+                    owned.iter().collect()
+                }
+            };
+            evaluate(&rules, &model, &mails, misses);
+            print_strongest(&model);
         }
         "cv" => {
-            let mut all = Vec::new();
-            for held_out in source_names(&corpus) {
-                let model = model::train(
-                    &examples(&corpus, &rules()?, words_only, |l| l.source != held_out),
-                    settings,
-                );
-                let part: Vec<&Labelled> = corpus.iter().filter(|l| l.source == held_out).collect();
-                let scores = score_refs(&part, &rules()?, model);
-                all.extend(part.into_iter().zip(scores));
+            let train = shipped.in_roles(&[Role::Train]);
+            let mut sources: Vec<&str> = train.iter().map(|l| l.source.as_str()).collect();
+            sources.dedup();
+            for held in sources {
+                let (fit, measured): (Vec<&Labelled>, Vec<&Labelled>) =
+                    train.iter().copied().partition(|l| l.source != held);
+                let model = training::train(&examples(&rules, &fit), settings);
+                println!("--- without {held}");
+                evaluate(&rules, &model, &measured, misses);
             }
-            let (ls, ss): (Vec<&Labelled>, Vec<Score>) = all.into_iter().unzip();
-            report_refs(&ls, &ss, misses);
         }
-        other => bail!("unknown command {other:?}: train, eval or cv"),
+        "coverage" => coverage::report(&rules, &shipped),
+        other => bail!("unknown command {other:?}: train, eval, cv or coverage"),
     }
     Ok(())
+}
+
+fn examples(rules: &Rules, mails: &[&Labelled]) -> Vec<klagebot::classify::Example> {
+    let plain = Classifier::with_model(rules.clone(), None);
+    mails
+        .iter()
+        .map(|l| plain.model_example(&l.mail, &corpus_context(), l.complaint))
+        .collect()
+}
+
+/// The whole classifier's figures, and the rules' alone on the same mail.
+fn evaluate(rules: &Rules, model: &Model, mails: &[&Labelled], misses: bool) {
+    let both = Classifier::with_model(rules.clone(), Some(model.clone()));
+    let (figures, scored) = measure::measure(&both, mails, &corpus_context());
+    if misses {
+        print_misses(&scored);
+    }
+    let alone = Classifier::with_model(rules.clone(), None);
+    let (rules_only, _) = measure::measure(&alone, mails, &corpus_context());
+    println!("{}", figures.table());
+    println!("the rules alone: {}", line(&rules_only));
+}
+
+fn line(f: &Figures) -> String {
+    format!(
+        "accuracy {}, recall {}, false-positive rate {}",
+        f.all.accuracy(),
+        f.all.recall(),
+        f.all.false_positive_rate()
+    )
+}
+
+fn parse_roles(text: &str) -> anyhow::Result<Vec<Role>> {
+    text.split(',')
+        .map(|r| match r.trim() {
+            "train" => Ok(Role::Train),
+            "validation" => Ok(Role::Validation),
+            "test" => Ok(Role::Test),
+            other => bail!("unknown role {other:?}: train, validation or test"),
+        })
+        .collect()
+}
+
+fn load_sources(args: &[String]) -> anyhow::Result<Vec<Labelled>> {
+    if args.is_empty() {
+        bail!("eval needs --split ROLE or SOURCE…");
+    }
+    let mut out = Vec::new();
+    for path in args.iter().map(PathBuf::from) {
+        out.extend(klagebot::cli::labelled::load(&path)?);
+    }
+    Ok(out)
 }
 
 fn take_value(args: &mut Vec<String>, name: &str) -> Option<String> {
@@ -117,137 +159,4 @@ fn take_flag(args: &mut Vec<String>, name: &str) -> bool {
     let before = args.len();
     args.retain(|a| a != name);
     args.len() != before
-}
-
-fn source_names(corpus: &[Labelled]) -> Vec<String> {
-    let mut out: Vec<String> = corpus.iter().map(|l| l.source.clone()).collect();
-    out.dedup();
-    out.sort();
-    out.dedup();
-    out
-}
-
-/// What the rules alone, the model alone and both decided for one mail.
-struct Score {
-    rules: bool,
-    probability: f32,
-    both: bool,
-    language: String,
-    reasons: Vec<String>,
-}
-
-fn score(corpus: &[Labelled], rules: &Rules, model: Model) -> Vec<Score> {
-    score_refs(&corpus.iter().collect::<Vec<_>>(), rules, model)
-}
-
-fn score_refs(corpus: &[&Labelled], rules: &Rules, model: Model) -> Vec<Score> {
-    let alone = Classifier::with_model(rules.clone(), None);
-    let both = Classifier::with_model(rules.clone(), Some(model));
-    corpus
-        .iter()
-        .map(|l| {
-            let r = alone.classify(&l.mail, &context());
-            let b = both.classify(&l.mail, &context());
-            Score {
-                rules: r.complaint,
-                probability: b.complaint_probability.unwrap_or(0.0),
-                both: b.complaint,
-                language: b.language.code().to_string(),
-                reasons: b.reasons,
-            }
-        })
-        .collect()
-}
-
-fn report(corpus: &[Labelled], scores: &[Score], misses: bool) {
-    report_refs(&corpus.iter().collect::<Vec<_>>(), scores, misses)
-}
-
-#[derive(Default)]
-struct Tally {
-    n: usize,
-    complaints: usize,
-    rules: usize,
-    model: usize,
-    both: usize,
-    both_missed: usize,
-    both_false: usize,
-    language: usize,
-}
-
-impl Tally {
-    fn add(&mut self, l: &Labelled, s: &Score) {
-        self.n += 1;
-        self.complaints += l.complaint as usize;
-        self.rules += (s.rules == l.complaint) as usize;
-        self.model += ((s.probability >= 0.5) == l.complaint) as usize;
-        self.both += (s.both == l.complaint) as usize;
-        self.both_missed += (l.complaint && !s.both) as usize;
-        self.both_false += (!l.complaint && s.both) as usize;
-        self.language += (s.language == l.lang) as usize;
-    }
-
-    fn line(&self, name: &str) -> String {
-        let pct = |k: usize| 100.0 * k as f64 / self.n.max(1) as f64;
-        format!(
-            "{name:<16} {:>5} {:>5}  rules {:>5.1}%  model {:>5.1}%  both {:>5.1}% (missed {}, false {})  language {:>5.1}%",
-            self.n,
-            self.complaints,
-            pct(self.rules),
-            pct(self.model),
-            pct(self.both),
-            self.both_missed,
-            self.both_false,
-            pct(self.language),
-        )
-    }
-}
-
-/// The start of a mail's new text on one line.
-fn opening(l: &Labelled) -> String {
-    l.mail
-        .new_text
-        .replace('\n', " ")
-        .chars()
-        .take(160)
-        .collect()
-}
-
-fn report_refs(corpus: &[&Labelled], scores: &[Score], misses: bool) {
-    let mut by: BTreeMap<String, Tally> = BTreeMap::new();
-    let mut total = Tally::default();
-    for (l, s) in corpus.iter().zip(scores) {
-        total.add(l, s);
-        by.entry(format!("src {}", l.source)).or_default().add(l, s);
-        by.entry(format!("lang {}", l.lang)).or_default().add(l, s);
-        if misses && s.both != l.complaint {
-            println!(
-                "{} {} [{}] {} p={:.2} rules={} | {} | {}",
-                if l.complaint { "MISSED" } else { "FALSE " },
-                l.id,
-                l.lang,
-                l.kind,
-                s.probability,
-                s.rules,
-                opening(l),
-                s.reasons.last().cloned().unwrap_or_default()
-            );
-        }
-        if misses && s.language != l.lang {
-            let why = s.reasons.iter().find(|r| r.starts_with("language"));
-            println!(
-                "LANG   {} [{} → {}] | {} | {}",
-                l.id,
-                l.lang,
-                s.language,
-                opening(l),
-                why.map_or("", String::as_str)
-            );
-        }
-    }
-    println!("{:<16} {:>5} {:>5}", "", "mails", "compl");
-    for (name, tally) in &by {
-        println!("{}", tally.line(name));
-    }
-    println!("{}", total.line("all"));
 }

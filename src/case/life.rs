@@ -32,6 +32,11 @@ pub struct NewCase {
     /// reference and contact person.
     #[serde(default)]
     pub forwarded_by: Option<EmailAddress>,
+    /// The staff member who opened the case with `#open` (klagebot had not taken
+    /// the mail for a complaint): a label for retraining.
+    #[serde(default)]
+    /// The staff member who opened the case with `#open` on a forwarded mail.
+    pub opened_by: Option<EmailAddress>,
 }
 
 /// The result of a step the core took on its own (opening, a fired deadline): the
@@ -50,6 +55,7 @@ pub fn open(input: NewCase, now: DateTime<Utc>, rules: &Rules) -> Step {
         message_id: input.message_id.clone(),
         from: input.customer.clone(),
         subject: input.subject.clone(),
+        by: input.opened_by.clone(),
     };
     let mut events = vec![opened];
     events.extend(
@@ -155,6 +161,7 @@ pub fn replay(
         message_id,
         from,
         subject,
+        by,
     } = first
     else {
         return Err(ReplayError::NotOpenedFirst);
@@ -172,6 +179,7 @@ pub fn replay(
         received_at: facts.received_at,
         contact: None,
         forwarded_by: None,
+        opened_by: by.clone(),
     };
     let (mut case, _) = opening(&input, rules);
     for (index, (at, event)) in rest.iter().enumerate() {

@@ -59,6 +59,10 @@ pub enum Event {
         message_id: String,
         from: EmailAddress,
         subject: String,
+        /// The staff member who opened it with `#open` on a forwarded mail
+        /// (klagebot had not taken the mail for a complaint).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        by: Option<EmailAddress>,
     },
     /// Another mail from the customer in the same case.
     CustomerMail {

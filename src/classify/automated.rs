@@ -346,7 +346,7 @@ fn out_of_office_text(rules: &Rules, mail: &InboundMail, found: &mut Signals) {
 }
 
 fn writes_in_first_person(text: &str) -> bool {
-    super::words(&text.to_lowercase()).any(|word| FIRST_PERSON.contains(&word))
+    super::text::words(&text.to_lowercase()).any(|word| FIRST_PERSON.contains(&word))
 }
 
 #[cfg(test)]

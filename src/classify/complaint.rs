@@ -355,7 +355,7 @@ fn negative_statement(rules: &Rules, new_text: &str, reasons: &mut Vec<String>) 
         return 0;
     }
     let lower = new_text.to_lowercase();
-    let words: Vec<&str> = super::words(&lower).collect();
+    let words: Vec<&str> = super::text::words(&lower).collect();
     let has = |set: &std::collections::HashSet<String>| words.iter().any(|w| set.contains(*w));
     if !has(&rule.negation) || !has(&rule.addressed) || has(&rule.gratitude) {
         return 0;

@@ -106,7 +106,7 @@ impl Detector {
     fn marker_counts(&self, text: &str) -> [f32; 5] {
         let mut counts = [0.0f32; 5];
         let scanned = prefix_chars(text, MARKER_CHARS);
-        for word in super::words(scanned) {
+        for word in super::text::words(scanned) {
             if word.len() > 20 {
                 continue;
             }

@@ -11,10 +11,14 @@ mod category;
 mod complaint;
 mod language;
 pub mod model;
+mod phrases;
 mod reference;
 pub mod rules;
 mod structure;
 mod subject;
+pub mod text;
+pub mod tokens;
+pub mod training;
 
 use std::borrow::Cow;
 
@@ -24,8 +28,34 @@ use serde::Serialize;
 use crate::config::Config;
 use crate::domain::{CaseRef, Category, Language};
 use crate::parse::InboundMail;
-pub use model::{Example, Model, ModelError, Verdict};
+pub use model::{Model, ModelError, Verdict};
 pub use rules::{Rules, RulesError};
+pub use training::Example;
+
+/// The company's rules file when the config names one, else the embedded rules.
+pub fn rules_from_config(config: &Config) -> anyhow::Result<Rules> {
+    match &config.classify.rules_file {
+        Some(path) => Rules::from_file(path)
+            .with_context(|| format!("while loading classify.rules_file {}", path.display())),
+        None => Ok(Rules::embedded()),
+    }
+}
+
+/// The company's model file when the config names one, else the embedded model.
+pub fn model_from_config(config: &Config) -> anyhow::Result<Model> {
+    match &config.classify.model_file {
+        Some(path) => model_from_file(path)
+            .with_context(|| format!("while loading classify.model_file {}", path.display())),
+        None => Ok(Model::embedded()),
+    }
+}
+
+/// A complaint model file (`feature<TAB>weight` lines).
+pub fn model_from_file(path: &std::path::Path) -> anyhow::Result<Model> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("while reading {}", path.display()))?;
+    Ok(Model::from_tsv(&text)?)
+}
 
 /// What kind of machine sent an automated mail.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -135,25 +165,13 @@ impl Classifier {
         }
     }
 
-    /// With the company's rules file when the config names one, else the embedded rules.
+    /// With the company's rules and model files when the config names them,
+    /// else the embedded ones.
     pub fn from_config(config: &Config) -> anyhow::Result<Self> {
-        let rules = match &config.classify.rules_file {
-            Some(path) => Rules::from_file(path)
-                .with_context(|| format!("while loading classify.rules_file {}", path.display()))?,
-            None => Rules::embedded(),
-        };
-        let model = match &config.classify.model_file {
-            Some(path) => {
-                let text = std::fs::read_to_string(path).with_context(|| {
-                    format!("while reading classify.model_file {}", path.display())
-                })?;
-                Model::from_tsv(&text).with_context(|| {
-                    format!("while loading classify.model_file {}", path.display())
-                })?
-            }
-            None => Model::embedded(),
-        };
-        Ok(Classifier::with_model(rules, Some(model)))
+        Ok(Classifier::with_model(
+            rules_from_config(config)?,
+            Some(model_from_config(config)?),
+        ))
     }
 
     /// What the complaint model reads of a mail: the subject (empty on a reply),
@@ -180,6 +198,45 @@ impl Classifier {
             signals: reading.signals.iter().map(|s| s.to_string()).collect(),
             complaint,
         }
+    }
+
+    /// What the complaint model reads of a text alone (a first mail, not a reply).
+    pub fn text_example(&self, subject: &str, text: &str, complaint: bool) -> Example {
+        let subject = subject::Subject::read(subject);
+        let thread = complaint::Thread::default();
+        let reading = complaint::read(&self.rules, &subject, text, thread, &mut Vec::new());
+        Example {
+            subject: subject.text.clone(),
+            text: text.to_string(),
+            signals: reading.signals.iter().map(|s| s.to_string()).collect(),
+            complaint,
+        }
+    }
+
+    /// The model's features of an example; a capitalised word the model does
+    /// not know is a name (without a model, every one is).
+    pub fn features(&self, example: &Example) -> Vec<String> {
+        let signals: Vec<&str> = example.signals.iter().map(String::as_str).collect();
+        let known = |word: &str| self.model.as_ref().is_some_and(|m| m.knows_word(word));
+        model::features(&example.subject, &example.text, &signals, &known)
+    }
+
+    /// The features of the mail that opened a case, to keep with a staff
+    /// correction: read from its raw bytes when those are stored, else from its
+    /// subject and text; `None` when neither is at hand.
+    pub fn correction_features(
+        &self,
+        raw: Option<&[u8]>,
+        subject: &str,
+        text: Option<&str>,
+        ctx: &Context,
+    ) -> Option<Vec<String>> {
+        let example = match (raw, text) {
+            (Some(raw), _) => self.model_example(&crate::parse::parse(raw), ctx, true),
+            (None, Some(text)) => self.text_example(subject, text, true),
+            (None, None) => return None,
+        };
+        Some(self.features(&example))
     }
 
     /// The text the complaint is judged on: the customer's new text, or the
@@ -248,12 +305,6 @@ impl Classifier {
             reasons,
         }
     }
-}
-
-/// The words of a text: letters and digits, apostrophes kept ("i'm", "don’t").
-fn words(text: &str) -> impl Iterator<Item = &str> {
-    text.split(|c: char| !(c.is_alphanumeric() || c == '\'' || c == '’'))
-        .filter(|w| !w.is_empty())
 }
 
 /// Attachment types that can hold a customer's letter: documents and scans.

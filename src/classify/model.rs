@@ -4,24 +4,31 @@
 //! Phrase rules know the complaints someone has seen. Customers who complain
 //! without any listed phrase ("the adviser promised me 7 %, I got 2 %") still
 //! write in the vocabulary of complaints: the model weighs every word, word pair
-//! and word stem it learned from labelled mail (`fixtures/complaint-corpus/`),
-//! and its top features are shown as the reason. The weights are a readable text
-//! file (`complaint_model.tsv`, embedded; `feature<TAB>weight` per line) made by
-//! `scripts/train-complaint-model`; a company can train its own and point
-//! `classify.model_file` at it.
+//! and word stem it learned from labelled mail (see [`super::training`]), and its
+//! top features are shown as the reason. The weights are a readable text file
+//! (`complaint_model.tsv`, embedded; `feature<TAB>weight` per line) made by
+//! `klagebot train`; a company can train its own and point `classify.model_file`
+//! at it.
 //!
 //! Features: each distinct word (`w:`), adjacent word pair (`b:`), the first
 //! five letters of a long word (`p:`, so "reklamerede" and "reklamere" meet),
-//! subject words (`s:`) and the shape of the text (`m:` question mark,
-//! exclamation, length). Letters are folded to ASCII (æ/ä→ae, ø/ö→oe, å→aa) so a
-//! customer who types without them reads the same, and numbers become `0`.
+//! subject words (`s:`), the rules that fired (`r:`) and the shape of the text
+//! (`m:` question mark, exclamation, shouting, length). Words are read by
+//! [`super::tokens`]: greeting, sign-off, signature and names are gone, numbers,
+//! amounts and dates are placeholders, letters folded as the rules fold them.
 //! The features of a text are weighted 1/√n, so long mails do not win by length.
 
 use std::collections::{BTreeSet, HashMap};
+
+use super::tokens;
 use std::fmt::Write as _;
 
 /// The model shipped with klagebot.
 pub const EMBEDDED_MODEL: &str = include_str!("complaint_model.tsv");
+
+/// The name of this feature builder, stored beside recorded features: features
+/// made by another builder (an older klagebot) do not mean the same.
+pub const FEATURE_SET: &str = "words-v2";
 
 /// The weight line that holds the intercept.
 const BIAS: &str = "#bias";
@@ -42,6 +49,9 @@ pub struct Model {
     bias: f32,
 }
 
+/// A feature and its weight.
+pub type Weighed = (String, f32);
+
 /// The model's verdict on one text.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Verdict {
@@ -52,6 +62,14 @@ pub struct Verdict {
 }
 
 impl Model {
+    /// A model of these weights and intercept.
+    pub fn new(weights: impl IntoIterator<Item = (String, f32)>, bias: f32) -> Model {
+        Model {
+            weights: weights.into_iter().collect(),
+            bias,
+        }
+    }
+
     pub fn embedded() -> Model {
         Model::from_tsv(EMBEDDED_MODEL).expect("the embedded complaint model is valid")
     }
@@ -107,6 +125,50 @@ impl Model {
         out
     }
 
+    /// The probability of a complaint for features already built (a recorded
+    /// correction keeps only those), as [`Model::judge`] computes it.
+    pub fn probability(&self, features: &[String]) -> f32 {
+        let mut seen: std::collections::HashSet<&str> = Default::default();
+        let mut sum = 0f32;
+        for feature in features {
+            if seen.insert(feature) {
+                sum += self.weights.get(feature.as_str()).copied().unwrap_or(0.0);
+            }
+        }
+        sigmoid(self.bias + sum / (seen.len().max(1) as f32).sqrt())
+    }
+
+    /// Whether the model learned this (folded, lower-case) word: a capitalised
+    /// word it knows is that word, not a name.
+    pub fn knows_word(&self, word: &str) -> bool {
+        let mut key = String::with_capacity(word.len() + 2);
+        key.push_str("w:");
+        key.push_str(word);
+        self.weights.contains_key(&key)
+    }
+
+    /// The `n` features that weigh most towards a complaint and the `n` that
+    /// weigh most against one, strongest first: what the model learned.
+    pub fn strongest(&self, n: usize) -> (Vec<Weighed>, Vec<Weighed>) {
+        let mut all: Vec<(&String, &f32)> = self.weights.iter().collect();
+        all.sort_by(|a, b| b.1.total_cmp(a.1).then_with(|| a.0.cmp(b.0)));
+        let owned = |(f, w): (&String, &f32)| (f.clone(), *w);
+        let towards = all
+            .iter()
+            .take(n)
+            .filter(|(_, w)| **w > 0.0)
+            .copied()
+            .map(owned);
+        let against = all
+            .iter()
+            .rev()
+            .take(n)
+            .filter(|(_, w)| **w < 0.0)
+            .copied()
+            .map(owned);
+        (towards.collect(), against.collect())
+    }
+
     /// The number of features with a weight.
     pub fn len(&self) -> usize {
         self.weights.len()
@@ -123,7 +185,8 @@ impl Model {
             Default::default();
         let mut sum = 0f32;
         let mut contributions: Vec<(f32, String)> = Vec::new();
-        each_feature(subject, text, signals, |feature| {
+        let known = |word: &str| self.knows_word(word);
+        each_feature(subject, text, signals, &known, |feature| {
             if !seen.insert(fnv(feature)) {
                 return;
             }
@@ -153,113 +216,20 @@ impl Model {
     }
 }
 
-/// One labelled text for training.
-#[derive(Debug, Clone)]
-pub struct Example {
-    pub subject: String,
-    pub text: String,
-    /// The rules that fired on it (`r:…`), as [`Model::judge`] gets them.
-    pub signals: Vec<String>,
-    pub complaint: bool,
-}
-
-/// How to train.
-#[derive(Debug, Clone, Copy)]
-pub struct Training {
-    pub epochs: usize,
-    pub learning_rate: f32,
-    /// L2 penalty per example step.
-    pub l2: f32,
-    /// Seed of the example order.
-    pub seed: u64,
-}
-
-impl Default for Training {
-    fn default() -> Self {
-        Training {
-            epochs: 30,
-            learning_rate: 0.3,
-            l2: 1e-3,
-            seed: 2026,
-        }
-    }
-}
-
-/// Logistic regression by AdaGrad over the examples, classes weighted to balance.
-/// Deterministic for the same examples and settings.
-pub fn train(examples: &[Example], settings: Training) -> Model {
-    let mut index: HashMap<String, usize> = HashMap::new();
-    let mut docs = Vec::with_capacity(examples.len());
-    for example in examples {
-        let signals: Vec<&str> = example.signals.iter().map(String::as_str).collect();
-        let ids: Vec<usize> = features(&example.subject, &example.text, &signals)
-            .into_iter()
-            .map(|f| {
-                let next = index.len();
-                *index.entry(f).or_insert(next)
-            })
-            .collect();
-        let scale = 1.0 / (ids.len().max(1) as f32).sqrt();
-        docs.push((ids, scale, if example.complaint { 1.0 } else { 0.0 }));
-    }
-    let mut names = vec![String::new(); index.len()];
-    for (name, id) in index {
-        names[id] = name;
-    }
-    fit(&docs, names, settings)
-}
-
-fn fit(docs: &[(Vec<usize>, f32, f32)], names: Vec<String>, settings: Training) -> Model {
-    let positives = docs.iter().filter(|d| d.2 > 0.5).count().max(1) as f32;
-    let negatives = (docs.len() as f32 - positives).max(1.0);
-    let total = docs.len() as f32;
-    let class_weight = |label: f32| {
-        if label > 0.5 {
-            total / (2.0 * positives)
-        } else {
-            total / (2.0 * negatives)
-        }
-    };
-    let mut w = vec![0f32; names.len()];
-    let mut g2 = vec![1e-8f32; names.len()];
-    let (mut bias, mut bias_g2) = (0f32, 1e-8f32);
-    let mut order: Vec<usize> = (0..docs.len()).collect();
-    let mut rng = settings.seed.max(1);
-    for _ in 0..settings.epochs {
-        // Fisher–Yates with xorshift: a fixed order for a fixed seed.
-        for i in (1..order.len()).rev() {
-            rng ^= rng << 13;
-            rng ^= rng >> 7;
-            rng ^= rng << 17;
-            order.swap(i, (rng % (i as u64 + 1)) as usize);
-        }
-        for &d in &order {
-            let (ids, scale, label) = &docs[d];
-            let z = bias + ids.iter().map(|&i| w[i] * scale).sum::<f32>();
-            let error = (sigmoid(z) - label) * class_weight(*label);
-            for &i in ids {
-                let g = error * scale + settings.l2 * w[i];
-                g2[i] += g * g;
-                w[i] -= settings.learning_rate * g / g2[i].sqrt();
-            }
-            bias_g2 += error * error;
-            bias -= settings.learning_rate * error / bias_g2.sqrt();
-        }
-    }
-    Model {
-        weights: names.into_iter().zip(w).collect(),
-        bias,
-    }
-}
-
-fn sigmoid(z: f32) -> f32 {
+pub(crate) fn sigmoid(z: f32) -> f32 {
     1.0 / (1.0 + (-z).exp())
 }
 
-/// The distinct features of a subject, text and rule signals, as strings, sorted.
-pub fn features(subject: &str, text: &str, signals: &[&str]) -> Vec<String> {
+/// The distinct features of a subject, text and rule signals, as strings,
+/// sorted; `known` says which words a capitalised word may be (else a name).
+pub fn features(
+    subject: &str,
+    text: &str,
+    signals: &[&str],
+    known: &dyn Fn(&str) -> bool,
+) -> Vec<String> {
     let mut out: BTreeSet<String> = BTreeSet::new();
-    each_feature(subject, text, signals, |f| {
+    each_feature(subject, text, signals, known, |f| {
         if !out.contains(f) {
             out.insert(f.to_string());
         }
@@ -269,7 +239,13 @@ pub fn features(subject: &str, text: &str, signals: &[&str]) -> Vec<String> {
 
 /// Calls `visit` with every feature of a subject, text and rule signals, built
 /// in one reused buffer (a feature may come more than once).
-fn each_feature(subject: &str, text: &str, signals: &[&str], mut visit: impl FnMut(&str)) {
+fn each_feature(
+    subject: &str,
+    text: &str,
+    signals: &[&str],
+    known: &dyn Fn(&str) -> bool,
+    mut visit: impl FnMut(&str),
+) {
     let mut buffer = String::with_capacity(64);
     let mut emit = |parts: &[&str]| {
         buffer.clear();
@@ -279,13 +255,14 @@ fn each_feature(subject: &str, text: &str, signals: &[&str], mut visit: impl FnM
     for signal in signals {
         emit(&[signal]);
     }
-    for word in words(subject) {
+    for word in tokens::subject_words(subject, known) {
         emit(&["s:", &word]);
     }
-    let words = words(text);
+    let words = tokens::customer_words(text, known);
     for (i, word) in words.iter().enumerate() {
         emit(&["w:", word]);
         if let Some((cut, _)) = word.char_indices().nth(5)
+            && !word.starts_with('_')
             && word.chars().count() >= 7
         {
             emit(&["p:", &word[..cut]]);
@@ -299,6 +276,9 @@ fn each_feature(subject: &str, text: &str, signals: &[&str], mut visit: impl FnM
     }
     if text.contains('!') {
         emit(&["m:exclamation"]);
+    }
+    if tokens::shouts(text) {
+        emit(&["m:shouting"]);
     }
     emit(&[match words.len() {
         0..=15 => "m:short",
@@ -340,47 +320,6 @@ fn fnv(text: &str) -> u64 {
     h.finish()
 }
 
-/// Lower-case words folded to ASCII, numbers as `0`.
-fn words(text: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut current = String::new();
-    let mut digits = false;
-    let mut flush = |current: &mut String, digits: &mut bool| {
-        if !current.is_empty() {
-            out.push(if *digits {
-                "0".to_string()
-            } else {
-                std::mem::take(current)
-            });
-        }
-        current.clear();
-        *digits = false;
-    };
-    for c in text.chars() {
-        if c.is_alphanumeric() {
-            digits |= c.is_numeric();
-            for lower in c.to_lowercase() {
-                match lower {
-                    'æ' | 'ä' => current.push_str("ae"),
-                    'ø' | 'ö' => current.push_str("oe"),
-                    'å' => current.push_str("aa"),
-                    'é' | 'è' | 'ê' => current.push('e'),
-                    'ü' => current.push('u'),
-                    other => current.push(other),
-                }
-            }
-        } else if c == '%' {
-            flush(&mut current, &mut digits);
-            current.push_str("pct");
-            flush(&mut current, &mut digits);
-        } else {
-            flush(&mut current, &mut digits);
-        }
-    }
-    flush(&mut current, &mut digits);
-    out
-}
-
 /// A feature as a customer would recognise it: `b:ikke fået` → `ikke fået`.
 fn readable(feature: &str) -> String {
     let body = feature.get(2..).unwrap_or(feature);
@@ -395,19 +334,13 @@ mod tests {
     use super::*;
 
     #[test]
-    fn words_fold_letters_and_numbers() {
-        assert_eq!(
-            words("Kortet blev SPÆRRET 3 gange, 7% rente! Är du där?"),
-            [
-                "kortet", "blev", "spaerret", "0", "gange", "0", "pct", "rente", "aer", "du",
-                "daer"
-            ]
-        );
-    }
-
-    #[test]
     fn features_hold_words_pairs_stems_subject_and_shape() {
-        let f = features("Klage", "Hvorfor er gebyret trukket?", &["r:grievance"]);
+        let f = features(
+            "Klage",
+            "Hvorfor er gebyret trukket 2 gange?",
+            &["r:grievance"],
+            &|_| false,
+        );
         for expected in [
             "s:klage",
             "w:hvorfor",
@@ -416,42 +349,28 @@ mod tests {
             "m:question",
             "m:short",
             "r:grievance",
+            "b:trukket _num",
         ] {
             assert!(f.contains(&expected.to_string()), "{expected} in {f:?}");
         }
     }
 
-    fn example(text: &str, complaint: bool) -> Example {
-        Example {
-            subject: String::new(),
-            text: text.into(),
-            signals: Vec::new(),
-            complaint,
-        }
-    }
-
     #[test]
-    fn training_separates_what_it_was_shown_and_round_trips_through_tsv() {
-        let examples = [
-            example("you charged me twice and nobody answers", true),
-            example("the fee is wrong and I want it back", true),
-            example("still no money after three weeks, unacceptable", true),
-            example("what are your opening hours", false),
-            example("please send me a new card", false),
-            example("thanks for the quick help", false),
-        ];
-        let model = train(&examples, Training::default());
-        for e in &examples {
-            let p = model.judge(&e.subject, &e.text, &[]).probability;
-            assert_eq!(p > 0.5, e.complaint, "{p} for {:?}", e.text);
-        }
+    fn a_model_round_trips_through_tsv_and_scores_features_as_it_judges() {
+        let model = Model::new(
+            [("w:gebyr".to_string(), 1.5), ("w:tak".to_string(), -2.0)],
+            -0.25,
+        );
         let again = Model::from_tsv(&model.to_tsv("test", 0.0)).unwrap();
-        assert_eq!(again.len(), model.len());
-        let text = "nobody answers and the fee is wrong";
-        let (a, b) = (model.judge("", text, &[]), again.judge("", text, &[]));
-        assert!((a.probability - b.probability).abs() < 1e-3);
-        assert!(a.probability > 0.5);
-        assert!(!a.top.is_empty());
+        assert_eq!(again.len(), 2);
+        let text = "Gebyr igen";
+        let judged = again.judge("", text, &[]).probability;
+        let features = features("", text, &[], &|w| again.knows_word(w));
+        assert!((again.probability(&features) - judged).abs() < 1e-6);
+        assert!(judged > 0.5);
+        let (towards, against) = again.strongest(30);
+        assert_eq!(towards, [("w:gebyr".to_string(), 1.5)]);
+        assert_eq!(against, [("w:tak".to_string(), -2.0)]);
     }
 
     #[test]

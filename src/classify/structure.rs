@@ -13,7 +13,7 @@ use std::collections::BTreeMap;
 
 use serde::Deserialize;
 
-use super::rules::{PhraseSet, RulesError};
+use super::phrases::{PhraseSet, RulesError};
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -77,6 +77,26 @@ impl StructureRule {
             why_kinds: f.why_kinds.clone(),
             signals,
         })
+    }
+
+    /// The phrase lists, named as in the rules file.
+    pub fn lists(&self) -> Vec<(String, &PhraseSet)> {
+        let mut out = vec![
+            ("complaint.structure.concerns".to_string(), &self.concerns),
+            (
+                "complaint.structure.not_statement".to_string(),
+                &self.not_statement,
+            ),
+            ("complaint.structure.how_to".to_string(), &self.how_to),
+            (
+                "complaint.structure.why_question".to_string(),
+                &self.why_question,
+            ),
+        ];
+        for (kind, set) in &self.signals {
+            out.push((format!("complaint.structure.signals.{kind}"), set));
+        }
+        out
     }
 
     /// The score of the problem signals in `text` (subject and new text), with the

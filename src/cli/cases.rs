@@ -177,7 +177,12 @@ fn print_mail_and_deadlines(
 /// One line saying what happened, in words staff read without the code.
 fn describe(event: &Event) -> String {
     match event {
-        Event::Opened { from, subject, .. } => format!("complaint from {from}: {subject}"),
+        Event::Opened {
+            from, subject, by, ..
+        } => match by {
+            Some(by) => format!("complaint from {from}: {subject} (opened by {by} with #open)"),
+            None => format!("complaint from {from}: {subject}"),
+        },
         Event::CustomerMail { subject, .. } => format!("the customer wrote again: {subject}"),
         Event::EscalationRequested { .. } => "the customer asked for the complaints manager".into(),
         Event::Reconsideration { .. } => {

@@ -9,11 +9,11 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 
+use crate::alarm::Login;
 use crate::classify::Classifier;
 use crate::config::{AuthMethod, Config, Grant, MailboxKind, OutgoingKind, TokenSource};
 use crate::domain::Language;
 use crate::inbox::ImapMailbox;
-use crate::oauth::alarm::Login;
 use crate::outbox::{Referrals, Templates};
 use crate::smtp::Transport;
 use crate::store::Store;

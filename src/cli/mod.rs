@@ -16,10 +16,13 @@ pub mod cases;
 pub mod check;
 pub mod classify;
 mod db;
+pub mod eval;
+pub mod labelled;
 pub mod oauth;
 pub mod preview;
 pub mod report;
 pub mod run;
+pub mod train;
 
 /// klagebot: complaint mail for regulated Nordic financial companies.
 #[derive(Debug, Parser)]
@@ -56,6 +59,10 @@ pub enum Command {
     Oauth(OauthArgs),
     /// Render one mail template with sample data and the configured company and staff.
     Preview(PreviewArgs),
+    /// Retrain the complaint model on the shipped corpus plus the company's labels.
+    Train(TrainArgs),
+    /// Measure a complaint model on labelled mail.
+    Eval(EvalArgs),
 }
 
 #[derive(Debug, Args)]
@@ -80,6 +87,70 @@ pub struct OauthLoginArgs {
     /// The [outgoing] SMTP server's login.
     #[arg(long)]
     pub outgoing: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct TrainArgs {
+    /// Also learn from the corrections staff made (#notcomplaint, #open, #category).
+    #[arg(long)]
+    pub from_db: bool,
+    /// Also learn from labelled mail: a folder with complaint/ and not_complaint/
+    /// (NAME.eml in each), or NAME.eml beside NAME.json; or a .jsonl file.
+    #[arg(long, value_name = "DIR")]
+    pub labelled: Vec<PathBuf>,
+    /// Where to write the model (default: classify.model_file, else ./complaint_model.tsv).
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    /// Write the model even when it recognises more than one point fewer of the
+    /// test set's complaints.
+    #[arg(long)]
+    pub force: bool,
+    /// How much one of the company's labels counts against one shipped mail.
+    #[arg(long, default_value_t = 5.0)]
+    pub weight: f32,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum SplitRole {
+    Train,
+    Validation,
+    Test,
+}
+
+impl From<SplitRole> for crate::classify::training::corpus::Role {
+    fn from(role: SplitRole) -> Self {
+        use crate::classify::training::corpus::Role;
+        match role {
+            SplitRole::Train => Role::Train,
+            SplitRole::Validation => Role::Validation,
+            SplitRole::Test => Role::Test,
+        }
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct EvalArgs {
+    /// Labelled mail: a folder with complaint/ and not_complaint/, or golden
+    /// pairs NAME.eml + NAME.json; or a .jsonl file.
+    #[arg(
+        long,
+        value_name = "DIR",
+        conflicts_with = "split",
+        required_unless_present = "split"
+    )]
+    pub labelled: Option<PathBuf>,
+    /// Instead: one part of the corpus shipped in the binary.
+    #[arg(long, value_enum)]
+    pub split: Option<SplitRole>,
+    /// The model file to measure (default: classify.model_file, else the embedded model).
+    #[arg(long, value_name = "FILE")]
+    pub model: Option<PathBuf>,
+    /// The mailbox whose default language applies to the labelled mail.
+    #[arg(long)]
+    pub mailbox: Option<String>,
+    /// Also list every mail whose complaint or language came out wrong.
+    #[arg(long)]
+    pub misses: bool,
 }
 
 #[derive(Debug, Args)]
@@ -282,5 +353,7 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Calendar(args) => calendar::run(&config, &args),
         Command::Oauth(args) => oauth::run(&config, &args),
         Command::Preview(args) => preview::run(&config, &args),
+        Command::Train(args) => train::run(&config, &args),
+        Command::Eval(args) => eval::run(&config, &args),
     }
 }

@@ -130,6 +130,7 @@ fn sample_case(
         received_at,
         contact,
         forwarded_by: None,
+        opened_by: None,
     };
     Ok(case::open(input, received_at, rules).case)
 }

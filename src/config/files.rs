@@ -10,7 +10,8 @@ use serde::Deserialize;
 pub struct ClassifyConfig {
     /// A rules file replacing the embedded `classify/rules.toml`.
     pub rules_file: Option<PathBuf>,
-    /// A complaint model (`feature<TAB>weight` lines) replacing the embedded one.
+    /// A complaint model (`feature<TAB>weight` lines) replacing the embedded one,
+    /// as `klagebot train` writes it; also where `klagebot train` writes by default.
     pub model_file: Option<PathBuf>,
 }
 

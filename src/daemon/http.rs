@@ -66,7 +66,7 @@ async fn respond(daemon: &Daemon, path: &str) -> (&'static str, String) {
 }
 
 /// One line per failing login: which, since when, why.
-fn failing_logins(failing: &[crate::oauth::alarm::Failing]) -> Vec<String> {
+fn failing_logins(failing: &[crate::alarm::Failing]) -> Vec<String> {
     failing
         .iter()
         .map(|f| {

@@ -19,10 +19,12 @@ use super::handle::handle;
 use super::inbound::{Forwarded, Handled, Inbound};
 use super::route;
 use crate::case::command::starts_with_open;
+use crate::classify::training::{Correction, correction_for};
 use crate::classify::{self, Classification};
 use crate::config::Mailbox;
 use crate::inbox::{Disposition, RawMessage};
 use crate::parse::{self, InboundMail};
+use crate::record::CaseChange;
 use crate::runtime::faults::{self, Stage};
 use crate::store::{InboundInsert, InboundStatus, NewInbound, Tx};
 
@@ -114,6 +116,11 @@ async fn record(
 ) -> anyhow::Result<()> {
     for change in &handled.changes {
         daemon.recorder.write(tx, change, now).await?;
+        for event in &change.events {
+            if let Some(correction) = correction_for(event) {
+                record_correction(daemon, tx, change, correction, now).await?;
+            }
+        }
     }
     for notice in &handled.notices {
         daemon.recorder.queue_notice(tx, notice, now).await?;
@@ -141,6 +148,32 @@ async fn record(
         outcome.case.as_ref(),
     )
     .await
+}
+
+/// Keeps a staff correction (`#notcomplaint`, `#open`, `#category`) as a label
+/// for retraining, with the model features of the mail that opened the case
+/// (its stored bytes, else its text): features, never the text itself.
+async fn record_correction(
+    daemon: &Daemon,
+    tx: &mut Tx,
+    change: &CaseChange,
+    correction: Correction,
+    now: DateTime<Utc>,
+) -> anyhow::Result<()> {
+    let case = &change.case;
+    let raw = tx
+        .inbound_raw_by_message_id(&case.customer_message_id)
+        .await?;
+    let ctx = classify::Context::from_config(&daemon.config, Some(&case.mailbox))
+        .or_else(|_| classify::Context::from_config(&daemon.config, None))?;
+    let text = change.extras.customer_text.as_deref();
+    let features = daemon
+        .classifier
+        .correction_features(raw.as_deref(), &case.subject, text, &ctx)
+        .unwrap_or_default();
+    let set = classify::model::FEATURE_SET;
+    tx.record_correction(&case.reference, correction, &features, set, now)
+        .await
 }
 
 /// Stores a message that could not be handled, so that nothing is lost and the

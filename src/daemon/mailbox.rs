@@ -9,9 +9,9 @@ use tracing::{Instrument, debug, error, info, info_span, warn};
 
 use super::Daemon;
 use super::ingest::ingest;
+use crate::alarm::Login;
 use crate::config::Mailbox;
 use crate::inbox::{InboxError, Source, SourceKey};
-use crate::oauth::alarm::Login;
 use crate::runtime::Shutdown;
 use crate::runtime::faults::{self, Stage};
 

@@ -16,10 +16,10 @@ use std::sync::Arc;
 use anyhow::Context;
 use tracing::{info, warn};
 
+use crate::alarm::{Alarms, Login};
 use crate::case::Rules;
 use crate::classify::Classifier;
 use crate::config::Config;
-use crate::oauth::alarm::{Alarms, Login};
 use crate::outbox::{Referrals, Templates};
 use crate::record::Recorder;
 use crate::runtime::{Clock, Health, Metrics, Shutdown, Wakeups};

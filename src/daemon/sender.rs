@@ -13,9 +13,9 @@ use futures::StreamExt;
 use tracing::{Instrument, error, info, info_span, warn};
 
 use super::Daemon;
+use crate::alarm::Login;
 use crate::case::Event;
 use crate::domain::{EmailAddress, strip_angle_brackets};
-use crate::oauth::alarm::Login;
 use crate::record::{ACKNOWLEDGEMENT_KIND, BounceFacts, CaseChange, Extras, load_case};
 use crate::runtime::Shutdown;
 use crate::store::Outgoing;

@@ -1,5 +1,6 @@
 //! OAuth2 access tokens for IMAP and SMTP logins (Microsoft 365, Google
-//! Workspace, any RFC 6749 provider), and the alarm when logging in keeps failing.
+//! Workspace, any RFC 6749 provider). The alarm when logging in keeps failing is
+//! [`crate::alarm`]'s.
 //!
 //! - [`TokenCache`] ([`tokens`] is the process's one): a token per app
 //!   registration and grant, fetched on first use, handed out until 80% of its
@@ -15,14 +16,11 @@
 //!   provider rotates it.
 //! - [`sasl`]: the XOAUTH2 and OAUTHBEARER client messages.
 //! - [`device`]: `klagebot oauth login`.
-//! - [`alarm`]: who is failing since when (for `/healthz`), and the one alarm
-//!   mail per failure, queued in the outbox.
 //!
 //! Invariant: no token, refresh token, client secret or key ever reaches a log
 //! line or an error message. They travel as [`Secret`], whose `Debug` and
 //! `Display` print `***`, and provider messages are scrubbed of what we sent.
 
-pub mod alarm;
 mod cache;
 pub mod device;
 mod error;

@@ -32,6 +32,7 @@
 //! | `digests` | one row per local day a digest covered, and up to when | one digest per day across instances |
 //! | `late_acknowledgements` | cases opened when their acknowledgement was due already | listed in one alarm, once |
 //! | `login_failures` | a mailbox's or the SMTP server's login failing since, its alarm | one alarm per failure, whatever restarts or instances |
+//! | `corrections` | staff labels (`#notcomplaint`, `#open`, `#category`) with the opening mail's model features | features only, never the mail's text |
 //!
 //! Instants are `DateTime<Utc>`; deadline dates are local `NaiveDate`s of the
 //! case's jurisdiction, as in [`crate::case::Case`].
@@ -46,6 +47,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use sqlx::{PgPool, Postgres, Sqlite, SqliteConnection, SqlitePool, Transaction};
 
 mod cases;
+mod corrections;
 mod deadlines;
 mod inbound;
 mod logins;
@@ -53,6 +55,7 @@ mod outbox;
 mod people;
 mod types;
 
+pub use corrections::StoredCorrection;
 pub use logins::LoginFailure;
 pub use people::{LeftMail, StoredMail};
 pub use types::{

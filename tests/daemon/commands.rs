@@ -2,6 +2,7 @@
 //! `#decision rejected` naming the right bodies in Norway and Sweden.
 
 use klagebot::case::{Event, Status};
+use klagebot::classify::training::Correction;
 use klagebot::domain::{Jurisdiction, Language};
 use klagebot::outbox::dates::in_words;
 
@@ -89,6 +90,20 @@ async fn not_a_complaint_withdraws_the_case_and_nothing_more_reaches_the_custome
     h.stop().await;
     let withdrawn = h.daemon.store.case(&case.reference).await.unwrap().unwrap();
     assert_eq!(withdrawn.status, Status::Withdrawn);
+    let corrections = h.daemon.store.corrections().await.unwrap();
+    assert_eq!(corrections.len(), 1, "{corrections:?}");
+    let label = &corrections[0];
+    assert_eq!(
+        (&label.case_ref, label.correction),
+        (&case.reference, Correction::NotComplaint)
+    );
+    assert!(
+        label.features.iter().any(|f| f.starts_with("w:"))
+            && !label.features.iter().any(|f| f.contains("kontoudtog"))
+            && !label.features.iter().any(|f| f.contains("hansen")),
+        "the customer's mail's features, not the staff member's text: {:?}",
+        label.features
+    );
 
     let cal = h.daemon.rules.calendar(Jurisdiction::Dk);
     for day in [case.answer_due, case.final_due] {

@@ -4,6 +4,7 @@
 
 use klagebot::case::{Event, Status};
 use klagebot::classify;
+use klagebot::classify::training::Correction;
 use klagebot::parse::parse;
 
 use crate::harness::Harness;
@@ -72,6 +73,13 @@ async fn assert_opened_for(h: &Harness, customer: &TestUser) {
         "the staff member gets no acknowledgement"
     );
     assert_eq!(h.cases().await.len(), 1, "one case only");
+    let corrections = h.daemon.store.corrections().await.unwrap();
+    assert!(
+        corrections.iter().any(|c| c.case_ref == case.reference
+            && c.correction == Correction::Complaint
+            && c.features.iter().any(|f| f.starts_with("w:"))),
+        "#open is kept as a label with the mail's features: {corrections:?}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

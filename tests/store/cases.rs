@@ -147,6 +147,7 @@ pub async fn timeline_keeps_append_order(store: &Store) {
                 message_id: "<m1@x>".into(),
                 from: addr("a@x.dk"),
                 subject: "Gebyr æøå".into(),
+                by: None,
             },
         ),
         (
@@ -301,4 +302,62 @@ pub async fn crossed_writers_are_told_to_retry(store: &Store) {
             "{subject}"
         );
     }
+}
+
+pub async fn corrections_keep_labels_and_features(store: &Store) {
+    use klagebot::classify::training::Correction;
+    insert(store, &sample_case(1, t(9, 0))).await;
+    let raw =
+        b"Message-ID: <m1@example.dk>\r\nSubject: Gebyr\r\n\r\nI har trukket gebyret to gange.\r\n";
+    let mut tx = store.begin().await.unwrap();
+    tx.insert_inbound(&inbound("klage", "1", "m1@example.dk", "aa", raw))
+        .await
+        .unwrap();
+    assert_eq!(
+        tx.inbound_raw_by_message_id("m1@example.dk")
+            .await
+            .unwrap()
+            .as_deref(),
+        Some(&raw[..])
+    );
+    assert_eq!(
+        tx.inbound_raw_by_message_id("m2@example.dk").await.unwrap(),
+        None
+    );
+    let features = vec!["w:gebyret".to_string(), "b:to gange".to_string()];
+    tx.record_correction(
+        &reference(1),
+        Correction::Category(Category::Fees),
+        &features,
+        "v",
+        t(9, 5),
+    )
+    .await
+    .unwrap();
+    tx.record_correction(
+        &reference(1),
+        Correction::NotComplaint,
+        &features,
+        "v",
+        t(9, 6),
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    let stored = store.corrections().await.unwrap();
+    let labels: Vec<Correction> = stored.iter().map(|c| c.correction).collect();
+    assert_eq!(
+        labels,
+        [
+            Correction::Category(Category::Fees),
+            Correction::NotComplaint
+        ]
+    );
+    assert!(
+        stored
+            .iter()
+            .all(|c| c.features == features && c.feature_set == "v")
+    );
+    assert_eq!(stored[1].at, t(9, 6));
+    assert_eq!(stored[0].case_ref, reference(1));
 }

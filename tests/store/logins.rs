@@ -2,9 +2,9 @@
 //! between instances, and a new one only after the login worked again.
 
 use chrono::Duration;
+use klagebot::alarm::{ALARM_KIND, Alarms, Login};
 use klagebot::config::{Config, EMBEDDED_DEFAULT};
 use klagebot::inbox::InboxError;
-use klagebot::oauth::alarm::{ALARM_KIND, Alarms, Login};
 use klagebot::oauth::{ProviderError, TokenError};
 use klagebot::store::Store;
 

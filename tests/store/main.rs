@@ -62,6 +62,7 @@ on_both_backends!(
     cases::message_ids_thread_to_their_case,
     cases::writers_of_one_case_take_turns,
     cases::crossed_writers_are_told_to_retry,
+    cases::corrections_keep_labels_and_features,
     outbox::outbox_claims_lease_retries_and_fails,
     outbox::outbox_claims_never_overlap,
     deadlines::deadlines_fire_once_under_concurrency,

@@ -73,6 +73,7 @@ pub(super) fn new_case(j: Jurisdiction, received_at: &str) -> NewCase {
         received_at: utc(received_at),
         contact: Some(addr(HANDLER)),
         forwarded_by: None,
+        opened_by: None,
     }
 }
 

@@ -28,6 +28,7 @@ pub async fn direct(
         classification: &inbound.classification,
         received_at: inbound.received_at,
         forwarded_by: None,
+        opened_by: None,
     };
     let (reference, change) = open(inbound, &complaint, linked.as_ref(), env, look).await?;
     let note = match &linked {
@@ -67,6 +68,7 @@ pub async fn forwarded(
         classification: &classification,
         received_at: original.received_at,
         forwarded_by: Some(by.clone()),
+        opened_by: forced.then(|| by.clone()),
     };
     let (reference, change) = open(inbound, &complaint, None, env, look).await?;
     let how = if forced {
@@ -105,6 +107,8 @@ struct Complaint<'a> {
     classification: &'a Classification,
     received_at: DateTime<Utc>,
     forwarded_by: Option<EmailAddress>,
+    /// Who forced it open with `#open` (a label for retraining).
+    opened_by: Option<EmailAddress>,
 }
 
 /// A new case, noted as late when its acknowledgement was due already.
@@ -160,6 +164,7 @@ async fn open(
         received_at: complaint.received_at,
         contact,
         forwarded_by: complaint.forwarded_by.clone(),
+        opened_by: complaint.opened_by.clone(),
     };
     let mut step = case::open(input, inbound.now, env.rules);
     if let Some(other) = linked {

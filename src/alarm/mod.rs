@@ -11,10 +11,10 @@ use std::sync::Mutex;
 use chrono::{DateTime, Utc};
 use tracing::{error, info, warn};
 
-use super::error::{Advice, ProviderError, TokenError};
 use crate::config::{Config, StaffRole};
 use crate::domain::EmailAddress;
 use crate::inbox::InboxError;
+use crate::oauth::{Advice, ProviderError, TokenError};
 use crate::smtp::SendError;
 use crate::store::{NewOutgoing, Store};
 

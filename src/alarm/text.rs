@@ -225,8 +225,8 @@ fn random_hex() -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::oauth::Advice;
     use crate::oauth::ProviderError;
-    use crate::oauth::error::Advice;
 
     fn config() -> Config {
         let text = format!(
