@@ -26,6 +26,9 @@ pub struct Company {
     pub case_prefix: String,
     #[serde(default = "default_jurisdiction")]
     pub jurisdiction: Jurisdiction,
+    /// What kind of company this is: it decides which complaint boards it belongs to.
+    #[serde(default)]
+    pub kind: Option<CompanyKind>,
     #[serde(default = "default_language")]
     pub default_language: Language,
     /// Mail received after this local time counts from the next working day.
@@ -56,6 +59,42 @@ impl Company {
             }
         }
         Ok(())
+    }
+}
+
+/// The kinds of company the referral bodies are chosen by (DESIGN §2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize, clap::ValueEnum)]
+#[serde(rename_all = "snake_case")]
+#[value(rename_all = "snake_case")]
+pub enum CompanyKind {
+    Bank,
+    CardIssuer,
+    PaymentInstitution,
+    ConsumerLender,
+    Crowdfunding,
+    InvestmentFirm,
+}
+
+impl CompanyKind {
+    pub const ALL: [CompanyKind; 6] = [
+        CompanyKind::Bank,
+        CompanyKind::CardIssuer,
+        CompanyKind::PaymentInstitution,
+        CompanyKind::ConsumerLender,
+        CompanyKind::Crowdfunding,
+        CompanyKind::InvestmentFirm,
+    ];
+
+    /// The value written in the config file.
+    pub fn code(self) -> &'static str {
+        match self {
+            CompanyKind::Bank => "bank",
+            CompanyKind::CardIssuer => "card_issuer",
+            CompanyKind::PaymentInstitution => "payment_institution",
+            CompanyKind::ConsumerLender => "consumer_lender",
+            CompanyKind::Crowdfunding => "crowdfunding",
+            CompanyKind::InvestmentFirm => "investment_firm",
+        }
     }
 }
 

@@ -24,7 +24,7 @@ mod server;
 mod service;
 mod staff;
 
-pub use company::{Closure, Company};
+pub use company::{Closure, Company, CompanyKind};
 pub use files::{ClassifyConfig, TemplatesConfig};
 pub use mailbox::{Mailbox, MailboxKind, MailboxMode};
 pub use outgoing::{Outgoing, OutgoingKind};
@@ -188,5 +188,6 @@ mod example_tests {
         assert_eq!(config.mailboxes.len(), 3);
         assert_eq!(config.company.closures.len(), 1);
         assert_eq!(config.mailboxes[2].jurisdiction, Some(Jurisdiction::No));
+        assert_eq!(config.company.kind, Some(CompanyKind::CardIssuer));
     }
 }
