@@ -21,8 +21,9 @@
 //!
 //! Beside the flow: [`store`] holds all SQL; [`scheduler`] wakes at the next
 //! deadline stored in the database; [`daemon`] wires the stages together for
-//! `klagebot run`; [`config`] reads the TOML file; [`telemetry`] sets up logging;
-//! [`cli`] implements the commands.
+//! `klagebot run`, and [`service_manager`] tells systemd how it is doing;
+//! [`config`] reads the TOML file; [`telemetry`] sets up logging; [`cli`]
+//! implements the commands.
 
 pub mod case;
 pub mod classify;
@@ -35,6 +36,7 @@ pub mod outbox;
 pub mod parse;
 pub mod report;
 pub mod scheduler;
+pub mod service_manager;
 pub mod smtp;
 pub mod store;
 pub mod telemetry;

@@ -60,6 +60,7 @@ pub(super) async fn watch(daemon: Arc<Daemon>, index: usize, mut shutdown: Shutd
                     if !told_busy {
                         info!("another instance reads this mailbox; standing by");
                         told_busy = true;
+                        daemon.readiness.mailbox_up(&cfg.name);
                     }
                     shutdown.sleep(lease.ttl / 3).await;
                     continue;
@@ -146,6 +147,7 @@ async fn session(
 ) -> anyhow::Result<()> {
     let mut source = Source::open(cfg).await?;
     info!("mailbox connected");
+    daemon.readiness.mailbox_up(&cfg.name);
     loop {
         lease.renew(daemon).await?;
         let handled = drain(daemon, cfg, &mut source, shutdown).await?;

@@ -55,6 +55,8 @@ pub struct Daemon {
     pub(crate) outbox_ready: Notify,
     /// Woken after a transaction changed a deadline.
     pub(crate) deadlines_changed: Notify,
+    /// Which mailboxes have yet to connect before systemd hears `READY=1`.
+    pub(crate) readiness: crate::service_manager::Readiness,
 }
 
 /// How `run` behaves.
@@ -81,6 +83,9 @@ impl Daemon {
         let transport =
             Transport::from_config(&config.outgoing).context("while setting up outgoing mail")?;
         let token_secret = read_token_secret(&config)?;
+        let readiness = crate::service_manager::Readiness::new(
+            config.mailboxes.iter().map(|m| m.name.as_str()),
+        );
         Ok(Arc::new(Daemon {
             config,
             store,
@@ -95,6 +100,7 @@ impl Daemon {
             metrics: metrics::Metrics::default(),
             outbox_ready: Notify::new(),
             deadlines_changed: Notify::new(),
+            readiness,
         }))
     }
 
@@ -129,11 +135,8 @@ impl Daemon {
                 }
             });
         }
-        while let Some(joined) = tasks.join_next().await {
-            if let Err(err) = joined {
-                warn!(error = %err, "a task ended abnormally");
-            }
-        }
+        self.readiness.started();
+        crate::service_manager::supervise(&mut tasks, &shutdown).await;
         info!("klagebot stopped");
         Ok(())
     }
