@@ -16,6 +16,7 @@ pub mod cases;
 pub mod check;
 pub mod classify;
 mod db;
+mod progress;
 pub mod report;
 pub mod run;
 
@@ -99,8 +100,12 @@ pub struct CaseArgs {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum ReportFormat {
+    /// The register for a spreadsheet (the totals on stderr).
     Csv,
+    /// One object: the register, the totals and the figures behind the charts.
     Json,
+    /// One self-contained page with the figures, charts and the register.
+    Html,
 }
 
 #[derive(Debug, Args)]

@@ -46,6 +46,7 @@ mod cases;
 mod deadlines;
 mod inbound;
 mod outbox;
+pub mod sample;
 pub mod scratch;
 mod types;
 
