@@ -16,6 +16,8 @@ pub mod cases;
 pub mod check;
 pub mod classify;
 mod db;
+mod docs;
+pub mod init;
 mod progress;
 pub mod report;
 pub mod run;
@@ -51,6 +53,17 @@ pub enum Command {
     Check(CheckArgs),
     /// Working-day arithmetic for a jurisdiction.
     Calendar(CalendarArgs),
+    /// Write a first config, asking on a terminal or taking flags, and the token secret.
+    Init(Box<init::InitArgs>),
+    /// Write the man pages and shell completions into DIR (for packaging).
+    #[command(hide = true)]
+    GenerateDocs(GenerateDocsArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct GenerateDocsArgs {
+    /// The folder to write `man/` and `completions/` into.
+    pub dir: PathBuf,
 }
 
 #[derive(Debug, Args)]
@@ -162,7 +175,15 @@ pub fn main(cli: Cli) -> ExitCode {
 }
 
 fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
-    let config = Config::load_or_default(cli.config.as_deref())?;
+    match &cli.command {
+        Command::Init(args) => return init::run(args),
+        Command::GenerateDocs(args) => return docs::run(&args.dir),
+        _ => {}
+    }
+    // An empty KLAGEBOT_CONFIG (e.g. `Environment=KLAGEBOT_CONFIG=` in a unit
+    // drop-in) means no config file: the embedded default.
+    let path = cli.config.as_deref().filter(|p| !p.as_os_str().is_empty());
+    let config = Config::load_or_default(path)?;
     match cli.command {
         Command::Run(args) => run::run(&config, &args),
         Command::Classify(args) => classify::run(&config, &args),
@@ -171,5 +192,8 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Report(args) => report::run(&config, &args),
         Command::Check(args) => check::run(&config, &args),
         Command::Calendar(args) => calendar::run(&config, &args),
+        Command::Init(_) | Command::GenerateDocs(_) => {
+            unreachable!("handled before the config is read")
+        }
     }
 }
