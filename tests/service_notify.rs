@@ -204,3 +204,25 @@ fn ready_once_the_imap_mailbox_is_connected() {
     );
     service.terminate();
 }
+
+/// `Environment=KLAGEBOT_CONFIG=` in a unit drop-in asks for the embedded default.
+#[test]
+fn an_empty_klagebot_config_means_the_embedded_default() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let out = Command::new(env!("CARGO_BIN_EXE_klagebot"))
+        .args(["check", "--offline"])
+        .current_dir(dir.path())
+        .env("KLAGEBOT_CONFIG", "")
+        .output()
+        .expect("run klagebot check");
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{said}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        said.contains("ok    config: 1 mailbox(es), 2 staff"),
+        "{said}"
+    );
+}

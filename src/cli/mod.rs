@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use chrono::NaiveDate;
+use clap::builder::TypedValueParser as _;
 use clap::{Args, Parser, Subcommand};
 
 use crate::config::Config;
@@ -26,9 +27,13 @@ pub mod run;
 #[derive(Debug, Parser)]
 #[command(name = "klagebot", version, about, long_about = None)]
 pub struct Cli {
-    /// The TOML config file; without it the embedded default is used
-    /// (SQLite ./klagebot.db, Maildir ./maildir, outgoing mail as files in ./outgoing).
-    #[arg(long, global = true, env = "KLAGEBOT_CONFIG")]
+    /// The TOML config file; without it (or with an empty KLAGEBOT_CONFIG) the
+    /// embedded default is used (SQLite ./klagebot.db, Maildir ./maildir, outgoing
+    /// mail as files in ./outgoing).
+    // PathBuf's own parser refuses an empty value; `Environment=KLAGEBOT_CONFIG=`
+    // in a unit drop-in is how an operator asks for the embedded default.
+    #[arg(long, global = true, env = "KLAGEBOT_CONFIG",
+          value_parser = clap::builder::OsStringValueParser::new().map(PathBuf::from))]
     pub config: Option<PathBuf>,
     /// Log format on stderr.
     #[arg(long, global = true, value_enum, default_value_t = LogFormat::Text)]
