@@ -22,7 +22,8 @@
 //! Beside the flow: [`store`] holds all SQL; [`record`] writes a case change with
 //! the mail it causes and its deadlines, in the caller's transaction;
 //! [`scheduler`] wakes at the next deadline stored in the database; [`daemon`]
-//! wires the stages together for `klagebot run`; [`runtime`] is what its tasks
+//! wires the stages together for `klagebot run`, and [`service_manager`] tells
+//! systemd how it is doing; [`runtime`] is what its tasks
 //! share (clock, shutdown, wake-ups, counters); [`config`] reads the TOML file;
 //! [`telemetry`] sets up logging; [`cli`] implements the commands.
 
@@ -41,6 +42,7 @@ pub mod record;
 pub mod report;
 pub mod runtime;
 pub mod scheduler;
+pub mod service_manager;
 pub mod smtp;
 pub mod store;
 pub mod telemetry;

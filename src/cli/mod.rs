@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use chrono::NaiveDate;
+use clap::builder::TypedValueParser as _;
 use clap::{Args, Parser, Subcommand};
 
 use crate::config::Config;
@@ -16,10 +17,13 @@ pub mod cases;
 pub mod check;
 pub mod classify;
 mod db;
+mod docs;
 pub mod eval;
+pub mod init;
 pub mod labelled;
 pub mod oauth;
 pub mod preview;
+mod progress;
 pub mod report;
 pub mod run;
 pub mod train;
@@ -28,9 +32,13 @@ pub mod train;
 #[derive(Debug, Parser)]
 #[command(name = "klagebot", version, about, long_about = None)]
 pub struct Cli {
-    /// The TOML config file; without it the embedded default is used
-    /// (SQLite ./klagebot.db, Maildir ./maildir, outgoing mail as files in ./outgoing).
-    #[arg(long, global = true, env = "KLAGEBOT_CONFIG")]
+    /// The TOML config file; without it (or with an empty KLAGEBOT_CONFIG) the
+    /// embedded default is used (SQLite ./klagebot.db, Maildir ./maildir, outgoing
+    /// mail as files in ./outgoing).
+    // PathBuf's own parser refuses an empty value; `Environment=KLAGEBOT_CONFIG=`
+    // in a unit drop-in is how an operator asks for the embedded default.
+    #[arg(long, global = true, env = "KLAGEBOT_CONFIG",
+          value_parser = clap::builder::OsStringValueParser::new().map(PathBuf::from))]
     pub config: Option<PathBuf>,
     /// Log format on stderr.
     #[arg(long, global = true, value_enum, default_value_t = LogFormat::Text)]
@@ -63,6 +71,11 @@ pub enum Command {
     Train(TrainArgs),
     /// Measure a complaint model on labelled mail.
     Eval(EvalArgs),
+    /// Write a first config, asking on a terminal or taking flags, and the token secret.
+    Init(Box<init::InitArgs>),
+    /// Write the man pages and shell completions into DIR (for packaging).
+    #[command(hide = true)]
+    GenerateDocs(GenerateDocsArgs),
 }
 
 #[derive(Debug, Args)]
@@ -154,6 +167,12 @@ pub struct EvalArgs {
 }
 
 #[derive(Debug, Args)]
+pub struct GenerateDocsArgs {
+    /// The folder to write `man/` and `completions/` into.
+    pub dir: PathBuf,
+}
+
+#[derive(Debug, Args)]
 pub struct RunArgs {
     /// Handle what is waiting once, deliver the outbox, and exit (no IDLE, no polling loop).
     #[arg(long)]
@@ -200,8 +219,12 @@ pub struct CaseArgs {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum ReportFormat {
+    /// The register for a spreadsheet (the totals on stderr).
     Csv,
+    /// One object: the register, the totals and the figures behind the charts.
     Json,
+    /// One self-contained page with the figures, charts and the register.
+    Html,
 }
 
 #[derive(Debug, Args)]
@@ -342,7 +365,15 @@ pub fn main(cli: Cli) -> ExitCode {
 }
 
 fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
-    let config = Config::load_or_default(cli.config.as_deref())?;
+    match &cli.command {
+        Command::Init(args) => return init::run(args),
+        Command::GenerateDocs(args) => return docs::run(&args.dir),
+        _ => {}
+    }
+    // An empty KLAGEBOT_CONFIG (e.g. `Environment=KLAGEBOT_CONFIG=` in a unit
+    // drop-in) means no config file: the embedded default.
+    let path = cli.config.as_deref().filter(|p| !p.as_os_str().is_empty());
+    let config = Config::load_or_default(path)?;
     match cli.command {
         Command::Run(args) => run::run(&config, &args),
         Command::Classify(args) => classify::run(&config, &args),
@@ -355,5 +386,8 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Preview(args) => preview::run(&config, &args),
         Command::Train(args) => train::run(&config, &args),
         Command::Eval(args) => eval::run(&config, &args),
+        Command::Init(_) | Command::GenerateDocs(_) => {
+            unreachable!("handled before the config is read")
+        }
     }
 }

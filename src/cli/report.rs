@@ -1,7 +1,9 @@
 //! `klagebot report`: the complaint register of a period, as CSV for a
-//! spreadsheet or as one JSON object with the register and the totals. With CSV
+//! spreadsheet, as one JSON object with the register, the totals and the figures
+//! behind the charts, or as one self-contained HTML page with charts. With CSV
 //! the period totals are printed on stderr and, with `--output FILE.csv`, also
-//! written beside it as `FILE-totals.csv`.
+//! written beside it as `FILE-totals.csv`. On a terminal a progress bar shows
+//! on stderr while it works; nothing when stderr is not a terminal.
 
 use std::collections::HashMap;
 use std::fs::File;
@@ -23,6 +25,7 @@ pub fn run(config: &Config, args: &ReportArgs) -> anyhow::Result<ExitCode> {
         bail!("--to {} is before --from {}", args.to, args.from);
     }
     let (from, to) = (args.from, args.to);
+    let progress = super::progress::spinner("reading the cases from the database");
     // Cases are filed by their local date of receipt: fetch a day either side in
     // UTC and let the register pick by local date.
     let (cases, stored_names) = with_store(config, |store| async move {
@@ -44,8 +47,12 @@ pub fn run(config: &Config, args: &ReportArgs) -> anyhow::Result<ExitCode> {
         days_between: &days_between,
         staff_names: &names,
     };
-    let register = report::build_register(&cases, from, to, &rules);
-    write_output(&register, args).context("while writing the report")?;
+    let progress = super::progress::replace(progress, cases.len(), "building the register");
+    let register =
+        report::build_register_with_progress(&cases, from, to, &rules, &|| progress.inc(1));
+    let progress = super::progress::replace(progress, 0, "writing the report");
+    write_output(&register, config, args).context("while writing the report")?;
+    progress.finish_and_clear();
     if args.format == ReportFormat::Csv {
         eprint!("{}", totals_text(&register.totals, from, to));
         if let Some(path) = &args.output {
@@ -70,7 +77,7 @@ fn totals_path(register: &Path) -> PathBuf {
     register.with_file_name(format!("{stem}-totals.csv"))
 }
 
-fn write_output(register: &Register, args: &ReportArgs) -> anyhow::Result<()> {
+fn write_output(register: &Register, config: &Config, args: &ReportArgs) -> anyhow::Result<()> {
     let mut out: Box<dyn Write> = match &args.output {
         Some(path) => Box::new(BufWriter::new(
             File::create(path).with_context(|| format!("cannot create {}", path.display()))?,
@@ -82,6 +89,17 @@ fn write_output(register: &Register, args: &ReportArgs) -> anyhow::Result<()> {
         ReportFormat::Json => {
             serde_json::to_writer_pretty(&mut out, register)?;
             out.write_all(b"\n")?;
+        }
+        ReportFormat::Html => {
+            let generated = Utc::now()
+                .with_timezone(&config.company.jurisdiction.time_zone())
+                .format("%Y-%m-%d %H:%M")
+                .to_string();
+            let page = report::html::Page {
+                company: &config.company.name,
+                generated: &generated,
+            };
+            out.write_all(report::html::render(register, &page).as_bytes())?;
         }
     }
     out.flush()?;

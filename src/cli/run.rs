@@ -20,6 +20,7 @@ pub fn run(config: &Config, args: &super::RunArgs) -> anyhow::Result<ExitCode> {
         tokio::spawn(async move {
             wait_for_signal().await;
             info!("shutdown requested: finishing the message in hand");
+            crate::service_manager::stopping();
             trigger.fire();
         });
         daemon.run(RunOptions { once: args.once }, shutdown).await

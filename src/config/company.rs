@@ -107,9 +107,21 @@ impl Company {
 /// Det Finansielle Ankenævn for everything, a crowdfunding platform to
 /// Forbrugerklagenævnet except for payment services, and so on.
 #[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default, Serialize, Deserialize,
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Default,
+    Serialize,
+    Deserialize,
+    clap::ValueEnum,
 )]
 #[serde(rename_all = "snake_case")]
+#[value(rename_all = "snake_case")]
 pub enum CompanyKind {
     /// A bank (pengeinstitut, bank, bank) or a finance company it owns.
     #[default]

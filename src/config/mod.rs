@@ -222,5 +222,6 @@ mod example_tests {
         assert_eq!(config.mailboxes.len(), 3);
         assert_eq!(config.company.closures.len(), 1);
         assert_eq!(config.mailboxes[2].jurisdiction, Some(Jurisdiction::No));
+        assert_eq!(config.company.kind, CompanyKind::CardIssuer);
     }
 }

@@ -64,6 +64,7 @@ pub(super) async fn watch(daemon: Arc<Daemon>, index: usize, mut shutdown: Shutd
                     if !told_busy {
                         info!("another instance reads this mailbox; standing by");
                         told_busy = true;
+                        daemon.readiness.mailbox_up(&cfg.name);
                     }
                     shutdown.sleep(lease.ttl / 3).await;
                     continue;
@@ -154,6 +155,7 @@ async fn session(
     let mut source = Source::open(cfg).await?;
     info!("mailbox connected");
     daemon.login_works(&Login::Mailbox(cfg.name.clone())).await;
+    daemon.readiness.mailbox_up(&cfg.name);
     loop {
         lease.renew(daemon).await?;
         let handled = drain(daemon, cfg, &mut source, shutdown).await?;

@@ -60,6 +60,8 @@ pub struct Daemon {
     pub health: Arc<Health>,
     /// Which logins fail (for `/healthz`), and their alarm mail.
     pub alarms: Alarms,
+    /// Which mailboxes have yet to connect before systemd hears `READY=1`.
+    pub(crate) readiness: crate::service_manager::Readiness,
 }
 
 /// How `run` behaves.
@@ -93,6 +95,9 @@ impl Daemon {
         let transport =
             Transport::from_config(&config.outgoing).context("while setting up outgoing mail")?;
         let token_secret = read_token_secret(&config)?;
+        let readiness = crate::service_manager::Readiness::new(
+            config.mailboxes.iter().map(|m| m.name.as_str()),
+        );
         let rules = Arc::new(Rules::from_config(&config));
         let config = Arc::new(config);
         let recorder = Arc::new(Recorder::new(
@@ -124,6 +129,7 @@ impl Daemon {
             wake,
             health: Arc::new(Health::default()),
             alarms: Alarms::default(),
+            readiness,
         }))
     }
 
@@ -186,11 +192,10 @@ impl Daemon {
                 }
             });
         }
-        while let Some(joined) = tasks.join_next().await {
-            if let Err(err) = joined {
-                warn!(error = %err, "a task ended abnormally");
-            }
-        }
+        self.readiness.started();
+        let health = self.health.clone();
+        crate::service_manager::watch_tasks(&mut tasks, &shutdown, move || health.all_running())
+            .await;
         info!("klagebot stopped");
         Ok(())
     }

@@ -1,7 +1,8 @@
 //! The complaint register (pure): one row per case received in a period, with the
 //! dates, outcome and deadline figures the supervisors ask for, and the period's
 //! totals by category and outcome. No I/O and no clock: the cases, `today` and the
-//! working-day arithmetic are passed in. [`csv`] writes it for spreadsheets.
+//! working-day arithmetic are passed in. [`figures`] counts what the charts show;
+//! [`csv`] writes the register for spreadsheets, [`html`] as one page to read.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -11,7 +12,12 @@ use serde::Serialize;
 use crate::case::{Case, Status};
 use crate::domain::Jurisdiction;
 
+pub mod charts;
 pub mod csv;
+pub mod figures;
+pub mod html;
+
+pub use figures::Figures;
 
 /// Working days after the first date up to and including the second, in a jurisdiction.
 pub type DaysBetween<'a> = &'a dyn Fn(Jurisdiction, NaiveDate, NaiveDate) -> i64;
@@ -78,6 +84,7 @@ pub struct Register {
     pub to: NaiveDate,
     pub cases: Vec<RegisterRow>,
     pub totals: Totals,
+    pub figures: Figures,
 }
 
 /// The register of the cases received (local date) from `from` to `to` inclusive.
@@ -87,9 +94,25 @@ pub fn build_register(
     to: NaiveDate,
     rules: &RegisterRules<'_>,
 ) -> Register {
+    build_register_with_progress(cases, from, to, rules, &|| {})
+}
+
+/// [`build_register`], calling `progress` once per case looked at (for a progress bar).
+pub fn build_register_with_progress(
+    cases: &[Case],
+    from: NaiveDate,
+    to: NaiveDate,
+    rules: &RegisterRules<'_>,
+    progress: &dyn Fn(),
+) -> Register {
+    let in_period: Vec<&Case> = cases
+        .iter()
+        .filter(|c| (from..=to).contains(&received_date(c)))
+        .collect();
     let mut rows: Vec<(DateTime<Utc>, RegisterRow)> = cases
         .iter()
-        .filter(|c| (from..=to).contains(&local_date(c, c.received_at)))
+        .inspect(|_| progress())
+        .filter(|c| (from..=to).contains(&received_date(c)))
         .map(|c| (c.received_at, register_row(c, rules)))
         .collect();
     rows.sort_by(|a, b| (a.0, &a.1.reference).cmp(&(b.0, &b.1.reference)));
@@ -100,6 +123,7 @@ pub fn build_register(
         to,
         cases: rows,
         totals,
+        figures: figures::figures(&in_period, from, to, rules),
     }
 }
 
@@ -159,14 +183,17 @@ fn deadline_met(case: &Case, rules: &RegisterRules<'_>) -> Option<bool> {
     } else {
         answer
     };
-    let answered = case
-        .decided_at
-        .or(case.closed_at.filter(|_| case.status == Status::Closed));
-    match answered {
+    match answered_at(case) {
         Some(answered) => Some(days_to(local_date(case, answered)) <= limit),
         None if days_to(rules.today) > limit => Some(false),
         None => None,
     }
+}
+
+/// When the customer got the answer: the decision, or closing the case without one.
+fn answered_at(case: &Case) -> Option<DateTime<Utc>> {
+    case.decided_at
+        .or(case.closed_at.filter(|_| case.status == Status::Closed))
 }
 
 fn totals(rows: &[RegisterRow]) -> Totals {

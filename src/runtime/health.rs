@@ -41,6 +41,12 @@ impl Health {
         change(tasks.entry(task.to_string()).or_default());
     }
 
+    /// Whether no task is down (waiting for its supervisor to restart it).
+    pub fn all_running(&self) -> bool {
+        let tasks = self.tasks.lock().unwrap_or_else(|e| e.into_inner());
+        tasks.values().all(|t| t.running)
+    }
+
     /// One line per task that is down or failed recently; empty when all is well.
     pub fn problems(&self) -> Vec<String> {
         let tasks = self.tasks.lock().unwrap_or_else(|e| e.into_inner());
