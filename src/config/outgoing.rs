@@ -37,6 +37,10 @@ pub struct Outgoing {
     pub path: PathBuf,
     /// At most this many automatic mails to one address per hour (loop guard).
     pub max_per_address_per_hour: u32,
+    /// Send each case's mail with a signed envelope sender (`klage+b.REF.N.TOKEN@…`)
+    /// so that a bounce names the mail that did not arrive (VERP). Turn off only
+    /// where the server refuses a `+` envelope sender; bounces then change nothing.
+    pub verp: bool,
     pub max_attempts: u32,
 }
 
@@ -55,6 +59,7 @@ impl Default for Outgoing {
             oauth2: None,
             path: PathBuf::from("outgoing"),
             max_per_address_per_hour: 10,
+            verp: true,
             max_attempts: 12,
         }
     }

@@ -125,8 +125,8 @@ pub enum Route {
     StaffCommand { case: CaseRef, by: EmailAddress },
     /// A staff mail to the case's customer that copies us: the answer, recorded.
     StaffCopy { case: CaseRef, by: EmailAddress },
-    /// A delivery failure of a mail we sent in this case.
-    Bounce { case: CaseRef },
+    /// A delivery failure of mail `seq` we sent in this case.
+    Bounce { case: CaseRef, seq: u32 },
     /// The same mail was already handled through another mailbox.
     Duplicate { case: CaseRef },
     /// Automated mail: never answered; the reason goes to the log.

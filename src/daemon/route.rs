@@ -25,8 +25,9 @@ pub struct Lookup {
     pub thread: Option<KnownCase>,
     /// The case named by the subject's reference, with that case's customer.
     pub subject: Option<KnownCase>,
-    /// The case of the mail a bounce reports on (one of our Message-IDs).
-    pub bounced: Option<CaseRef>,
+    /// The case and number of our mail a bounce came back for, read from the
+    /// signed envelope sender it was sent to (VERP), never from the DSN's text.
+    pub bounced: Option<(CaseRef, u32)>,
     /// A case that already holds this very Message-ID from the customer (the same
     /// mail reached us through a second mailbox).
     pub already_recorded: Option<CaseRef>,
@@ -36,8 +37,6 @@ pub struct Lookup {
 pub struct KnownCase {
     pub reference: CaseRef,
     pub customer: EmailAddress,
-    /// Whether the thread match was on one of our own Message-IDs.
-    pub by_our_message_id: bool,
 }
 
 /// Decides where a mail goes. `sender` is the From address (None when missing or
@@ -67,8 +66,10 @@ pub fn route(
                 .into(),
         };
     }
+    // Threading joins a case only from its own customer: our Message-IDs are
+    // unguessable, but a stranger may still hold one (a forwarded mail).
     if let Some(thread) = &lookup.thread
-        && (thread.by_our_message_id || same_person(&thread.customer, sender))
+        && same_person(&thread.customer, sender)
     {
         return Route::FollowUp {
             case: thread.reference.clone(),
@@ -85,7 +86,7 @@ pub fn route(
         };
     }
     if let Some(thread) = &lookup.thread {
-        // Threaded to someone else's mail (not ours): a new case that points at it.
+        // Threaded into someone else's case: a new case that points at it.
         return Route::NewCase {
             linked: Some(thread.reference.clone()),
         };
@@ -108,9 +109,12 @@ pub fn route(
 fn route_automated(classification: &Classification, lookup: &Lookup) -> Route {
     let kind = classification.automated_kind;
     if matches!(kind, Some(AutomatedKind::Bounce))
-        && let Some(case) = &lookup.bounced
+        && let Some((case, seq)) = &lookup.bounced
     {
-        return Route::Bounce { case: case.clone() };
+        return Route::Bounce {
+            case: case.clone(),
+            seq: *seq,
+        };
     }
     let why = classification
         .reasons
@@ -163,30 +167,32 @@ async fn gather(
     let thread_ids = mail.in_reply_to.iter().chain(mail.references.iter().rev());
     for id in thread_ids {
         if let Some(reference) = look.case_of_message(id).await? {
-            let prefix = &env.config.company.case_prefix;
-            let ours = crate::outbox::parse_our_message_id(id, prefix).is_some();
-            found.thread = known_case(look, reference, ours).await?;
+            found.thread = known_case(look, reference).await?;
             break;
         }
     }
     if let (Some(reference), Some(RefSource::Subject)) = (&c.case_ref, c.case_ref_source) {
-        found.subject = known_case(look, reference.clone(), false).await?;
+        found.subject = known_case(look, reference.clone()).await?;
     }
-    if let Some(original) = &mail.bounced_message_id {
-        found.bounced = look.case_of_message(original).await?;
-    }
+    let company = &env.config.company;
+    found.bounced = recipients(mail).find_map(|addr| {
+        crate::outbox::verify_bounce_address(
+            &addr,
+            &company.complaint_address,
+            env.token_secret,
+            &company.case_prefix,
+        )
+    });
     Ok(found)
 }
 
 async fn known_case(
     look: &mut impl Lookups,
     reference: CaseRef,
-    ours: bool,
 ) -> anyhow::Result<Option<KnownCase>> {
     Ok(look.case(&reference).await?.map(|case| KnownCase {
         reference,
         customer: case.customer,
-        by_our_message_id: ours,
     }))
 }
 
@@ -384,11 +390,10 @@ mod tests {
         }
     }
 
-    fn known(n: u32, customer: &str, ours: bool) -> Option<KnownCase> {
+    fn known(n: u32, customer: &str) -> Option<KnownCase> {
         Some(KnownCase {
             reference: reference(n),
             customer: addr(customer),
-            by_our_message_id: ours,
         })
     }
 
@@ -419,27 +424,29 @@ mod tests {
                 &anna,
                 classification(false),
                 Lookup {
-                    thread: known(1, "anna@example.dk", true),
+                    thread: known(1, "anna@example.dk"),
                     ..Default::default()
                 },
                 Route::FollowUp { case: reference(1) },
             ),
             (
-                "a reply threaded by our Message-ID from another address is a follow-up",
+                "a reply threaded by our Message-ID from another address opens a new linked case",
                 &bo,
                 classification(false),
                 Lookup {
-                    thread: known(1, "anna@example.dk", true),
+                    thread: known(1, "anna@example.dk"),
                     ..Default::default()
                 },
-                Route::FollowUp { case: reference(1) },
+                Route::NewCase {
+                    linked: Some(reference(1)),
+                },
             ),
             (
                 "the customer's reference in the subject is a follow-up",
                 &anna,
                 classification(true),
                 Lookup {
-                    subject: known(2, "Anna@Example.dk", false),
+                    subject: known(2, "Anna@Example.dk"),
                     ..Default::default()
                 },
                 Route::FollowUp { case: reference(2) },
@@ -449,7 +456,7 @@ mod tests {
                 &bo,
                 classification(true),
                 Lookup {
-                    subject: known(2, "anna@example.dk", false),
+                    subject: known(2, "anna@example.dk"),
                     ..Default::default()
                 },
                 Route::NewCase {
@@ -461,7 +468,7 @@ mod tests {
                 &bo,
                 classification(true),
                 Lookup {
-                    thread: known(3, "anna@example.dk", false),
+                    thread: known(3, "anna@example.dk"),
                     ..Default::default()
                 },
                 Route::NewCase {
@@ -492,7 +499,7 @@ mod tests {
         ooo.automated_kind = Some(AutomatedKind::AutoReply);
         ooo.reasons = vec!["Auto-Submitted: auto-replied".into()];
         let lookup = Lookup {
-            thread: known(1, "anna@example.dk", true),
+            thread: known(1, "anna@example.dk"),
             ..Default::default()
         };
         assert!(matches!(
@@ -504,12 +511,15 @@ mod tests {
         bounce.automated = true;
         bounce.automated_kind = Some(AutomatedKind::Bounce);
         let lookup = Lookup {
-            bounced: Some(reference(5)),
+            bounced: Some((reference(5), 1)),
             ..Default::default()
         };
         assert_eq!(
             route(None, &bounce, &lookup, false),
-            Route::Bounce { case: reference(5) }
+            Route::Bounce {
+                case: reference(5),
+                seq: 1
+            }
         );
         assert!(matches!(
             route(None, &bounce, &Lookup::default(), false),

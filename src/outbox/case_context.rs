@@ -411,7 +411,7 @@ jurisdictions = ["se"]
             reply_to: None,
             subject: text.subject,
             body: text.body,
-            message_id: message_id(&c.reference, c.next_message_seq, &cfg.company.domain),
+            message_id: message_id(&c.reference, c.next_message_seq, &cfg.company.domain, b"s"),
             in_reply_to: Some(c.customer_message_id.clone()),
             references: vec![c.customer_message_id.clone()],
             date: sent_at,

@@ -23,7 +23,8 @@ pub use referral::{Firm, ReferralBody, Referrals, referral_bodies};
 pub use render::{RenderError, RenderedText, TemplateError, Templates};
 pub use threading::{message_id, notice_message_id, parse_our_message_id, thread_index};
 pub use token::{
-    mail_reply_address, reply_address, verify_mail_reply_address, verify_reply_address,
+    bounce_address, mail_reply_address, reply_address, verify_bounce_address,
+    verify_mail_reply_address, verify_reply_address,
 };
 
 /// The templates and referral data a config asks for: the shipped ones, with the

@@ -8,12 +8,24 @@ use sha2::{Digest, Sha256};
 
 use crate::domain::CaseRef;
 
-/// `<case-KL-2026-000123.7@example.com>`: mail number `seq` of the case.
-pub fn message_id(reference: &CaseRef, seq: u32, domain: &str) -> String {
+/// `<case-KL-2026-000123.7.{tag}@example.com>`: mail number `seq` of the case,
+/// with an HMAC `tag` nobody outside can compute, so that nobody can guess the
+/// id of a mail we sent (DESIGN §4).
+pub fn message_id(reference: &CaseRef, seq: u32, domain: &str, secret: &[u8]) -> String {
     format!(
-        "<case-{reference}.{seq}@{}>",
+        "<case-{reference}.{seq}.{}@{}>",
+        id_tag(&format!("{reference}.{seq}"), secret),
         domain.trim().to_ascii_lowercase()
     )
+}
+
+/// 16 hex digits of an HMAC-SHA256 of `what`.
+fn id_tag(what: &str, secret: &[u8]) -> String {
+    use hmac::{Hmac, Mac};
+    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(secret).unwrap_or_else(|_| unreachable!());
+    mac.update(b"klagebot-message-id:");
+    mac.update(what.as_bytes());
+    hex::encode(&mac.finalize().into_bytes()[..8])
 }
 
 /// `<notice-{kind}.{tag}@domain>` for mail that belongs to no case (a digest, a
@@ -125,12 +137,20 @@ mod tests {
     }
 
     #[test]
-    fn message_ids_round_trip() {
-        let id = message_id(&r("KL-2026-000123"), 7, "Example.com");
-        assert_eq!(id, "<case-KL-2026-000123.7@example.com>");
+    fn message_ids_round_trip_and_cannot_be_guessed() {
+        let id = message_id(&r("KL-2026-000123"), 7, "Example.com", b"secret");
+        assert!(id.starts_with("<case-KL-2026-000123.7."), "{id}");
+        assert!(id.ends_with("@example.com>"), "{id}");
+        assert_eq!(id.len(), "<case-KL-2026-000123.7.@example.com>".len() + 16);
         assert_eq!(
             parse_our_message_id(&id, "KL"),
             Some((r("KL-2026-000123"), 7))
+        );
+        let other = message_id(&r("KL-2026-000123"), 7, "example.com", b"another");
+        assert_ne!(id, other, "the tag depends on the secret");
+        assert_eq!(
+            id,
+            message_id(&r("KL-2026-000123"), 7, "example.com", b"secret")
         );
     }
 

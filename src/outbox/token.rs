@@ -104,6 +104,62 @@ fn mail_token(id: i64, secret: &[u8]) -> String {
     base32_lower(&digest[..TOKEN_BYTES])
 }
 
+/// The envelope sender of mail `seq` of case `reference` (VERP): a bounce comes
+/// back to `klage+b.KL-2026-000123.7.{token}@…`, which names the mail that did
+/// not arrive and which nobody outside can forge.
+pub fn bounce_address(
+    complaint_address: &EmailAddress,
+    reference: &CaseRef,
+    seq: u32,
+    secret: &[u8],
+) -> EmailAddress {
+    let base = base_local_part(complaint_address);
+    let text = format!(
+        "{base}+b.{reference}.{seq}.{}@{}",
+        bounce_token(reference, seq, secret),
+        complaint_address.domain()
+    );
+    EmailAddress::parse(&text).unwrap_or_else(|_| complaint_address.clone())
+}
+
+/// The case and mail a bounce address names, when its token is valid.
+pub fn verify_bounce_address(
+    addr: &EmailAddress,
+    complaint_address: &EmailAddress,
+    secret: &[u8],
+    prefix: &str,
+) -> Option<(CaseRef, u32)> {
+    if !addr
+        .domain()
+        .eq_ignore_ascii_case(complaint_address.domain())
+    {
+        return None;
+    }
+    let (base, tag) = addr.local_part().split_once('+')?;
+    if !base.eq_ignore_ascii_case(base_local_part(complaint_address)) {
+        return None;
+    }
+    let rest = tag.strip_prefix("b.").or_else(|| tag.strip_prefix("B."))?;
+    let (rest, given) = rest.rsplit_once('.')?;
+    let (reference, seq) = rest.rsplit_once('.')?;
+    let reference: CaseRef = reference.parse().ok()?;
+    let seq: u32 = seq.parse().ok()?;
+    if !reference.prefix().eq_ignore_ascii_case(prefix) {
+        return None;
+    }
+    let expected = bounce_token(&reference, seq, secret);
+    constant_time_eq(expected.as_bytes(), given.to_ascii_lowercase().as_bytes())
+        .then_some((reference, seq))
+}
+
+fn bounce_token(reference: &CaseRef, seq: u32, secret: &[u8]) -> String {
+    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(secret).unwrap_or_else(|_| unreachable!());
+    mac.update(b"klagebot-bounce:");
+    mac.update(format!("{reference}.{seq}").as_bytes());
+    let digest = mac.finalize().into_bytes();
+    base32_lower(&digest[..TOKEN_BYTES])
+}
+
 /// The complaint address's own local part, without any `+tag` it may carry.
 fn base_local_part(address: &EmailAddress) -> &str {
     let local = address.local_part();
@@ -270,6 +326,31 @@ mod tests {
         );
         let case = reply_address(&complaint(), &reference(), SECRET);
         assert_eq!(verify_mail_reply_address(&case, &complaint(), SECRET), None);
+        assert_eq!(verify_reply_address(&a, &complaint(), SECRET, "KL"), None);
+    }
+
+    #[test]
+    fn a_bounce_address_names_its_mail_and_cannot_be_forged() {
+        let a = bounce_address(&complaint(), &reference(), 7, SECRET);
+        assert!(a.as_str().starts_with("klage+b.KL-2026-000123.7."), "{a}");
+        assert_eq!(
+            verify_bounce_address(&a, &complaint(), SECRET, "KL"),
+            Some((reference(), 7))
+        );
+        let forged = addr(&a.as_str().replace(".7.", ".8."));
+        assert_eq!(
+            verify_bounce_address(&forged, &complaint(), SECRET, "KL"),
+            None
+        );
+        assert_eq!(
+            verify_bounce_address(&a, &complaint(), b"other", "KL"),
+            None
+        );
+        let reply = reply_address(&complaint(), &reference(), SECRET);
+        assert_eq!(
+            verify_bounce_address(&reply, &complaint(), SECRET, "KL"),
+            None
+        );
         assert_eq!(verify_reply_address(&a, &complaint(), SECRET, "KL"), None);
     }
 }

@@ -1,5 +1,12 @@
 //! HTML → plain text for HTML-only mail, keeping what quote detection needs:
 //! block structure as line breaks and `<blockquote>` content as `> ` lines.
+//!
+//! One pass, linear in the input, whatever the nesting: a line inside many
+//! `<blockquote>`s gets at most [`MAX_QUOTE_MARKS`] marks (hostile mail nests
+//! them by the ten thousand; a line per level would grow the text quadratically).
+
+/// Quote marks written before one line at most; deeper quoting is flattened.
+pub const MAX_QUOTE_MARKS: usize = 8;
 
 /// Elements whose content is never text a reader sees.
 const HIDDEN: [&str; 5] = ["script", "style", "head", "title", "xml"];
@@ -118,7 +125,7 @@ impl Converter {
 
     fn push_visible(&mut self, c: char) {
         if self.at_line_start {
-            for _ in 0..self.quote_depth {
+            for _ in 0..self.quote_depth.min(MAX_QUOTE_MARKS) {
                 self.buf.push_str("> ");
             }
             self.at_line_start = false;
@@ -249,6 +256,23 @@ mod tests {
         assert_eq!(
             decode_entities("bl&aring; &oslash;l &AElig;&#248;&#xE5; &amp;c &unknown;"),
             "blå øl Æøå &c &unknown;"
+        );
+    }
+
+    #[test]
+    fn deep_nesting_is_flattened_and_costs_linear_time() {
+        let depth = 64_000;
+        let html = format!(
+            "{}<p>dybt</p>{}",
+            "<blockquote>".repeat(depth),
+            "</blockquote>".repeat(depth)
+        );
+        let text = to_text(&html);
+        assert_eq!(text, format!("{}dybt", "> ".repeat(MAX_QUOTE_MARKS)));
+        let lines = format!("{}<br>", "<blockquote>x".repeat(depth));
+        assert!(
+            to_text(&lines).len() < 40 * depth,
+            "bounded by the input, not depth²"
         );
     }
 

@@ -25,6 +25,10 @@ use crate::domain::EmailAddress;
 /// hostile nesting; real mail rarely goes past two).
 const MAX_FORWARD_DEPTH: usize = 4;
 
+/// Text beyond this many bytes is not read (classified, quoted to staff): no
+/// customer writes a megabyte, and every later step stays bounded.
+pub const MAX_TEXT_BYTES: usize = 1_000_000;
+
 /// A mailbox in a header: the display name as decoded, and the address.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Address {
@@ -67,8 +71,11 @@ pub struct InboundMail {
     pub return_path: Option<String>,
     /// The customer's new text: quoted replies, forwarded blocks and signatures removed.
     pub new_text: String,
-    /// The whole text body: text/plain, or the HTML converted to text.
+    /// The whole text body: text/plain, or the HTML converted to text; at most
+    /// [`MAX_TEXT_BYTES`].
     pub full_text: String,
+    /// Whether the text was longer and cut at [`MAX_TEXT_BYTES`].
+    pub text_truncated: bool,
     pub attachments: Vec<Attachment>,
     /// `message/rfc822` parts, parsed the same way.
     pub forwarded: Vec<InboundMail>,
@@ -139,7 +146,8 @@ fn headers_only(raw: &[u8]) -> InboundMail {
         Ok(Some(mail)) => mail,
         _ => unparsed(&raw[..body_start]),
     };
-    mail.full_text = String::from_utf8_lossy(&raw[body_start..]).into_owned();
+    (mail.full_text, mail.text_truncated) =
+        capped(String::from_utf8_lossy(&raw[body_start..]).into_owned());
     mail.new_text = quote::new_text(&mail.full_text);
     mail
 }
@@ -156,8 +164,9 @@ fn find_body(raw: &[u8]) -> usize {
 
 /// What is left of bytes in which mail-parser found no message at all: the text.
 fn unparsed(raw: &[u8]) -> InboundMail {
-    let full_text = String::from_utf8_lossy(raw).into_owned();
+    let (full_text, text_truncated) = capped(String::from_utf8_lossy(raw).into_owned());
     InboundMail {
+        text_truncated,
         message_id: generated_message_id(raw),
         message_id_generated: true,
         new_text: quote::new_text(&full_text),
@@ -173,7 +182,7 @@ fn from_message(message: &Message<'_>, depth: usize) -> InboundMail {
         Some(id) => (id, false),
         None => (generated_message_id(message.raw_message()), true),
     };
-    let full_text = body::text(message);
+    let (full_text, text_truncated) = capped(body::text(message));
     let (content_type, report_type) = body::top_content_type(message);
     let mut mail = InboundMail {
         message_id,
@@ -191,6 +200,7 @@ fn from_message(message: &Message<'_>, depth: usize) -> InboundMail {
         return_path: headers::return_path(&header_list),
         new_text: quote::new_text(&full_text),
         full_text,
+        text_truncated,
         attachments: body::attachments(message),
         forwarded: Vec::new(),
         bounced_message_id: None,
@@ -207,6 +217,19 @@ fn from_message(message: &Message<'_>, depth: usize) -> InboundMail {
     }
     mail.bounced_message_id = body::bounced_message_id(message, &mail);
     mail
+}
+
+/// The text cut at [`MAX_TEXT_BYTES`] (on a character boundary), and whether it was.
+fn capped(mut text: String) -> (String, bool) {
+    if text.len() <= MAX_TEXT_BYTES {
+        return (text, false);
+    }
+    let mut cut = MAX_TEXT_BYTES;
+    while !text.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    text.truncate(cut);
+    (text, true)
 }
 
 /// A stable Message-ID for mail that has none: the same bytes give the same id,

@@ -166,7 +166,12 @@ fn to_customer(
         reply_to: None,
         subject: rendered.subject,
         body: rendered.body,
-        message_id: crate::outbox::message_id(&case.reference, seq, &company.domain),
+        message_id: crate::outbox::message_id(
+            &case.reference,
+            seq,
+            &company.domain,
+            &recorder.token_secret,
+        ),
         in_reply_to: Some(angle(&case.last_customer_message_id)),
         references: customer_thread(case),
         date: now,
@@ -182,6 +187,7 @@ fn to_customer(
     queued(
         recorder,
         case,
+        seq,
         &format!("customer_{}", kind.code()),
         &message,
         &case.customer,
@@ -223,7 +229,12 @@ fn to_staff(
         reply_to: Some(NamedAddress::new(Some(&company.name), reply)),
         subject: rendered.subject,
         body: rendered.body,
-        message_id: crate::outbox::message_id(&case.reference, seq, &company.domain),
+        message_id: crate::outbox::message_id(
+            &case.reference,
+            seq,
+            &company.domain,
+            &recorder.token_secret,
+        ),
         in_reply_to: extras.answering.as_deref().map(angle),
         references: extras.answering.as_deref().map(angle).into_iter().collect(),
         date: now,
@@ -239,6 +250,7 @@ fn to_staff(
     queued(
         recorder,
         case,
+        seq,
         &format!("staff_{}", kind.code().trim_start_matches("staff_")),
         &message,
         to,
@@ -351,9 +363,13 @@ fn warning_template(
     }
 }
 
+/// The composed mail for the outbox; its envelope sender names it (VERP) so that
+/// a bounce can be traced to it.
+#[allow(clippy::too_many_arguments)]
 fn queued(
     recorder: &Recorder,
     case: &Case,
+    seq: u32,
     kind: &str,
     message: &OutgoingMessage,
     to: &EmailAddress,
@@ -364,7 +380,7 @@ fn queued(
         case_ref: Some(case.reference.clone()),
         kind: kind.to_string(),
         message_id: message.message_id.clone(),
-        envelope_from: recorder.config.company.complaint_address.to_string(),
+        envelope_from: envelope_from(recorder, case, seq).to_string(),
         recipients: vec![to.to_string()],
         raw,
         not_before: now,
@@ -394,4 +410,16 @@ fn customer_thread(case: &Case) -> Vec<String> {
         ids.push(angle(&case.last_customer_message_id));
     }
     ids
+}
+
+/// The envelope sender of mail `seq` of `case`: the signed bounce address, or
+/// the complaint address where VERP is turned off.
+fn envelope_from(recorder: &Recorder, case: &Case, seq: u32) -> EmailAddress {
+    let address = &recorder.config.company.complaint_address;
+    match recorder.config.outgoing.verp {
+        true => {
+            crate::outbox::bounce_address(address, &case.reference, seq, &recorder.token_secret)
+        }
+        false => address.clone(),
+    }
 }

@@ -180,13 +180,15 @@ async fn a_bounce_of_our_acknowledgement_alerts_the_contact_person() {
     h.start();
     let (case, customer, _) = opened_case(&h).await;
     let ack = parsed(&h, &customer, 1).remove(0);
+    // A DSN goes to the envelope sender our mail had: its signed bounce address.
+    let verp = ack.return_path.clone().expect("a Return-Path");
+    assert!(verp.contains("+b."), "{verp}");
     let dsn = mails::bounce(
         "MAILER-DAEMON@mail.klagebot.test",
-        &h.klage.address,
+        &verp,
         &format!("<{}>", ack.message_id),
     );
-    h.servers
-        .send_raw("<>", &[&h.klage.address], dsn.as_bytes());
+    h.servers.send_raw("<>", &[&verp], dsn.as_bytes());
     let events = h.wait_for_event(&case.reference, "bounced").await;
     assert!(
         events.iter().any(|e| matches!(
@@ -265,13 +267,13 @@ async fn a_bounce_of_a_staff_notice_is_kept_without_telling_staff_the_customer_m
     let mut h = Harness::new().await;
     h.start();
     let (case, customer, notice) = opened_case(&h).await;
+    let verp = notice.return_path.clone().expect("a Return-Path");
     let dsn = mails::bounce(
         "MAILER-DAEMON@mail.klagebot.test",
-        &h.klage.address,
+        &verp,
         &format!("<{}>", notice.message_id),
     );
-    h.servers
-        .send_raw("<>", &[&h.klage.address], dsn.as_bytes());
+    h.servers.send_raw("<>", &[&verp], dsn.as_bytes());
     h.wait_for_event(&case.reference, "bounced").await;
     let handler = h.settled_messages(&h.handler, 1);
     assert!(

@@ -1,4 +1,5 @@
-//! A bounce of our own mail, in its case: attached to the case. When the mail
+//! A bounce of our own mail, in its case (named by the signed envelope sender it
+//! came back to, never by the DSN's text): attached to the case. When the mail
 //! that bounced was to the customer, the contact person is alerted with its
 //! subject (the customer did not get it); a bounced staff notice is only kept
 //! and logged, since the customer did get their mail and the notice's recipient
@@ -15,16 +16,19 @@ use crate::store::Outgoing;
 pub async fn handle(
     inbound: &Inbound<'_>,
     reference: &CaseRef,
+    seq: u32,
     env: Env<'_>,
     look: &mut impl Lookups,
 ) -> anyhow::Result<Handled> {
     let mail = inbound.mail;
     let case = crate::daemon::inbound::existing(look, reference).await?;
+    let original = bounced_mail(look, reference, seq).await?;
     let event = Event::Bounced {
         message_id: mail.message_id.clone(),
-        original: mail.bounced_message_id.clone(),
+        original: original
+            .as_ref()
+            .map(|m| strip_angle_brackets(&m.message_id).to_string()),
     };
-    let original = bounced_mail(look, reference, mail.bounced_message_id.as_deref()).await?;
     if let Some(sent) = original
         .as_ref()
         .filter(|m| !m.kind.starts_with("customer_"))
@@ -68,17 +72,15 @@ pub async fn handle(
     ))
 }
 
-/// Our mail `original` (a Message-ID) in case `reference`, if we sent it.
+/// Our mail number `seq` in case `reference`, if we sent it.
 async fn bounced_mail(
     look: &mut impl Lookups,
     reference: &CaseRef,
-    original: Option<&str>,
+    seq: u32,
 ) -> anyhow::Result<Option<Outgoing>> {
-    let Some(original) = original.map(strip_angle_brackets) else {
-        return Ok(None);
-    };
     let sent = look.sent_in_case(reference).await?;
-    Ok(sent
-        .into_iter()
-        .find(|m| strip_angle_brackets(&m.message_id) == original))
+    let prefix = reference.prefix();
+    Ok(sent.into_iter().find(|m| {
+        crate::outbox::parse_our_message_id(&m.message_id, prefix) == Some((reference.clone(), seq))
+    }))
 }

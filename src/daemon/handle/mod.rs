@@ -43,7 +43,7 @@ pub async fn handle(
             staff_command::handle(inbound, &case, &by, env, look).await
         }
         Route::StaffCopy { case, by } => staff_copy::handle(inbound, &case, &by, env, look).await,
-        Route::Bounce { case } => bounce::handle(inbound, &case, env, look).await,
+        Route::Bounce { case, seq } => bounce::handle(inbound, &case, seq, env, look).await,
         Route::Duplicate { case } => Ok(ignored::duplicate(case)),
         Route::Automated { reason } => Ok(automated::handle(reason)),
         Route::Ignore { reason, note } => Ok(ignored::handle(reason, note)),
