@@ -70,6 +70,7 @@ async fn one_complaint(store: &Store, n: u64) -> anyhow::Result<()> {
         source_key: format!("imap:1:{n}"),
         message_id: format!("<{n}@example.dk>"),
         sha256: format!("{n:064x}"),
+        identity: format!("id:<{n}@example.dk>|kunde@example.dk"),
         raw: &raw,
         received_at: now,
     };

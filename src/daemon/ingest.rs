@@ -332,8 +332,22 @@ fn new_inbound<'a>(
         source_key: message.key.as_string(),
         message_id: mail.message_id.clone(),
         sha256: hex::encode(Sha256::digest(&message.bytes)),
+        identity: identity(mail, &message.bytes),
         raw: &message.bytes,
         received_at: arrival(message, now),
+    }
+}
+
+/// What makes a mail the same mail along any path (a re-delivery with one more
+/// Received line, a restored mailbox): its Message-ID with its sender, or, when it
+/// has none, its content without the trace headers.
+fn identity(mail: &InboundMail, raw: &[u8]) -> String {
+    match mail.message_id_generated {
+        false => {
+            let sender = mail.from.as_ref().map(|a| a.email.key()).unwrap_or_default();
+            format!("id:{}|{sender}", mail.message_id)
+        }
+        true => format!("content:{}", parse::content_hash(raw)),
     }
 }
 

@@ -232,11 +232,55 @@ fn capped(mut text: String) -> (String, bool) {
     (text, true)
 }
 
-/// A stable Message-ID for mail that has none: the same bytes give the same id,
-/// so a mail fetched twice is still recognised as one.
+/// A stable Message-ID for mail that has none: the same content gives the same
+/// id, so a mail fetched twice, or delivered again along another path, is still
+/// recognised as one.
 fn generated_message_id(raw: &[u8]) -> String {
-    let digest = Sha256::digest(raw);
-    format!("sha256-{}@klagebot.invalid", hex::encode(&digest[..16]))
+    format!("sha256-{}@klagebot.invalid", &content_hash(raw)[..32])
+}
+
+/// The headers that say what a mail is, as its sender wrote it. Everything else
+/// (Received, Delivered-To, Authentication-Results, ARC, spam scores…) is added on
+/// the way and differs between two deliveries of the same mail.
+const CONTENT_HEADERS: [&str; 7] = [
+    "from",
+    "to",
+    "cc",
+    "subject",
+    "date",
+    "in-reply-to",
+    "references",
+];
+
+/// Hex SHA-256 of a mail's content: the sender's own headers and the body,
+/// without the trace headers mail systems add on the way.
+pub fn content_hash(raw: &[u8]) -> String {
+    let body_start = find_body(raw);
+    let mut hasher = Sha256::new();
+    let head = String::from_utf8_lossy(&raw[..body_start]);
+    let mut current: Option<String> = None;
+    let mut fields: Vec<String> = Vec::new();
+    for line in head.lines() {
+        if line.starts_with([' ', '\t']) {
+            if let Some(field) = current.as_mut() {
+                field.push(' ');
+                field.push_str(line.trim());
+            }
+            continue;
+        }
+        fields.extend(current.take());
+        current = Some(line.trim_end().to_string());
+    }
+    fields.extend(current);
+    for field in fields {
+        let name = field.split(':').next().unwrap_or("").trim().to_ascii_lowercase();
+        if CONTENT_HEADERS.contains(&name.as_str()) {
+            hasher.update(field.as_bytes());
+            hasher.update(b"\n");
+        }
+    }
+    hasher.update(&raw[body_start..]);
+    hex::encode(hasher.finalize())
 }
 
 #[cfg(test)]

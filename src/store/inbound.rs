@@ -216,8 +216,8 @@ async fn insert_inbound(
 ) -> anyhow::Result<InboundInsert> {
     let id: Option<i64> = on_backend!(conn.reborrow(), c => {
         sqlx::query_scalar(
-            "INSERT INTO inbound (mailbox, source_key, message_id, sha256, raw, received_at)
-             VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING RETURNING id",
+            "INSERT INTO inbound (mailbox, source_key, message_id, sha256, raw, received_at, identity)
+             VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING RETURNING id",
         )
         .bind(mail.mailbox)
         .bind(&mail.source_key)
@@ -225,6 +225,7 @@ async fn insert_inbound(
         .bind(&mail.sha256)
         .bind(mail.raw)
         .bind(mail.received_at)
+        .bind(&mail.identity)
         .fetch_optional(&mut *c)
         .await?
     });
@@ -244,12 +245,14 @@ async fn find_inbound(
         sqlx::query_as(
             "SELECT id, status FROM inbound
              WHERE (mailbox = $1 AND source_key = $2) OR (sha256 = $3 AND message_id = $4)
+                OR (mailbox = $1 AND identity = $5)
              ORDER BY id LIMIT 1",
         )
         .bind(mail.mailbox)
         .bind(&mail.source_key)
         .bind(&mail.sha256)
         .bind(&mail.message_id)
+        .bind(&mail.identity)
         .fetch_optional(&mut *c)
         .await?
     });

@@ -27,6 +27,9 @@ pub struct NewInbound<'a> {
     /// Hex SHA-256 of the message content; with the Message-ID it recognises the
     /// same mail arriving again (another mailbox, a re-delivery).
     pub sha256: String,
+    /// What makes the mail the same mail along any path: its Message-ID and
+    /// sender, or its content without trace headers; unique per mailbox.
+    pub identity: String,
     pub raw: &'a [u8],
     pub received_at: DateTime<Utc>,
 }

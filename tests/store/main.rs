@@ -131,6 +131,7 @@ fn inbound<'a>(mailbox: &'a str, key: &str, mid: &str, sha: &str, raw: &'a [u8])
         source_key: key.into(),
         message_id: mid.into(),
         sha256: sha.into(),
+        identity: format!("test:{sha}:{mid}"),
         raw,
         received_at: t(9, 0),
     }
