@@ -71,6 +71,8 @@ async fn one_complaint(store: &Store, n: u64) -> anyhow::Result<()> {
         message_id: format!("<{n}@example.dk>"),
         sha256: format!("{n:064x}"),
         identity: format!("id:<{n}@example.dk>|kunde@example.dk"),
+        sender: Some("kunde@example.dk".into()),
+        fingerprint: None,
         raw: &raw,
         received_at: now,
     };

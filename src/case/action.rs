@@ -63,6 +63,18 @@ pub enum CustomerMail {
     },
 }
 
+impl CustomerMail {
+    /// Mail klagebot writes on its own because a mail came in (no person
+    /// decided it): what a loop or a flood would multiply, so what the
+    /// per-address caps hold back.
+    pub fn is_automatic(&self) -> bool {
+        matches!(
+            self,
+            CustomerMail::Acknowledgement { .. } | CustomerMail::EscalationNotice { .. }
+        )
+    }
+}
+
 /// The kinds of notice staff receive.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
@@ -95,11 +107,30 @@ pub enum StaffNotice {
     Alarm { reason: String },
     /// To the colleague whose forward opened the case: its reference and contact.
     ForwardOpened,
+    /// A mail copied to us as `by`'s answer to the customer that our MX could
+    /// not vouch for: confirm it with `#answered` if it is genuine.
+    UnverifiedAnswer {
+        by: EmailAddress,
+        message_id: String,
+    },
     /// The recipient's reply could not be carried out, and why; nothing changed.
     CommandRejected {
         #[serde(deserialize_with = "super::refusal::stored")]
         reason: Refusal,
     },
+}
+
+impl StaffNotice {
+    /// A notice that one customer mail causes (one per mail): beyond the
+    /// per-address caps these give way to one summary per address and hour.
+    pub fn is_per_mail(&self) -> bool {
+        matches!(
+            self,
+            StaffNotice::NewCase
+                | StaffNotice::CustomerFollowUp { .. }
+                | StaffNotice::EscalationRequested { .. }
+        )
+    }
 }
 
 /// A case being changed by one event, with the actions the change asks for.

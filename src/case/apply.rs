@@ -82,6 +82,15 @@ pub fn apply(
             );
         }
         Event::Warned { warning } => warned(c, *warning, rules),
+        Event::Withheld { .. } => {}
+        Event::UnverifiedAnswer { by, message_id } => {
+            let to = rules.handlers(&c.case);
+            let notice = StaffNotice::UnverifiedAnswer {
+                by: by.clone(),
+                message_id: message_id.clone(),
+            };
+            c.notify_staff(&to, notice);
+        }
         Event::CommandRejected { by, reason } => {
             let notice = StaffNotice::CommandRejected {
                 reason: reason.clone(),

@@ -37,6 +37,9 @@ pub enum StaffCommand {
     },
     /// The customer was acknowledged outside klagebot (by phone, from one's own mail).
     Acknowledged,
+    /// The customer was answered outside klagebot: confirms an answer copied to
+    /// us that our MX could not vouch for. Text below it is not sent.
+    Answered,
     Close,
     Open,
     NotComplaint,
@@ -52,6 +55,7 @@ impl StaffCommand {
             StaffCommand::Category { .. } => "#category",
             StaffCommand::Address { .. } => "#address",
             StaffCommand::Acknowledged => "#acknowledged",
+            StaffCommand::Answered => "#answered",
             StaffCommand::Close => "#close",
             StaffCommand::Open => "#open",
             StaffCommand::NotComplaint => "#notcomplaint",
@@ -101,7 +105,7 @@ fn suggestion_text(suggestion: &Option<String>) -> String {
         .unwrap_or_default()
 }
 
-const COMMANDS: [&str; 10] = [
+const COMMANDS: [&str; 11] = [
     "#note",
     "#assign",
     "#extend",
@@ -109,6 +113,7 @@ const COMMANDS: [&str; 10] = [
     "#category",
     "#address",
     "#acknowledged",
+    "#answered",
     "#close",
     "#open",
     "#notcomplaint",
@@ -117,13 +122,14 @@ const COMMANDS: [&str; 10] = [
 const OUTCOMES: [&str; 3] = ["upheld", "partial", "rejected"];
 
 /// Pairs that contradict each other in one reply.
-const CONFLICTS: [(&str, &str); 6] = [
+const CONFLICTS: [(&str, &str); 7] = [
     ("#close", "#open"),
     ("#open", "#notcomplaint"),
     ("#decision", "#notcomplaint"),
     ("#extend", "#notcomplaint"),
     ("#decision", "#extend"),
     ("#note", "#decision"),
+    ("#answered", "#notcomplaint"),
 ];
 
 /// Parses the commands at the top of `text` (blank lines among them are skipped;
@@ -194,6 +200,7 @@ fn parse_line(line: &str) -> Result<StaffCommand, CommandError> {
         "category" => parse_category(rest),
         "address" => parse_address(rest),
         "acknowledged" => bare("#acknowledged", rest, StaffCommand::Acknowledged),
+        "answered" => bare("#answered", rest, StaffCommand::Answered),
         "close" => bare("#close", rest, StaffCommand::Close),
         "open" => bare("#open", rest, StaffCommand::Open),
         "notcomplaint" => bare("#notcomplaint", rest, StaffCommand::NotComplaint),

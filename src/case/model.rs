@@ -153,6 +153,21 @@ pub enum Event {
     Warned {
         warning: Warning,
     },
+    /// Mail the case asked for that was not queued: to one of our own addresses
+    /// (a loop), or automatic mail beyond the per-address caps (a flood).
+    /// `mail` is the outbox kind, e.g. `customer_acknowledgement`.
+    Withheld {
+        mail: String,
+        reason: String,
+    },
+    /// A mail to the customer copied to us as a colleague's answer that our MX
+    /// could not vouch for (no `security.authserv_id`): kept on the timeline,
+    /// never counted as an answer; the contact person is asked to confirm it
+    /// with `#answered`.
+    UnverifiedAnswer {
+        by: EmailAddress,
+        message_id: String,
+    },
     /// A staff reply's commands could not be carried out; the sender is told why.
     CommandRejected {
         by: EmailAddress,
@@ -213,6 +228,8 @@ impl Event {
             Event::ReminderSent { .. } => "reminder_sent",
             Event::Bounced { .. } => "bounced",
             Event::Linked { .. } => "linked",
+            Event::Withheld { .. } => "withheld",
+            Event::UnverifiedAnswer { .. } => "unverified_answer",
             Event::Alarm { .. } => "alarm",
             Event::Warned { .. } => "warned",
             Event::CommandRejected { .. } => "command_rejected",

@@ -17,7 +17,8 @@ use crate::domain::EmailAddress;
 /// The events a staff reply (inbound message `message_id` from `by`) stands for.
 /// The body is relayed to the customer unless a command uses it: `#note` (the note),
 /// `#decision` (the reasoned answer, sent as the decision), `#extend` (added to the
-/// reason) or `#notcomplaint` (nothing more goes to the customer). Below any other
+/// reason), `#answered` (the answer was given elsewhere) or `#notcomplaint`
+/// (nothing more goes to the customer). Below any other
 /// command (`#assign`, `#category`, `#address`, `#acknowledged`, `#close`, `#open`)
 /// it is relayed as an ordinary answer: to the new address after `#address`.
 pub fn staff_events(
@@ -32,7 +33,7 @@ pub fn staff_events(
     }
     let mut events = Vec::new();
     for command in &reply.commands {
-        events.push(command_event(case, command, reply, by, rules)?);
+        events.push(command_event(case, command, reply, by, message_id, rules)?);
     }
     let uses_body = reply.commands.iter().any(|c| {
         matches!(
@@ -40,6 +41,7 @@ pub fn staff_events(
             StaffCommand::Note { .. }
                 | StaffCommand::Decision { .. }
                 | StaffCommand::Extend { .. }
+                | StaffCommand::Answered
                 | StaffCommand::NotComplaint
         )
     });
@@ -62,6 +64,7 @@ fn command_event(
     command: &StaffCommand,
     reply: &StaffReply,
     by: &EmailAddress,
+    message_id: &str,
     rules: &Rules,
 ) -> Result<Event, Rejected> {
     let by_staff = Some(by.clone());
@@ -98,6 +101,12 @@ fn command_event(
             by: by.clone(),
         },
         StaffCommand::Acknowledged => Event::AcknowledgedByStaff { by: by.clone() },
+        // Recorded, not relayed: the customer has the answer already.
+        StaffCommand::Answered => Event::StaffAnswer {
+            by: by.clone(),
+            message_id: message_id.to_string(),
+            relayed: false,
+        },
         StaffCommand::Close => Event::Closed { by: by_staff },
         StaffCommand::Open => Event::Reopened { by: by_staff },
         StaffCommand::NotComplaint => Event::Withdrawn { by: by.clone() },

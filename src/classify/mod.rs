@@ -9,6 +9,7 @@
 mod automated;
 mod category;
 mod complaint;
+pub mod echo;
 mod language;
 pub mod model;
 mod phrases;
@@ -31,6 +32,17 @@ use crate::parse::InboundMail;
 pub use model::{Model, ModelError, Verdict};
 pub use rules::{Rules, RulesError};
 pub use training::Example;
+
+/// A reason without the words it quotes from the mail, for the log (which
+/// carries no text of a mail): `dissatisfaction ("meget utilfreds")` is
+/// `dissatisfaction`, `subject tagged "Klage"` is `subject tagged`.
+pub fn unquoted(reason: &str) -> &str {
+    reason
+        .split(['(', '"', ':', '«', '\''])
+        .next()
+        .unwrap_or("")
+        .trim()
+}
 
 /// The company's rules file when the config names one, else the embedded rules.
 pub fn rules_from_config(config: &Config) -> anyhow::Result<Rules> {

@@ -423,3 +423,20 @@ fn asking_to_reconsider_outside_a_case_is_a_complaint_not_an_escalation() {
     ));
     assert!(on_a_case.escalation_request, "{:?}", on_a_case.reasons);
 }
+
+#[test]
+fn reasons_are_logged_without_the_words_they_quote() {
+    assert_eq!(
+        super::unquoted("dissatisfaction (\"meget utilfreds\")"),
+        "dissatisfaction"
+    );
+    assert_eq!(
+        super::unquoted("subject tagged \"Klage\""),
+        "subject tagged"
+    );
+    assert_eq!(super::unquoted("language da: 12 words"), "language da");
+    assert_eq!(
+        super::unquoted("a negative statement"),
+        "a negative statement"
+    );
+}

@@ -13,6 +13,27 @@ use crate::config::Config;
 use crate::domain::CaseRef;
 use crate::store::{CaseFilter, Outgoing};
 
+/// `println!` for text that may hold what a customer wrote: every control
+/// character (a terminal escape, a hyperlink, a carriage return that hides a
+/// line) and every bidirectional override is printed escaped.
+macro_rules! say {
+    ($($arg:tt)*) => {
+        println!("{}", printable(&format!($($arg)*)))
+    };
+}
+
+/// `text` with control characters and bidirectional overrides escaped.
+pub fn printable(text: &str) -> String {
+    let unsafe_char =
+        |c: char| c.is_control() || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}');
+    text.chars()
+        .map(|c| match unsafe_char(c) {
+            true => c.escape_default().to_string(),
+            false => c.to_string(),
+        })
+        .collect()
+}
+
 pub fn list(config: &Config, args: &CasesArgs) -> anyhow::Result<ExitCode> {
     let today = db::today(config);
     let filter = CaseFilter {
@@ -41,12 +62,17 @@ pub fn list(config: &Config, args: &CasesArgs) -> anyhow::Result<ExitCode> {
 }
 
 fn print_table(cases: &[Case], today: NaiveDate) {
-    println!(
+    say!(
         "{:<16} {:<22} {:<16} {:<10} {:<11} {:<30} SUBJECT",
-        "REFERENCE", "STATUS", "RECEIVED", "ANSWER DUE", "CATEGORY", "CONTACT"
+        "REFERENCE",
+        "STATUS",
+        "RECEIVED",
+        "ANSWER DUE",
+        "CATEGORY",
+        "CONTACT"
     );
     for case in cases {
-        println!(
+        say!(
             "{:<16} {:<22} {:<16} {:<10} {:<11} {:<30} {}",
             case.reference.to_string(),
             status_text(case, today),
@@ -86,9 +112,10 @@ pub fn show(config: &Config, args: &CaseArgs) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     print_case(&case, config, today);
-    println!("\nTimeline ({}):", case.jurisdiction.time_zone());
+    println!();
+    say!("Timeline ({}):", case.jurisdiction.time_zone());
     for (at, event) in &timeline {
-        println!(
+        say!(
             "  {}  {:<20} {}",
             local(&case, *at),
             event.kind(),
@@ -135,7 +162,7 @@ fn print_case(case: &Case, config: &Config, today: NaiveDate) {
         ("Related cases", related_text(&case.related)),
     ];
     for (label, value) in lines {
-        println!("{:<16} {value}", format!("{label}:"));
+        say!("{:<16} {value}", format!("{label}:"));
     }
 }
 
@@ -145,7 +172,8 @@ fn print_mail_and_deadlines(
     deadlines: &[(String, DateTime<Utc>)],
 ) {
     if !outgoing.is_empty() {
-        println!("\nMail:");
+        println!();
+        say!("Mail:");
         for m in outgoing {
             let when = m
                 .sent_at
@@ -156,7 +184,7 @@ fn print_mail_and_deadlines(
                 .as_deref()
                 .map(|e| format!(" ({e})"))
                 .unwrap_or_default();
-            println!(
+            say!(
                 "  #{:<6} {:<22} {}{when} to {}, {} attempt(s){error}",
                 m.id,
                 m.kind,
@@ -167,9 +195,10 @@ fn print_mail_and_deadlines(
         }
     }
     if !deadlines.is_empty() {
-        println!("\nComing deadlines:");
+        println!();
+        say!("Coming deadlines:");
         for (key, due) in deadlines {
-            println!("  {}  {key}", local(case, *due));
+            say!("  {}  {key}", local(case, *due));
         }
     }
 }
@@ -209,7 +238,7 @@ fn describe(event: &Event) -> String {
             let how = if *relayed {
                 "relayed to the customer"
             } else {
-                "sent directly, recorded"
+                "given outside klagebot, recorded"
             };
             format!("answer from {by}, {how}")
         }
@@ -255,6 +284,11 @@ fn describe(event: &Event) -> String {
             None => format!("a mail of ours bounced ({message_id}): the customer did not get it"),
         },
         Event::Linked { other } => format!("linked to {other}"),
+        Event::Withheld { mail, reason } => format!("{mail} not sent: {reason}"),
+        Event::UnverifiedAnswer { by, .. } => format!(
+            "a mail to the customer copied to us as {by}'s answer, not verified by our MX: \
+             not counted as an answer until confirmed with #answered"
+        ),
         Event::Alarm { reason } => format!("ALARM: {reason}"),
         Event::Warned { warning } => format!("staff warned: {}", warning.code().replace('_', " ")),
         Event::CommandRejected { by, reason } => format!("command from {by} refused: {reason}"),

@@ -559,7 +559,8 @@ pub fn render(a: &Answers) -> String {
     );
     let _ = writeln!(
         t,
-        "max_per_address_per_hour = 10     # loop guard: automatic mails to one address\n"
+        "max_per_address_per_hour = 10     # flood and loop guard: automatic mails to one address\n\
+         max_per_address_per_day = 30\n"
     );
     let _ = writeln!(
         t,
@@ -580,6 +581,13 @@ pub fn render(a: &Answers) -> String {
         t,
         "token_secret_file = {}    # HMAC secret of the staff reply tokens: /etc/credstore/{TOKEN_SECRET}",
         q(TOKEN_SECRET)
+    );
+    let _ = writeln!(
+        t,
+        "# authserv_id = \"mx.example.dk\"    # your MX's Authentication-Results id (\"exchange-online\" \
+         for Microsoft 365):\n\
+         #                                   colleagues' mail without a case token counts only when it \
+         vouches; see the README"
     );
     t
 }

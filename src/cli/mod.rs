@@ -319,6 +319,7 @@ pub enum UpdateArg {
     Assigned,
     AutomaticHoldingReply,
     AnkenaevnEligible,
+    UnverifiedAnswer,
 }
 
 impl From<UpdateArg> for crate::outbox::context::UpdateKind {
@@ -329,6 +330,7 @@ impl From<UpdateArg> for crate::outbox::context::UpdateKind {
             UpdateArg::Assigned => U::Assigned,
             UpdateArg::AutomaticHoldingReply => U::AutomaticHoldingReply,
             UpdateArg::AnkenaevnEligible => U::AnkenaevnEligible,
+            UpdateArg::UnverifiedAnswer => U::UnverifiedAnswer,
         }
     }
 }

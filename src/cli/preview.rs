@@ -87,6 +87,7 @@ fn describe(kind: TemplateKind) -> &'static str {
         TemplateKind::ForwardNotComplaint => "to a colleague whose forward is no complaint; #open",
         TemplateKind::StaffDigest => "the daily list of mail left for people; #open",
         TemplateKind::StaffBacklog => "acknowledgements sent after their deadline (a backlog)",
+        TemplateKind::StaffFlood => "one address over the per-address caps: its cases, hourly",
     }
 }
 
@@ -217,6 +218,10 @@ fn kind_parts(
                 UpdateKind::CustomerWrote => {
                     base.with_customer_text(&text(sample.customer_text), Vec::new())
                 }
+                UpdateKind::UnverifiedAnswer => {
+                    let answer = sample.staff_answer.map(|a| a.text);
+                    return base.with_unverified_answer(&signer, &text(answer));
+                }
                 _ => base,
             };
             with_text.with_update(preview.update)
@@ -227,7 +232,8 @@ fn kind_parts(
         },
         TemplateKind::ForwardNotComplaint
         | TemplateKind::StaffDigest
-        | TemplateKind::StaffBacklog => {
+        | TemplateKind::StaffBacklog
+        | TemplateKind::StaffFlood => {
             let caseless = TemplateContext::for_company(config, case.jurisdiction);
             let reply = crate::outbox::mail_reply_address(
                 &config.company.complaint_address,
@@ -238,6 +244,7 @@ fn kind_parts(
                 forward: sample.forward,
                 digest: sample.digest,
                 late: sample.late,
+                flood: sample.flood,
                 ..caseless
             }
             .with_reply_address(&reply)

@@ -54,6 +54,12 @@ pub struct Company {
     /// the customer's case. Default: the domain of `complaint_address`.
     #[serde(default)]
     pub internal_domains: Vec<String>,
+    /// Other addresses that deliver into klagebot's mailboxes (an old address,
+    /// a distribution list, `helpdesk@` forwarded to `klage@`): like the
+    /// mailboxes' own addresses, klagebot never writes to them as a customer
+    /// and never answers mail from them.
+    #[serde(default)]
+    pub aliases: Vec<EmailAddress>,
 }
 
 impl Company {
@@ -68,6 +74,12 @@ impl Company {
                     .eq_ignore_ascii_case(domain)
             }),
         }
+    }
+
+    /// Whether `address` is at a domain listed in `internal_domains` (not the
+    /// default: with none listed, no customer is turned away for their domain).
+    pub fn is_listed_internal(&self, address: &EmailAddress) -> bool {
+        !self.internal_domains.is_empty() && self.is_internal(address)
     }
 
     /// Whether Finansklagenemnda takes complaints about this firm (Norway).

@@ -139,8 +139,8 @@ impl Config {
         self.staff.iter().find(|s| s.email.key() == key)
     }
 
-    /// Whether `address` is one of klagebot's own: the complaint address or a
-    /// mailbox's, with or without a `+tag`.
+    /// Whether `address` is one of klagebot's own: the complaint address, a
+    /// mailbox's or an alias (`company.aliases`), with or without a `+tag`.
     pub fn is_own_address(&self, address: &EmailAddress) -> bool {
         let base = |a: &EmailAddress| {
             let local = a.local_part();
@@ -150,6 +150,7 @@ impl Config {
         let wanted = base(address);
         std::iter::once(&self.company.complaint_address)
             .chain(self.mailboxes.iter().filter_map(|m| m.address.as_ref()))
+            .chain(&self.company.aliases)
             .any(|own| base(own) == wanted)
     }
 

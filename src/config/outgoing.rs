@@ -35,8 +35,13 @@ pub struct Outgoing {
     pub oauth2: Option<OAuth2>,
     /// Folder transport: where `.eml` files are written.
     pub path: PathBuf,
-    /// At most this many automatic mails to one address per hour (loop guard).
+    /// At most this many automatic mails (acknowledgements, escalation notices)
+    /// to one customer address per hour, counting every mail to that customer
+    /// (loop and flood guard). Beyond it cases still open; staff get one summary
+    /// per address and hour instead of one notice per mail.
     pub max_per_address_per_hour: u32,
+    /// The same per day (24 hours).
+    pub max_per_address_per_day: u32,
     /// Send each case's mail with a signed envelope sender (`klage+b.REF.N.TOKEN@…`)
     /// so that a bounce names the mail that did not arrive (VERP). Turn off only
     /// where the server refuses a `+` envelope sender; bounces then change nothing.
@@ -59,6 +64,7 @@ impl Default for Outgoing {
             oauth2: None,
             path: PathBuf::from("outgoing"),
             max_per_address_per_hour: 10,
+            max_per_address_per_day: 30,
             verp: true,
             max_attempts: 12,
         }
@@ -88,6 +94,16 @@ impl Outgoing {
     }
 
     pub(super) fn validate(&self) -> anyhow::Result<()> {
+        if self.max_per_address_per_hour == 0
+            || self.max_per_address_per_day < self.max_per_address_per_hour
+        {
+            anyhow::bail!(
+                "outgoing: max_per_address_per_hour must be at least 1 and \
+                 max_per_address_per_day at least as many (now {} and {})",
+                self.max_per_address_per_hour,
+                self.max_per_address_per_day
+            );
+        }
         if self.kind != OutgoingKind::Smtp {
             if self.auth.is_some() || self.oauth2.is_some() {
                 anyhow::bail!("outgoing: auth and oauth2 are for kind = \"smtp\" only");

@@ -8,6 +8,7 @@ use chrono::{DateTime, Utc};
 
 use crate::case::{Case, Rules};
 use crate::classify::Classification;
+use crate::classify::echo::Earlier;
 use crate::config::{Config, Mailbox};
 use crate::domain::{CaseRef, EmailAddress, LeftReason};
 use crate::inbox::Disposition;
@@ -84,6 +85,20 @@ pub trait Lookups {
     async fn open_cases_per_contact(&mut self) -> anyhow::Result<HashMap<String, usize>>;
     /// The next free case reference of `year`.
     async fn next_reference(&mut self, prefix: &str, year: i32) -> anyhow::Result<CaseRef>;
+    /// Mail from `sender` that arrived since `since`, other than mail `except`:
+    /// when each arrived, and the fingerprint of its text.
+    async fn mail_from(
+        &mut self,
+        sender: &EmailAddress,
+        since: DateTime<Utc>,
+        except: i64,
+    ) -> anyhow::Result<Vec<Earlier>>;
+    /// When each of our mails to `address` was queued since `since`.
+    async fn mail_to(
+        &mut self,
+        address: &EmailAddress,
+        since: DateTime<Utc>,
+    ) -> anyhow::Result<Vec<DateTime<Utc>>>;
 }
 
 impl Lookups for Tx {
@@ -106,6 +121,30 @@ impl Lookups for Tx {
     async fn next_reference(&mut self, prefix: &str, year: i32) -> anyhow::Result<CaseRef> {
         self.allocate_reference(prefix, year).await
     }
+
+    async fn mail_from(
+        &mut self,
+        sender: &EmailAddress,
+        since: DateTime<Utc>,
+        except: i64,
+    ) -> anyhow::Result<Vec<Earlier>> {
+        let rows = Tx::mail_from(self, sender.as_str(), since, except).await?;
+        Ok(rows
+            .into_iter()
+            .map(|(arrived, fingerprint)| Earlier {
+                arrived,
+                fingerprint,
+            })
+            .collect())
+    }
+
+    async fn mail_to(
+        &mut self,
+        address: &EmailAddress,
+        since: DateTime<Utc>,
+    ) -> anyhow::Result<Vec<DateTime<Utc>>> {
+        self.mail_to_times(address.as_str(), since).await
+    }
 }
 
 /// The decision for one inbound mail; each has its handler in `handle/`.
@@ -123,8 +162,14 @@ pub enum Route {
     /// A staff reply to a case's own reply address (valid token): commands or an
     /// answer to relay.
     StaffCommand { case: CaseRef, by: EmailAddress },
-    /// A staff mail to the case's customer that copies us: the answer, recorded.
-    StaffCopy { case: CaseRef, by: EmailAddress },
+    /// A staff mail to the case's customer that copies us: the answer, recorded
+    /// when our MX vouched for the sender (`verified`), else kept as unverified
+    /// for the contact person to confirm.
+    StaffCopy {
+        case: CaseRef,
+        by: EmailAddress,
+        verified: bool,
+    },
     /// A delivery failure of mail `seq` we sent in this case.
     Bounce { case: CaseRef, seq: u32 },
     /// The same mail was already handled through another mailbox.

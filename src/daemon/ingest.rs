@@ -16,7 +16,7 @@ use tracing::{error, info};
 
 use super::Daemon;
 use super::handle::handle;
-use super::inbound::{Forwarded, Handled, Inbound};
+use super::inbound::{Forwarded, Handled, Inbound, Route};
 use super::route;
 use crate::case::command::starts_with_open;
 use crate::classify::training::{Correction, correction_for};
@@ -91,8 +91,17 @@ async fn handle_in_transaction(
     let env = daemon.env();
     faults::check(Stage::Route, &mail.subject);
     let route = route::for_mail(&inbound, env, &mut tx).await?;
+    let echo = matches!(route, Route::NewCase { .. } | Route::FollowUp { .. })
+        && route::echoes_our_mail(&inbound, &mut tx).await?;
     faults::check(Stage::Handle, &mail.subject);
-    let handled = handle(route, &inbound, env, &mut tx).await?;
+    let mut handled = handle(route, &inbound, env, &mut tx).await?;
+    if echo {
+        // Its case is kept; nothing automatic answers an auto-responder.
+        handled.changes.iter_mut().for_each(|c| c.echo = true);
+        handled.outcome.note.push_str(
+            "; it echoes our mail (the same text again within minutes): no automatic answer",
+        );
+    }
     record(daemon, &mut tx, inbound_id, &handled, now).await?;
     tx.commit()
         .await
@@ -333,6 +342,8 @@ fn new_inbound<'a>(
         message_id: mail.message_id.clone(),
         sha256: hex::encode(Sha256::digest(&message.bytes)),
         identity: identity(mail, &message.bytes),
+        sender: mail.from.as_ref().map(|a| a.email.key()),
+        fingerprint: classify::echo::of_mail(mail),
         raw: &message.bytes,
         received_at: arrival(message, now),
     }
@@ -344,7 +355,11 @@ fn new_inbound<'a>(
 fn identity(mail: &InboundMail, raw: &[u8]) -> String {
     match mail.message_id_generated {
         false => {
-            let sender = mail.from.as_ref().map(|a| a.email.key()).unwrap_or_default();
+            let sender = mail
+                .from
+                .as_ref()
+                .map(|a| a.email.key())
+                .unwrap_or_default();
             format!("id:{}|{sender}", mail.message_id)
         }
         true => format!("content:{}", parse::content_hash(raw)),
@@ -378,7 +393,7 @@ fn log_outcome(c: &Classification, handled: &Handled) {
         language = %c.language,
         automated = c.automated,
         category = c.category.map(|k| k.code()).unwrap_or(""),
-        reasons = %c.reasons.join("; "),
+        reasons = %c.reasons.iter().map(|r| classify::unquoted(r)).collect::<Vec<_>>().join("; "),
         "{}",
         outcome.note
     );

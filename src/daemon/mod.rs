@@ -233,6 +233,7 @@ impl Daemon {
             mailbox::drain_once(self.clone(), index).await?;
         }
         self.scheduler.send_digest_if_due().await?;
+        self.scheduler.summarize_floods().await?;
         self.scheduler.fire_due().await?;
         while sender::deliver_due(&self).await? > 0 {}
         info!("klagebot finished (--once)");

@@ -116,10 +116,11 @@ fn route_automated(classification: &Classification, lookup: &Lookup) -> Route {
             seq: *seq,
         };
     }
+    // The reason's kind only: its quoted header or subject goes to no log.
     let why = classification
         .reasons
         .first()
-        .cloned()
+        .map(|r| crate::classify::unquoted(r).to_string())
         .unwrap_or_else(|| "automated mail".into());
     Route::Automated {
         reason: format!("automated mail, never answered: {why}"),
@@ -136,10 +137,21 @@ pub async fn for_mail(
     look: &mut impl Lookups,
 ) -> anyhow::Result<Route> {
     let sender = inbound.sender();
+    let automated = inbound.classification.automated;
     if let Some(sender) = sender
-        && let Some(route) = colleague_work(inbound, sender, env, look).await?
+        && !automated
     {
-        return Ok(route);
+        if env.config.is_own_address(sender) {
+            warn!("mail from one of our own addresses: left for a person, never answered");
+            return Ok(Route::Ignore {
+                reason: LeftReason::ColleagueMail,
+                note: "mail from one of klagebot's own addresses: nothing sent, no case opened"
+                    .into(),
+            });
+        }
+        if let Some(route) = colleague_work(inbound, sender, env, look).await? {
+            return Ok(route);
+        }
     }
     let lookup = gather(inbound.mail, &inbound.classification, env, look).await?;
     let from_staff = sender.is_some_and(|s| env.config.staff_by_address(s).is_some());
@@ -244,10 +256,18 @@ async fn colleague_work(
             note: "#open found no forwarded customer mail".into(),
         }));
     }
-    if is_staff
-        && let Some(route) = copied_answer(mail, &inbound.classification, sender, look).await?
-    {
-        return Ok(Some(route));
+    if is_staff && let Some(case) = copied_answer(mail, &inbound.classification, look).await? {
+        // Without an authserv-id nothing can vouch for the sender: the copy is
+        // kept, never counted as the answer until the contact person confirms it.
+        let verified = vouched(mail, sender, env) == Some(true);
+        if !verified {
+            warn!(case = %case, "an answer copied to us that our MX cannot vouch for: kept as unverified");
+        }
+        return Ok(Some(Route::StaffCopy {
+            case,
+            by: sender.clone(),
+            verified,
+        }));
     }
     if crate::parse::looks_forwarded(mail) {
         return Ok(Some(Route::Ignore {
@@ -256,9 +276,49 @@ async fn colleague_work(
                 .into(),
         }));
     }
+    if !is_staff && env.config.company.is_listed_internal(sender) {
+        return Ok(Some(Route::Ignore {
+            reason: LeftReason::ColleagueMail,
+            note: "a colleague's own mail (a listed internal domain): no case opened, since \
+                   klagebot writes to no colleague as a customer"
+                .into(),
+        }));
+    }
     // Staff write to a case through its reply address; anyone else at the
-    // company's domains who writes as themselves is routed like any sender.
+    // company's own domain who writes as themselves is routed like any sender.
     Ok(None)
+}
+
+/// How far back an echo's earlier rounds are looked for.
+const ECHO_LOOKBACK: chrono::Duration = chrono::Duration::hours(24);
+
+/// Whether the mail is the second (or later) round of an auto-responder that
+/// echoes our mail without saying it is one ([`crate::classify::echo`]): its
+/// case is kept, but nothing automatic answers it.
+pub async fn echoes_our_mail(
+    inbound: &Inbound<'_>,
+    look: &mut impl Lookups,
+) -> anyhow::Result<bool> {
+    let Some(sender) = inbound.sender() else {
+        return Ok(false);
+    };
+    let fingerprint = crate::classify::echo::of_mail(inbound.mail);
+    if fingerprint.is_none() {
+        return Ok(false);
+    }
+    let arrived = inbound.received_at;
+    let since = arrived - ECHO_LOOKBACK;
+    let ours = look.mail_to(sender, since).await?;
+    if ours.is_empty() {
+        return Ok(false);
+    }
+    let earlier = look.mail_from(sender, since, inbound.id).await?;
+    Ok(crate::classify::echo::is_echo(
+        arrived,
+        fingerprint,
+        &earlier,
+        &ours,
+    ))
 }
 
 /// Whether our MX vouches for the sender (`None` where no authserv-id is
@@ -294,13 +354,13 @@ pub(crate) fn recipients(mail: &InboundMail) -> impl Iterator<Item = EmailAddres
         .chain(header_addresses)
 }
 
-/// A staff mail to a case's customer, with the reference in its subject.
+/// The case of a staff mail to a case's customer, with the reference in its
+/// subject.
 async fn copied_answer(
     mail: &InboundMail,
     classification: &Classification,
-    by: &EmailAddress,
     look: &mut impl Lookups,
-) -> anyhow::Result<Option<Route>> {
+) -> anyhow::Result<Option<CaseRef>> {
     let (Some(reference), Some(RefSource::Subject)) =
         (&classification.case_ref, classification.case_ref_source)
     else {
@@ -310,10 +370,7 @@ async fn copied_answer(
         return Ok(None);
     };
     let to_customer = mail.to.iter().any(|a| a.email.key() == case.customer.key());
-    Ok(to_customer.then(|| Route::StaffCopy {
-        case: reference.clone(),
-        by: by.clone(),
-    }))
+    Ok(to_customer.then(|| reference.clone()))
 }
 
 /// A customer's mail a colleague forwarded (attached, inline, or stored and

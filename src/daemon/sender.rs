@@ -92,15 +92,6 @@ async fn deliver_one(daemon: &Daemon, mail: &Outgoing, now: DateTime<Utc>) -> an
             return undeliverable(daemon, mail, &why, now).await;
         }
     };
-    if let Some(flooded) = over_rate_limit(daemon, mail, &recipients, now).await? {
-        warn!(recipient = %flooded, "per-address limit reached: not sending (mail loop guard)");
-        let why = format!(
-            "not sent: more than {} automatic mails to {flooded} within an hour",
-            daemon.config.outgoing.max_per_address_per_hour
-        );
-        daemon.store.mark_failed(mail.id, &why, now).await?;
-        return Ok(());
-    }
     let from = EmailAddress::parse(&mail.envelope_from)?;
     match daemon.transport.send(&from, &recipients, &mail.raw).await {
         Ok(()) => {
@@ -221,26 +212,6 @@ fn parse_recipients(list: &[String]) -> Result<Vec<EmailAddress>, String> {
     list.iter()
         .map(|r| EmailAddress::parse(r).map_err(|_| r.clone()))
         .collect()
-}
-
-/// Automatic mail to customers is limited per address and hour; staff mail is not.
-async fn over_rate_limit(
-    daemon: &Daemon,
-    mail: &Outgoing,
-    recipients: &[EmailAddress],
-    now: DateTime<Utc>,
-) -> anyhow::Result<Option<EmailAddress>> {
-    if !mail.kind.starts_with("customer_") {
-        return Ok(None);
-    }
-    let limit = daemon.config.outgoing.max_per_address_per_hour;
-    let since = now - chrono::Duration::hours(1);
-    for to in recipients {
-        if daemon.store.sent_count_to(to.as_str(), since).await? >= limit {
-            return Ok(Some(to.clone()));
-        }
-    }
-    Ok(None)
 }
 
 /// 30 s, 1 min, 2 min, … up to one hour between attempts.

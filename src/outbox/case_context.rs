@@ -80,6 +80,7 @@ impl TemplateContext {
             forward: None,
             digest: None,
             late: Vec::new(),
+            flood: None,
             prompt: None,
         }
     }
@@ -129,6 +130,7 @@ impl TemplateContext {
             forward: None,
             digest: None,
             late: Vec::new(),
+            flood: None,
         }
     }
 
@@ -139,6 +141,11 @@ impl TemplateContext {
 
     pub fn with_digest(mut self, digest: DigestView) -> Self {
         self.digest = Some(digest);
+        self
+    }
+
+    pub fn with_flood(mut self, flood: FloodView) -> Self {
+        self.flood = Some(flood);
         self
     }
 
@@ -225,7 +232,17 @@ impl TemplateContext {
     }
 
     pub fn with_update(mut self, kind: UpdateKind) -> Self {
-        self.update = Some(UpdateView { kind });
+        self.update = Some(UpdateView::of(kind));
+        self
+    }
+
+    /// A mail copied to us as `by`'s answer that our MX could not vouch for.
+    pub fn with_unverified_answer(mut self, by: &str, text: &str) -> Self {
+        self.update = Some(UpdateView {
+            kind: UpdateKind::UnverifiedAnswer,
+            by: Some(by.to_string()),
+            text: Some(text.to_string()),
+        });
         self
     }
 

@@ -161,6 +161,14 @@ fn required_values(kind: TemplateKind, ctx: &TemplateContext) -> Vec<(&'static s
             if ctx.update.as_ref().map(|u| u.kind) == Some(UpdateKind::CustomerWrote) {
                 need.push(("customer's text", opt(&ctx.customer_text)));
             }
+            if let Some(update) = ctx
+                .update
+                .as_ref()
+                .filter(|u| u.kind == UpdateKind::UnverifiedAnswer)
+            {
+                need.push(("who the answer claims to be from", opt(&update.by)));
+                need.push(("the copied answer", opt(&update.text)));
+            }
         }
         TemplateKind::StaffAlarm => {
             need.push((
@@ -185,6 +193,17 @@ fn required_values(kind: TemplateKind, ctx: &TemplateContext) -> Vec<(&'static s
                 need.push(("sender", item.sender.clone()));
                 need.push(("subject", item.subject.clone()));
                 need.push(("reply address", item.reply_address.clone()));
+            }
+        }
+        TemplateKind::StaffFlood => {
+            let flood = ctx.flood.as_ref();
+            need.push((
+                "flooding address",
+                flood.map(|f| f.address.clone()).unwrap_or_default(),
+            ));
+            for case in flood.iter().flat_map(|f| &f.cases) {
+                need.push(("case", case.reference.clone()));
+                need.push(("its reply address", case.reply_address.clone()));
             }
         }
         TemplateKind::StaffBacklog => {

@@ -66,6 +66,8 @@ pub struct TemplateContext {
     pub digest: Option<DigestView>,
     /// A backlog's cases whose acknowledgement was due before klagebot read them.
     pub late: Vec<LateCaseView>,
+    /// One address over the per-address caps: its cases of the last hour.
+    pub flood: Option<FloodView>,
 }
 
 /// What the holding-reply prompt tells staff beyond the dates.
@@ -112,6 +114,38 @@ pub struct LateCaseView {
     pub reference: String,
     pub received: String,
     pub acknowledge_due: String,
+}
+
+/// The summary staff get, once an hour at most, about one address whose mail
+/// went over the per-address caps.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct FloodView {
+    pub address: String,
+    /// Mails from the address in the last hour.
+    pub mails: u32,
+    /// `outgoing.max_per_address_per_hour` and `…_per_day`.
+    pub per_hour: u32,
+    pub per_day: u32,
+    pub cases: Vec<FloodCaseView>,
+    /// Cases left off the list (it shows at most [`FloodView::MAX_CASES`]).
+    pub more: usize,
+}
+
+impl FloodView {
+    pub const MAX_CASES: usize = 100;
+}
+
+/// One case in a flood summary.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct FloodCaseView {
+    pub reference: String,
+    pub received: String,
+    pub subject: String,
+    /// Its staff reply address (with the case's token): `#acknowledged`,
+    /// `#notcomplaint` and the other commands work there.
+    pub reply_address: String,
+    /// Whether its acknowledgement was held back.
+    pub unacknowledged: bool,
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
@@ -413,18 +447,36 @@ pub enum UpdateKind {
     AutomaticHoldingReply,
     /// Denmark: the customer may now go to Det Finansielle Ankenævn.
     AnkenaevnEligible,
+    /// A mail copied to us as a colleague's answer that our MX could not vouch
+    /// for: confirm it with `#answered`.
+    UnverifiedAnswer,
 }
 
 impl UpdateKind {
-    pub const ALL: [UpdateKind; 4] = [
+    pub const ALL: [UpdateKind; 5] = [
         UpdateKind::CustomerWrote,
         UpdateKind::Assigned,
         UpdateKind::AutomaticHoldingReply,
         UpdateKind::AnkenaevnEligible,
+        UpdateKind::UnverifiedAnswer,
     ];
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 pub struct UpdateView {
     pub kind: UpdateKind,
+    /// `unverified_answer`: who the mail claims to be from (name, or address).
+    pub by: Option<String>,
+    /// `unverified_answer`: the text of the mail copied to us.
+    pub text: Option<String>,
+}
+
+impl UpdateView {
+    pub fn of(kind: UpdateKind) -> UpdateView {
+        UpdateView {
+            kind,
+            by: None,
+            text: None,
+        }
+    }
 }

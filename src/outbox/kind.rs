@@ -39,10 +39,13 @@ pub enum TemplateKind {
     StaffDigest,
     /// A backlog's cases acknowledged later than the law allows.
     StaffBacklog,
+    /// One address over the per-address caps: its cases without an automatic
+    /// acknowledgement, at most once an hour.
+    StaffFlood,
 }
 
 impl TemplateKind {
-    pub const ALL: [TemplateKind; 17] = [
+    pub const ALL: [TemplateKind; 18] = [
         TemplateKind::Acknowledgement,
         TemplateKind::HoldingReply,
         TemplateKind::Decision,
@@ -60,6 +63,7 @@ impl TemplateKind {
         TemplateKind::ForwardNotComplaint,
         TemplateKind::StaffDigest,
         TemplateKind::StaffBacklog,
+        TemplateKind::StaffFlood,
     ];
 
     /// Whether a customer reads this kind (the others go to staff).
@@ -93,6 +97,7 @@ impl TemplateKind {
             TemplateKind::ForwardNotComplaint => "forward_not_complaint",
             TemplateKind::StaffDigest => "staff_digest",
             TemplateKind::StaffBacklog => "staff_backlog",
+            TemplateKind::StaffFlood => "staff_flood",
         }
     }
 
@@ -103,6 +108,7 @@ impl TemplateKind {
             TemplateKind::ForwardNotComplaint
                 | TemplateKind::StaffDigest
                 | TemplateKind::StaffBacklog
+                | TemplateKind::StaffFlood
         )
     }
 
@@ -143,6 +149,7 @@ impl TemplateKind {
             ],
             TemplateKind::StaffDigest => &[("digest", ctx.digest.is_some())],
             TemplateKind::StaffBacklog => &[("late", !ctx.late.is_empty())],
+            TemplateKind::StaffFlood => &[("flood", ctx.flood.is_some())],
             TemplateKind::Acknowledgement | TemplateKind::StaffAlarm => &[],
         };
         needs

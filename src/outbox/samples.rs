@@ -120,9 +120,7 @@ pub fn full(lang: Language) -> TemplateContext {
             reason: RefusalReason::UnknownCommand,
             detail: Some(RefusalDetail::from(&sample_refusals()[0])),
         }),
-        update: Some(UpdateView {
-            kind: UpdateKind::CustomerWrote,
-        }),
+        update: Some(UpdateView::of(UpdateKind::CustomerWrote)),
         forward: Some(ForwardView {
             customer: CustomerView {
                 name: Some(customer_name.into()),
@@ -158,6 +156,22 @@ pub fn full(lang: Language) -> TemplateContext {
                 acknowledge_due: in_words(day(2026, 12, 15), lang),
             },
         ],
+        flood: Some(FloodView {
+            address: "loop@example.net".into(),
+            mails: 14,
+            per_hour: 10,
+            per_day: 30,
+            cases: (124..=125)
+                .map(|n| FloodCaseView {
+                    reference: format!("KL-2026-000{n}"),
+                    received: in_words(day(2026, 12, 9), lang),
+                    subject: format!("Klage {n} – æøå"),
+                    reply_address: format!("klage+KL-2026-000{n}.abcdefghijklmnop@nordvikbank.dk"),
+                    unacknowledged: n == 125,
+                })
+                .collect(),
+            more: 3,
+        }),
         prompt: Some(PromptView {
             automatic_reason: Some(holding_reason(lang).into()),
         }),
@@ -236,6 +250,7 @@ pub fn sparse(kind: TemplateKind, lang: Language) -> TemplateContext {
     ctx.forward = None;
     ctx.digest = None;
     ctx.late.clear();
+    ctx.flood = None;
     ctx.prompt = None;
     // Put back exactly what the kind cannot do without, in its barest form.
     while let Some(field) = kind.missing_in(&ctx) {
@@ -276,6 +291,13 @@ fn restore(ctx: &mut TemplateContext, full: &TemplateContext, field: &str) {
         }
         "digest" => ctx.digest = full.digest.clone(),
         "late" => ctx.late = full.late.clone(),
+        "flood" => {
+            ctx.flood = full.flood.clone().map(|f| FloodView {
+                cases: f.cases.into_iter().take(1).collect(),
+                more: 0,
+                ..f
+            })
+        }
         "prompt" => {
             ctx.prompt = Some(PromptView {
                 automatic_reason: None,
@@ -320,7 +342,14 @@ pub fn variants(kind: TemplateKind, lang: Language) -> Vec<TemplateContext> {
             .into_iter()
             .flat_map(|kind| [(kind, base.ankenaevn.clone()), (kind, None)])
             .map(|(kind, ankenaevn)| TemplateContext {
-                update: Some(UpdateView { kind }),
+                update: Some(match kind {
+                    UpdateKind::UnverifiedAnswer => UpdateView {
+                        kind,
+                        by: Some(base.contact.name.clone()),
+                        text: Some(staff_answer_text(lang).into()),
+                    },
+                    _ => UpdateView::of(kind),
+                }),
                 ankenaevn,
                 ..base.clone()
             })

@@ -2,13 +2,28 @@
 //! host's own, that is the top-most header carrying our own MX's authserv-id.
 //! Every other Authentication-Results header (lower down, or with another id)
 //! may have been written by the sender and is ignored.
+//!
+//! Exchange Online writes its Authentication-Results without an authserv-id,
+//! and none at all for mail between its own users; what it vouches for there
+//! is `X-MS-Exchange-Organization-AuthAs: Internal`, a header its header
+//! firewall removes from every mail from outside. [`EXCHANGE_ONLINE`] as the
+//! authserv-id selects that.
 
 use super::InboundMail;
 
+/// The `security.authserv_id` that means "our MX is Exchange Online".
+pub const EXCHANGE_ONLINE: &str = "exchange-online";
+
 /// Whether our MX (`authserv_id`) vouches that `mail` comes from `domain`: its
 /// top-most Authentication-Results with that authserv-id says DMARC passed for
-/// `domain`, or DKIM passed with a signature of `domain`.
+/// `domain`, or DKIM passed with a signature of `domain`. With Exchange Online,
+/// whether Exchange authenticated the sender as one of the organisation's own.
 pub fn vouched_by(mail: &InboundMail, authserv_id: &str, domain: &str) -> bool {
+    if authserv_id.trim().eq_ignore_ascii_case(EXCHANGE_ONLINE) {
+        return mail
+            .header("x-ms-exchange-organization-authas")
+            .is_some_and(|v| v.eq_ignore_ascii_case("internal"));
+    }
     mail.headers_named("authentication-results")
         .find(|value| authserv_id_of(value).eq_ignore_ascii_case(authserv_id.trim()))
         .is_some_and(|value| passes_for(value, domain))
@@ -81,5 +96,20 @@ mod tests {
         let spoofed = "mx.bank.dk; dkim=pass header.d=evil.example; dmarc=fail header.from=bank.dk";
         assert!(!vouched_by(&mail(&[spoofed]), "mx.bank.dk", "bank.dk"));
         assert!(!vouched_by(&mail(&[]), "mx.bank.dk", "bank.dk"));
+    }
+
+    #[test]
+    fn exchange_online_vouches_for_its_own_users_only() {
+        let with = |authas: &str| {
+            let raw = format!(
+                "X-MS-Exchange-Organization-AuthAs: {authas}\r\nFrom: a@bank.dk\r\n\r\nx\r\n"
+            );
+            crate::parse::parse(raw.as_bytes())
+        };
+        assert!(vouched_by(&with("Internal"), EXCHANGE_ONLINE, "bank.dk"));
+        assert!(!vouched_by(&with("Anonymous"), EXCHANGE_ONLINE, "bank.dk"));
+        assert!(!vouched_by(&with("Internal74"), EXCHANGE_ONLINE, "bank.dk"));
+        let forged_ar = mail(&["bank.dk; dmarc=pass header.from=bank.dk"]);
+        assert!(!vouched_by(&forged_ar, EXCHANGE_ONLINE, "bank.dk"));
     }
 }

@@ -273,7 +273,12 @@ pub fn content_hash(raw: &[u8]) -> String {
     }
     fields.extend(current);
     for field in fields {
-        let name = field.split(':').next().unwrap_or("").trim().to_ascii_lowercase();
+        let name = field
+            .split(':')
+            .next()
+            .unwrap_or("")
+            .trim()
+            .to_ascii_lowercase();
         if CONTENT_HEADERS.contains(&name.as_str()) {
             hasher.update(field.as_bytes());
             hasher.update(b"\n");

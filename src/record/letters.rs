@@ -320,6 +320,13 @@ fn staff_template(
             };
             (TemplateKind::ColleagueForward, base.with_forward(forward))
         }
+        StaffNotice::UnverifiedAnswer { by, .. } => {
+            let text = extras.customer_text.as_deref().unwrap_or_default();
+            (
+                TemplateKind::StaffUpdate,
+                base.with_unverified_answer(&staff_name(recorder, by), text),
+            )
+        }
         StaffNotice::CommandRejected { reason } => {
             let line = extras.command_line.clone().unwrap_or_default();
             (

@@ -11,7 +11,9 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use chrono::{DateTime, Utc};
+use tracing::warn;
 
+mod guard;
 pub mod letters;
 mod notices;
 
@@ -59,6 +61,9 @@ pub struct CaseChange {
     pub extras: Extras,
     /// An inbound Message-ID to file under the case (its replies join it).
     pub files: Option<String>,
+    /// The mail that caused it echoes our mail (an auto-responder that does not
+    /// say so): its automatic answer and per-mail notices are held back.
+    pub echo: bool,
 }
 
 impl CaseChange {
@@ -80,6 +85,7 @@ impl CaseChange {
             actions: step.actions,
             extras,
             files: None,
+            echo: false,
         }
     }
 
@@ -103,6 +109,7 @@ impl CaseChange {
             actions,
             extras,
             files: None,
+            echo: false,
         };
         (change, result)
     }
@@ -171,7 +178,19 @@ impl Recorder {
         if change.kind == ChangeKind::Refused {
             return Ok(());
         }
-        for action in &change.actions {
+        let sifted = self.sift(tx, change, now).await?;
+        for (action, held) in &sifted.held {
+            let mail = guard::name(action);
+            let reason = held.reason();
+            warn!(case = %case.reference, mail = %mail, reason = %reason, "mail withheld");
+            if held.is_flood() {
+                tx.record_withheld(&case.reference, case.customer.as_str(), &mail, &reason, now)
+                    .await?;
+            }
+            let event = Event::Withheld { mail, reason };
+            tx.append_event(&case.reference, now, &event).await?;
+        }
+        for action in &sifted.send {
             let letter = self.letter(case, action, &change.extras, now)?;
             let id = strip_angle_brackets(&letter.message_id);
             tx.record_message_id(id, &case.reference, Direction::Out)
@@ -190,6 +209,53 @@ impl Recorder {
             tx.cancel_deadlines(&case.reference).await?;
         }
         Ok(())
+    }
+
+    /// Which of the change's letters go out: none to our own addresses as the
+    /// customer, automatic mail only within the per-address caps (counted in
+    /// this transaction, with the address locked, so that the caps hold
+    /// exactly), per-mail staff notices only while the sender keeps within
+    /// the hourly cap.
+    async fn sift(
+        &self,
+        tx: &mut Tx,
+        change: &CaseChange,
+        now: DateTime<Utc>,
+    ) -> anyhow::Result<guard::Sifted> {
+        let customer = &change.case.customer;
+        let own = self.config.is_own_address(customer)
+            || self.config.company.is_listed_internal(customer);
+        let automatic = guard::has_automatic(&change.actions);
+        let per_mail = guard::has_per_mail_notice(&change.actions);
+        if own || !(automatic || per_mail) {
+            return Ok(guard::sift(&change.actions, own, None, false, false));
+        }
+        let caps = &self.config.outgoing;
+        let address = customer.as_str();
+        tx.lock_address(address).await?;
+        let hour_ago = now - chrono::Duration::hours(1);
+        let room = match automatic {
+            true => {
+                let hour = tx.customer_mail_count(address, hour_ago).await?;
+                let day = tx
+                    .customer_mail_count(address, now - chrono::Duration::days(1))
+                    .await?;
+                Some(guard::Room {
+                    hour: caps.max_per_address_per_hour.saturating_sub(hour),
+                    day: caps.max_per_address_per_day.saturating_sub(day),
+                })
+            }
+            false => None,
+        };
+        let flooding = per_mail
+            && tx.mail_count_from(address, hour_ago).await? > caps.max_per_address_per_hour;
+        Ok(guard::sift(
+            &change.actions,
+            own,
+            room,
+            flooding,
+            change.echo,
+        ))
     }
 
     /// The queued mail one action of `case` asks for.

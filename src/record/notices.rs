@@ -1,7 +1,8 @@
 //! Mail that belongs to no case, rendered into the outbox: the reply to a
 //! colleague whose forward was no complaint (with the per-mail address whose
 //! `#open` opens it anyway), the daily digest of a person's mail klagebot left
-//! alone, and the alarm that lists a backlog's late acknowledgements.
+//! alone, the alarm that lists a backlog's late acknowledgements, and the
+//! hourly summary over one address that went over the per-address caps.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -10,7 +11,9 @@ use chrono::{DateTime, Utc};
 use super::Recorder;
 use crate::case::Case;
 use crate::domain::{EmailAddress, Jurisdiction, LeftReason, in_angle_brackets};
-use crate::outbox::context::{CustomerView, DigestItem, DigestView, ForwardView, LateCaseView};
+use crate::outbox::context::{
+    CustomerView, DigestItem, DigestView, FloodCaseView, FloodView, ForwardView, LateCaseView,
+};
 use crate::outbox::dates::in_words;
 use crate::outbox::{NamedAddress, OutgoingMessage, TemplateContext, TemplateKind};
 use crate::store::NewOutgoing;
@@ -39,6 +42,14 @@ pub enum Notice {
     },
     /// Cases opened when their acknowledgement was due already.
     Backlog { to: EmailAddress, cases: Vec<Case> },
+    /// One address over the per-address caps: its cases whose mail was held
+    /// back (`true`: the acknowledgement), and how often it wrote in the last hour.
+    Flood {
+        to: EmailAddress,
+        address: String,
+        mails: u32,
+        cases: Vec<(Case, bool)>,
+    },
 }
 
 /// One mail in a digest.
@@ -70,6 +81,12 @@ impl Recorder {
                 cases
                     .first()
                     .map_or(self.config.company.jurisdiction, |c| c.jurisdiction),
+            ),
+            Notice::Flood { to, cases, .. } => (
+                to,
+                cases
+                    .first()
+                    .map_or(self.config.company.jurisdiction, |(c, _)| c.jurisdiction),
             ),
         };
         let lang = self.language_for(to);
@@ -143,6 +160,39 @@ impl Recorder {
                     })
                     .collect();
                 (TemplateKind::StaffBacklog, base.with_late(late), None)
+            }
+            Notice::Flood {
+                address,
+                mails,
+                cases,
+                ..
+            } => {
+                let listed = cases
+                    .iter()
+                    .take(FloodView::MAX_CASES)
+                    .map(|(case, unacknowledged)| FloodCaseView {
+                        reference: case.reference.to_string(),
+                        received: words(case.received_at),
+                        subject: case.subject.clone(),
+                        reply_address: crate::outbox::reply_address(
+                            &company.complaint_address,
+                            &case.reference,
+                            self.token_secret(),
+                        )
+                        .to_string(),
+                        unacknowledged: *unacknowledged,
+                    })
+                    .collect();
+                let outgoing = &self.config.outgoing;
+                let flood = FloodView {
+                    address: address.clone(),
+                    mails: *mails,
+                    per_hour: outgoing.max_per_address_per_hour,
+                    per_day: outgoing.max_per_address_per_day,
+                    cases: listed,
+                    more: cases.len().saturating_sub(FloodView::MAX_CASES),
+                };
+                (TemplateKind::StaffFlood, base.with_flood(flood), None)
             }
         };
         let rendered = self.templates.render(kind, lang, &ctx)?;

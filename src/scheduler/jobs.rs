@@ -1,6 +1,7 @@
 //! The scheduler's jobs beside the deadlines: the daily digest of people's mail
-//! klagebot left alone, and the one alarm that lists a backlog's late
-//! acknowledgements. Each runs in one transaction that also claims it, so it
+//! klagebot left alone, the one alarm that lists a backlog's late
+//! acknowledgements, and the hourly summary over an address that went over the
+//! per-address caps. Each runs in one transaction that also claims it, so it
 //! happens once across instances.
 
 use chrono::{DateTime, NaiveDate, Utc};
@@ -72,18 +73,7 @@ impl Scheduler {
         for reference in &late {
             cases.push(load_case(&mut tx, reference).await?);
         }
-        let config = &self.recorder.config;
-        let managers: Vec<EmailAddress> = config
-            .staff
-            .iter()
-            .filter(|s| s.role == StaffRole::ComplaintsManager)
-            .map(|s| s.email.clone())
-            .collect();
-        let to = match managers.is_empty() {
-            true => digest_recipients(config),
-            false => managers,
-        };
-        for to in to {
+        for to in managers_or_officers(&self.recorder.config) {
             let notice = Notice::Backlog {
                 to,
                 cases: cases.clone(),
@@ -97,6 +87,57 @@ impl Scheduler {
         );
         self.wake.outbox.notify_one();
         Ok(late.len())
+    }
+
+    /// Sends the complaints manager one summary per address whose mail went
+    /// over the per-address caps since its last summary, at most one per
+    /// address and hour; returns how many went out.
+    pub async fn summarize_floods(&self) -> anyhow::Result<usize> {
+        let now = self.clock.now();
+        let mut tx = self.store.begin().await?;
+        let due = tx.floods_due(now - chrono::Duration::hours(1)).await?;
+        if due.is_empty() {
+            tx.rollback().await?;
+            return Ok(0);
+        }
+        let to = managers_or_officers(&self.recorder.config);
+        for address in &due {
+            // Another instance may have summarised it meanwhile.
+            tx.lock_address(address).await?;
+            let withheld = tx.unsummarized_withheld(address).await?;
+            if withheld.is_empty() {
+                continue;
+            }
+            let mut cases: Vec<(crate::case::Case, bool)> = Vec::new();
+            for held in &withheld {
+                let unacknowledged = held.kind == crate::record::ACKNOWLEDGEMENT_KIND;
+                match cases.iter_mut().find(|(c, _)| c.reference == held.case_ref) {
+                    Some((_, flag)) => *flag |= unacknowledged,
+                    None => cases.push((load_case(&mut tx, &held.case_ref).await?, unacknowledged)),
+                }
+            }
+            let mails = tx
+                .mail_count_from(address, now - chrono::Duration::hours(1))
+                .await?;
+            for to in &to {
+                let notice = Notice::Flood {
+                    to: to.clone(),
+                    address: address.clone(),
+                    mails,
+                    cases: cases.clone(),
+                };
+                self.recorder.queue_notice(&mut tx, &notice, now).await?;
+            }
+            tx.mark_flood_summarized(address, now).await?;
+            warn!(
+                cases = cases.len(),
+                recipients = to.len(),
+                "one address over the per-address caps: staff get one summary instead of a notice per mail"
+            );
+        }
+        tx.commit().await?;
+        self.wake.outbox.notify_one();
+        Ok(due.len())
     }
 
     /// When the next digest is due (for sleeping until it).
@@ -139,6 +180,20 @@ fn previous_digest(config: &Config, rules: &crate::case::Rules, day: NaiveDate) 
     let cal = rules.calendar(config.company.jurisdiction);
     let before = cal.previous_working_day(day).unwrap_or(day);
     cal.at_local(before, config.digest.at)
+}
+
+/// The complaints managers, or the complaint officers where there is none.
+fn managers_or_officers(config: &Config) -> Vec<EmailAddress> {
+    let managers: Vec<EmailAddress> = config
+        .staff
+        .iter()
+        .filter(|s| s.role == StaffRole::ComplaintsManager)
+        .map(|s| s.email.clone())
+        .collect();
+    match managers.is_empty() {
+        true => digest_recipients(config),
+        false => managers,
+    }
 }
 
 /// The complaint officers, or the complaints managers where there is none.

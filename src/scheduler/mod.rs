@@ -5,8 +5,9 @@
 //!
 //! Firing a deadline asks the case logic what it means ([`case::on_deadline`])
 //! and records the answer ([`Recorder::write`]) in the transaction that claimed
-//! the deadline and marks it fired. Beside the deadlines it runs two jobs
-//! (`jobs`): the daily digest and the alarm over a backlog's late acknowledgements.
+//! the deadline and marks it fired. Beside the deadlines it runs the jobs of
+//! `jobs`: the daily digest, the alarm over a backlog's late acknowledgements
+//! and the hourly summary over an address beyond the per-address caps.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -58,6 +59,12 @@ impl Scheduler {
                 error!(
                     error = format!("{err:#}"),
                     "the daily digest failed; will retry"
+                );
+            }
+            if let Err(err) = self.summarize_floods().await {
+                error!(
+                    error = format!("{err:#}"),
+                    "the summary over a flooding address failed; will retry"
                 );
             }
             let pause = match self.fire_due().await {
@@ -124,6 +131,14 @@ impl Scheduler {
             return Ok(());
         };
         let case = load_case(tx, &due.case_ref).await?;
+        if matches!(kind, DeadlineKind::AcknowledgementAlarm { .. })
+            && tx
+                .was_withheld(&case.reference, crate::record::ACKNOWLEDGEMENT_KIND)
+                .await?
+        {
+            info!(case = %due.case_ref, deadline = %due.key, "acknowledgement held back by the per-address caps; the flood summary listed it, no alarm per case");
+            return Ok(());
+        }
         let step = case::on_deadline(&case, &kind, now, &self.recorder.rules);
         if step.events.is_empty() {
             info!(case = %due.case_ref, deadline = %due.key, "deadline passed with nothing left to do");

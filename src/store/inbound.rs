@@ -216,8 +216,9 @@ async fn insert_inbound(
 ) -> anyhow::Result<InboundInsert> {
     let id: Option<i64> = on_backend!(conn.reborrow(), c => {
         sqlx::query_scalar(
-            "INSERT INTO inbound (mailbox, source_key, message_id, sha256, raw, received_at, identity)
-             VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING RETURNING id",
+            "INSERT INTO inbound (mailbox, source_key, message_id, sha256, raw, received_at, identity,
+                 sender, fingerprint)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT DO NOTHING RETURNING id",
         )
         .bind(mail.mailbox)
         .bind(&mail.source_key)
@@ -226,6 +227,9 @@ async fn insert_inbound(
         .bind(mail.raw)
         .bind(mail.received_at)
         .bind(&mail.identity)
+        .bind(&mail.sender)
+        // Stored as the signed number with the same 64 bits.
+        .bind(mail.fingerprint.map(|f| f as i64))
         .fetch_optional(&mut *c)
         .await?
     });
@@ -253,6 +257,9 @@ async fn find_inbound(
         .bind(&mail.sha256)
         .bind(&mail.message_id)
         .bind(&mail.identity)
+        .bind(&mail.sender)
+        // Stored as the signed number with the same 64 bits.
+        .bind(mail.fingerprint.map(|f| f as i64))
         .fetch_optional(&mut *c)
         .await?
     });

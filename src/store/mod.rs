@@ -21,7 +21,7 @@
 //!
 //! | table | holds | guarantee |
 //! |---|---|---|
-//! | `inbound` | every mail's raw bytes, status, note, case | stored once: unique per mailbox position and per (content hash, Message-ID) |
+//! | `inbound` | every mail's raw bytes, status, note, case, sender and text fingerprint | stored once: unique per mailbox position, per (content hash, Message-ID) and per identity (Message-ID with sender, or content without trace headers) |
 //! | `mailbox_sync`, `mailbox_leases` | UIDVALIDITY + last UID; who reads a mailbox | one reader per mailbox while its lease lasts |
 //! | `case_counters`, `cases` | the next number per prefix and year; each case's state | references gapless and unique with any number of writers |
 //! | `case_events` | the timeline, JSON per event, kind beside it | append-only, in append order |
@@ -32,6 +32,7 @@
 //! | `digests` | one row per local day a digest covered, and up to when | one digest per day across instances |
 //! | `late_acknowledgements` | cases opened when their acknowledgement was due already | listed in one alarm, once |
 //! | `login_failures` | a mailbox's or the SMTP server's login failing since, its alarm | one alarm per failure, whatever restarts or instances |
+//! | `withheld`, `flood_notices` | automatic mail not queued beyond a per-address cap (or to our own address); when staff last heard of each address | caps counted in the queueing transaction (PostgreSQL: an advisory lock per address); one summary per address and hour |
 //! | `corrections` | staff labels (`#notcomplaint`, `#open`, `#category`) with the opening mail's model features | features only, never the mail's text |
 //!
 //! Instants are `DateTime<Utc>`; deadline dates are local `NaiveDate`s of the
@@ -49,6 +50,7 @@ use sqlx::{PgPool, Postgres, Sqlite, SqliteConnection, SqlitePool, Transaction};
 mod cases;
 mod corrections;
 mod deadlines;
+mod floods;
 mod inbound;
 mod logins;
 mod outbox;
@@ -56,6 +58,7 @@ mod people;
 mod types;
 
 pub use corrections::StoredCorrection;
+pub use floods::Withheld;
 pub use logins::LoginFailure;
 pub use people::{LeftMail, StoredMail};
 pub use types::{

@@ -57,7 +57,7 @@ impl OutgoingRow {
     }
 }
 
-/// The form of an address the rate limit counts by.
+/// The form of an address the per-address counts go by (see `floods`).
 fn address_key(address: &str) -> String {
     address.trim().to_lowercase()
 }
@@ -113,14 +113,6 @@ impl Tx {
             });
         }
         Ok(id)
-    }
-
-    pub async fn sent_count_to(
-        &mut self,
-        address: &str,
-        since: DateTime<Utc>,
-    ) -> anyhow::Result<u32> {
-        sent_count_to(self.conn(), address, since).await
     }
 }
 
@@ -215,11 +207,6 @@ impl Store {
         expect_one(n, id)
     }
 
-    /// How many mails were sent to `address` since `since` (the per-address rate limit).
-    pub async fn sent_count_to(&self, address: &str, since: DateTime<Utc>) -> anyhow::Result<u32> {
-        sent_count_to(self.acquire().await?.conn(), address, since).await
-    }
-
     /// Every mail queued for a case, in queue order.
     pub async fn outgoing_for_case(&self, reference: &CaseRef) -> anyhow::Result<Vec<Outgoing>> {
         outgoing_for_case(self.acquire().await?.conn(), reference).await
@@ -241,20 +228,6 @@ fn expect_one(rows: u64, id: i64) -> anyhow::Result<()> {
         anyhow::bail!("no queued outgoing mail with id {id}");
     }
     Ok(())
-}
-
-async fn sent_count_to(conn: Conn<'_>, address: &str, since: DateTime<Utc>) -> anyhow::Result<u32> {
-    let n: i64 = on_backend!(conn, c => {
-        sqlx::query_scalar(
-            "SELECT COUNT(*) FROM outbox o JOIN outbox_recipients r ON r.outgoing_id = o.id
-             WHERE r.address = $1 AND o.state = 'sent' AND o.sent_at >= $2",
-        )
-        .bind(address_key(address))
-        .bind(since)
-        .fetch_one(&mut *c)
-        .await?
-    });
-    Ok(u32::try_from(n)?)
 }
 
 async fn mark_sent(conn: Conn<'_>, id: i64, at: DateTime<Utc>) -> anyhow::Result<()> {

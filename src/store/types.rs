@@ -30,6 +30,10 @@ pub struct NewInbound<'a> {
     /// What makes the mail the same mail along any path: its Message-ID and
     /// sender, or its content without trace headers; unique per mailbox.
     pub identity: String,
+    /// The From address's key, when it has one (floods and echoes count by it).
+    pub sender: Option<String>,
+    /// The fingerprint of its text ([`crate::classify::echo::fingerprint`]).
+    pub fingerprint: Option<u64>,
     pub raw: &'a [u8],
     pub received_at: DateTime<Utc>,
 }
@@ -136,7 +140,8 @@ pub struct NewOutgoing {
     pub envelope_from: String,
     pub recipients: Vec<String>,
     pub raw: Vec<u8>,
-    /// Not to be sent before this instant.
+    /// Not to be sent before this instant: the moment it is queued (the
+    /// per-address caps count mail by it).
     pub not_before: DateTime<Utc>,
 }
 

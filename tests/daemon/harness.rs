@@ -2,6 +2,8 @@
 //! its own complaint mailbox, staff and customer mailboxes, SQLite database and
 //! clock. Customers and staff are played by real clients (swaks, imaplib).
 
+#![allow(dead_code)] // the daemon and the security tests use different parts
+
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -13,6 +15,7 @@ use klagebot::parse::{InboundMail, parse};
 use klagebot::runtime::{self, Clock, Trigger};
 use klagebot::store::CaseFilter;
 
+use crate::mails::{self, complaint};
 use crate::support::oauth::{Client, ClientSpec, Provider, oauth2_table};
 use crate::support::{MailServers, TestUser, mail_servers};
 
@@ -36,6 +39,9 @@ pub struct Setup {
     /// `security.authserv_id`: our MX's id, whose Authentication-Results vouch
     /// for colleagues.
     pub authserv_id: Option<&'static str>,
+    /// `company.internal_domains` (default: none listed, so the complaint
+    /// address's domain, which customers share in these tests).
+    pub internal_domains: &'static [&'static str],
     /// Log in to the complaint mailbox (and the SMTP server) with OAuth2 tokens
     /// from the test provider instead of passwords.
     pub oauth2: Option<OAuth2Setup>,
@@ -86,6 +92,7 @@ impl Default for Setup {
             auto_holding_reply: false,
             mode: "own",
             authserv_id: None,
+            internal_domains: &[],
             oauth2: None,
         }
     }
@@ -330,6 +337,24 @@ impl Harness {
             .collect()
     }
 
+    /// Waits until klagebot's outbox holds nothing unsent, then a moment more
+    /// for the mail server to deliver what went last.
+    pub async fn wait_until_sent(&self) {
+        let start = Instant::now();
+        while self
+            .daemon
+            .store
+            .queued_outgoing_count()
+            .await
+            .expect("the outbox can be counted")
+            > 0
+        {
+            assert!(start.elapsed() < WAIT, "mail still queued after {WAIT:?}");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        tokio::time::sleep(SETTLE).await;
+    }
+
     /// Waits until the complaint mailbox holds no unhandled mail: everything in it
     /// was moved to the processed (or quarantine) folder, or left for a person
     /// with the not-a-complaint keyword.
@@ -450,6 +475,7 @@ complaint_address = "{klage}"
 phone = "+45 70 20 30 40"
 jurisdiction = "dk"
 default_language = "da"
+internal_domains = {internal:?}
 
 [database]
 url = "sqlite://{db}"
@@ -512,10 +538,59 @@ token_secret_file = {secret:?}
         ca = servers.ca_file,
         klage_pw = users.klage.password_file,
         secret = secret,
+        internal = setup.internal_domains,
         authserv = setup
             .authserv_id
             .map(|id| format!("authserv_id = \"{id}\""))
             .unwrap_or_default(),
     );
     text
+}
+
+/// Opens a Danish complaint and returns the case, the customer and the handler's
+/// notification.
+pub async fn opened_case(h: &Harness) -> (Case, TestUser, InboundMail) {
+    opened_case_with(h, mails::DA).await
+}
+
+/// Opens a complaint with `(subject, body)`; as [`opened_case`].
+pub async fn opened_case_with(
+    h: &Harness,
+    (subject, body): (&str, &str),
+) -> (Case, TestUser, InboundMail) {
+    let customer = h.customer("kunde");
+    h.send(
+        &customer,
+        &complaint(&customer.address, &h.klage.address, subject, body),
+    );
+    let case = h.wait_for_cases(1).await.remove(0);
+    h.servers.wait_for_messages(&customer, "INBOX", 1, WAIT);
+    let notice = h
+        .servers
+        .wait_for_messages(&h.handler, "INBOX", 1, WAIT)
+        .remove(0);
+    (case, customer, parse(&notice.bytes))
+}
+
+/// The handler answers the notification from their mail client: to its Reply-To.
+pub fn staff_reply(h: &Harness, notice: &InboundMail, text: &str) {
+    let reply_to = notice
+        .header("reply-to")
+        .expect("the notification has a Reply-To");
+    let token_address = reply_to
+        .rsplit_once('<')
+        .map(|(_, a)| a.trim_end_matches('>'))
+        .unwrap_or(reply_to)
+        .to_string();
+    let raw = mails::reply_to(&h.handler.address, &token_address, notice, text);
+    h.servers
+        .send_raw(&h.handler.address, &[&token_address], raw.as_bytes());
+}
+
+pub fn parsed(h: &Harness, user: &TestUser, count: usize) -> Vec<InboundMail> {
+    h.servers
+        .wait_for_messages(user, "INBOX", count, WAIT)
+        .iter()
+        .map(|m| parse(&m.bytes))
+        .collect()
 }

@@ -4,59 +4,12 @@
 use std::time::Duration;
 
 use klagebot::case::{self, DeadlineKind, Status};
-use klagebot::parse::{InboundMail, parse};
+use klagebot::parse::parse;
 
 use crate::harness::{Harness, WAIT};
 use crate::mails::{self, complaint};
-use crate::support::TestUser;
 
-/// Opens a Danish complaint and returns the case, the customer and the handler's
-/// notification.
-pub async fn opened_case(h: &Harness) -> (case::Case, TestUser, InboundMail) {
-    opened_case_with(h, mails::DA).await
-}
-
-/// Opens a complaint with `(subject, body)`; as [`opened_case`].
-pub async fn opened_case_with(
-    h: &Harness,
-    (subject, body): (&str, &str),
-) -> (case::Case, TestUser, InboundMail) {
-    let customer = h.customer("kunde");
-    h.send(
-        &customer,
-        &complaint(&customer.address, &h.klage.address, subject, body),
-    );
-    let case = h.wait_for_cases(1).await.remove(0);
-    h.servers.wait_for_messages(&customer, "INBOX", 1, WAIT);
-    let notice = h
-        .servers
-        .wait_for_messages(&h.handler, "INBOX", 1, WAIT)
-        .remove(0);
-    (case, customer, parse(&notice.bytes))
-}
-
-/// The handler answers the notification from their mail client: to its Reply-To.
-pub fn staff_reply(h: &Harness, notice: &InboundMail, text: &str) {
-    let reply_to = notice
-        .header("reply-to")
-        .expect("the notification has a Reply-To");
-    let token_address = reply_to
-        .rsplit_once('<')
-        .map(|(_, a)| a.trim_end_matches('>'))
-        .unwrap_or(reply_to)
-        .to_string();
-    let raw = mails::reply_to(&h.handler.address, &token_address, notice, text);
-    h.servers
-        .send_raw(&h.handler.address, &[&token_address], raw.as_bytes());
-}
-
-pub fn parsed(h: &Harness, user: &TestUser, count: usize) -> Vec<InboundMail> {
-    h.servers
-        .wait_for_messages(user, "INBOX", count, WAIT)
-        .iter()
-        .map(|m| parse(&m.bytes))
-        .collect()
-}
+pub use crate::harness::{opened_case, opened_case_with, parsed, staff_reply};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_staff_reply_reaches_the_customer_threaded_and_in_the_case() {

@@ -7,9 +7,11 @@ use klagebot::classify;
 use klagebot::classify::training::Correction;
 use klagebot::parse::parse;
 
-use crate::harness::Harness;
+use klagebot::case::Case;
+
+use crate::harness::{Harness, Setup};
 use crate::mails;
-use crate::staff::{opened_case, parsed};
+use crate::staff::{opened_case, parsed, staff_reply};
 use crate::support::{TestUser, unique_local_part};
 
 /// A customer's mail the classifier does not take as a complaint on its own.
@@ -127,14 +129,19 @@ async fn open_on_an_attached_forward_opens_the_customers_case() {
     h.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_answer_with_us_in_cc_is_recorded_and_not_relayed() {
-    let mut h = Harness::new().await;
-    h.start();
-    let (case, customer, _) = opened_case(&h).await;
+/// A staff member's answer to the customer with us in Cc, as their mail client
+/// sends it; `vouch` puts our MX's passing Authentication-Results on top.
+fn copied_answer(h: &Harness, case: &Case, customer: &TestUser, vouch: Option<&str>) {
     let answer = "Hej Ole\n\nJeg har lige talt med vores betalingsafdeling: det ene gebyr på 250 kr. er tilbageført i dag.\n\nVenlig hilsen\nMette Jensen";
+    let results = vouch
+        .map(|id| {
+            format!(
+                "Authentication-Results: {id}; dkim=pass header.d=klagebot.test; dmarc=pass header.from=klagebot.test\r\n"
+            )
+        })
+        .unwrap_or_default();
     let raw = format!(
-        "From: Mette Jensen <{handler}>\r\nTo: {customer}\r\nCc: {klage}\r\nSubject: Re: Klage over dobbelt gebyr [{reference}]\r\n\
+        "{results}From: Mette Jensen <{handler}>\r\nTo: {customer}\r\nCc: {klage}\r\nSubject: Re: Klage over dobbelt gebyr [{reference}]\r\n\
          Message-ID: <{id}@staff.test>\r\nDate: Fri, 20 Nov 2026 09:30:00 +0100\r\nMIME-Version: 1.0\r\n\
          Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n{body}\r\n",
         handler = h.handler.address,
@@ -149,15 +156,11 @@ async fn an_answer_with_us_in_cc_is_recorded_and_not_relayed() {
         &[&customer.address, &h.klage.address],
         raw.as_bytes(),
     );
-    let events = h.wait_for_event(&case.reference, "staff_answer").await;
-    assert!(
-        events.iter().any(|e| matches!(
-            e,
-            Event::StaffAnswer { relayed: false, by, .. } if by.as_str() == h.handler.address
-        )),
-        "recorded as the handler's own answer: {events:?}"
-    );
-    let mail = h.settled_messages(&customer, 2);
+}
+
+/// The customer has the answer once, from Mette herself.
+fn assert_not_relayed(h: &Harness, customer: &TestUser) {
+    let mail = h.settled_messages(customer, 2);
     assert_eq!(mail.len(), 2, "the acknowledgement and Mette's own mail");
     let from_mette = mail
         .iter()
@@ -171,6 +174,65 @@ async fn an_answer_with_us_in_cc_is_recorded_and_not_relayed() {
             .is_some_and(|f| f.email.as_str() == h.handler.address),
         "the customer has it from Mette herself"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_answer_with_us_in_cc_vouched_for_by_our_mx_is_recorded_and_not_relayed() {
+    // The customers of these tests share the complaint address's domain: with
+    // another one listed as the company's, they are customers, not colleagues.
+    let mut h = Harness::with(Setup {
+        authserv_id: Some("mx.nordvik.test"),
+        internal_domains: &["nordvik.test"],
+        ..Setup::default()
+    })
+    .await;
+    h.start();
+    let (case, customer, _) = opened_case(&h).await;
+    copied_answer(&h, &case, &customer, Some("mx.nordvik.test"));
+    let events = h.wait_for_event(&case.reference, "staff_answer").await;
+    assert!(
+        events.iter().any(|e| matches!(
+            e,
+            Event::StaffAnswer { relayed: false, by, .. } if by.as_str() == h.handler.address
+        )),
+        "recorded as the handler's own answer: {events:?}"
+    );
+    assert_not_relayed(&h, &customer);
+    h.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unverifiable_answer_in_cc_counts_only_once_the_contact_person_confirms_it() {
+    let mut h = Harness::new().await;
+    h.start();
+    let (case, customer, _) = opened_case(&h).await;
+    copied_answer(&h, &case, &customer, None);
+    let events = h.wait_for_event(&case.reference, "unverified_answer").await;
+    assert!(
+        !events.iter().any(|e| e.kind() == "staff_answer"),
+        "not counted as the answer: {events:?}"
+    );
+    // The contact person is asked to confirm it, with the copied text.
+    let notices = parsed(&h, &h.handler, 2);
+    let ask = notices
+        .iter()
+        .find(|n| n.full_text.contains("#answered"))
+        .expect("the contact person is asked to confirm the answer");
+    assert!(
+        ask.full_text.contains("tilbageført i dag"),
+        "{}",
+        ask.full_text
+    );
+    staff_reply(&h, ask, "#answered");
+    let events = h.wait_for_event(&case.reference, "staff_answer").await;
+    assert!(
+        events.iter().any(|e| matches!(
+            e,
+            Event::StaffAnswer { relayed: false, by, .. } if by.as_str() == h.handler.address
+        )),
+        "confirmed by the contact person: {events:?}"
+    );
+    assert_not_relayed(&h, &customer);
     h.stop().await;
 }
 

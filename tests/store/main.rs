@@ -65,6 +65,7 @@ on_both_backends!(
     cases::corrections_keep_labels_and_features,
     outbox::outbox_claims_lease_retries_and_fails,
     outbox::outbox_claims_never_overlap,
+    outbox::floods_are_counted_and_summarised_once_an_hour,
     deadlines::deadlines_fire_once_under_concurrency,
     deadlines::deadlines_move_cancel_and_stay_fired,
     register::report_csv_opens_cleanly_in_a_spreadsheet,
@@ -132,6 +133,8 @@ fn inbound<'a>(mailbox: &'a str, key: &str, mid: &str, sha: &str, raw: &'a [u8])
         message_id: mid.into(),
         sha256: sha.into(),
         identity: format!("test:{sha}:{mid}"),
+        sender: Some("ole@example.dk".into()),
+        fingerprint: Some(u64::MAX - 1),
         raw,
         received_at: t(9, 0),
     }

@@ -1,11 +1,11 @@
-//! The outbox: claims, leases, retries, failures and the rate-limit count.
+//! The outbox: claims, leases, retries, failures and the per-address counts.
 
 use super::*;
 
 fn mail(case: Option<CaseRef>, to: &str, not_before: DateTime<Utc>) -> NewOutgoing {
     NewOutgoing {
         case_ref: case,
-        kind: "acknowledgement".into(),
+        kind: "customer_acknowledgement".into(),
         message_id: format!("<case-{to}@bank.dk>"),
         envelope_from: "klage@bank.dk".into(),
         recipients: vec![to.into()],
@@ -91,24 +91,34 @@ pub async fn outbox_claims_lease_retries_and_fails(store: &Store) {
         "a failed mail stays failed"
     );
 
+    // The per-address caps count customer mail queued since an instant,
+    // whatever became of it, by the address's key.
+    let mut tx = store.begin().await.unwrap();
+    tx.lock_address("Ole@Example.dk").await.unwrap();
     assert_eq!(
-        store
-            .sent_count_to("ole@example.dk", t(9, 0))
+        tx.customer_mail_count("ole@example.dk", t(9, 0))
             .await
             .unwrap(),
         1
     );
     assert_eq!(
-        store
-            .sent_count_to("OLE@EXAMPLE.DK", t(10, 8))
+        tx.customer_mail_count("OLE@EXAMPLE.DK", t(9, 1))
             .await
             .unwrap(),
         0
     );
     assert_eq!(
-        store.sent_count_to("mette@bank.dk", t(9, 0)).await.unwrap(),
-        0
+        tx.customer_mail_count("mette@bank.dk", t(9, 0))
+            .await
+            .unwrap(),
+        1,
+        "a failed mail counts too"
     );
+    assert_eq!(
+        tx.mail_to_times("x@example.dk", t(9, 0)).await.unwrap(),
+        vec![t(12, 0)]
+    );
+    tx.rollback().await.unwrap();
 
     let for_case = store.outgoing_for_case(&reference(1)).await.unwrap();
     let states: Vec<_> = for_case.iter().map(|m| (m.id, m.state)).collect();
@@ -154,4 +164,100 @@ pub async fn outbox_claims_never_overlap(store: &Store) {
     let distinct: BTreeSet<i64> = all.iter().copied().collect();
     assert_eq!(all.len(), 40, "each mail claimed exactly once");
     assert_eq!(distinct.len(), 40);
+}
+
+/// What the flood guard reads and writes: mail from an address (with the
+/// fingerprint's 64 bits intact), the withheld mail of an address summarised
+/// once, and not again within the hour.
+pub async fn floods_are_counted_and_summarised_once_an_hour(store: &Store) {
+    insert(store, &sample_case(1, t(9, 0))).await;
+    insert(store, &sample_case(2, t(9, 0))).await;
+    let mut tx = store.begin().await.unwrap();
+    let raw = b"From: ole@example.dk\r\n\r\nHej";
+    let first = match tx
+        .insert_inbound(&inbound("klage", "k1", "a@x", "s1", raw))
+        .await
+        .unwrap()
+    {
+        InboundInsert::New(id) => id,
+        other => panic!("{other:?}"),
+    };
+    tx.insert_inbound(&inbound("klage", "k2", "b@x", "s2", raw))
+        .await
+        .unwrap();
+    assert_eq!(
+        tx.mail_count_from("OLE@example.dk", t(8, 0)).await.unwrap(),
+        2
+    );
+    let others = tx
+        .mail_from("ole@example.dk", t(8, 0), first)
+        .await
+        .unwrap();
+    assert_eq!(others, vec![(t(9, 0), Some(u64::MAX - 1))]);
+    assert_eq!(
+        tx.mail_count_from("ole@example.dk", t(9, 1)).await.unwrap(),
+        0
+    );
+
+    for n in [1, 2] {
+        tx.record_withheld(
+            &reference(n),
+            "Ole@Example.dk",
+            "customer_acknowledgement",
+            "cap",
+            t(9, n),
+        )
+        .await
+        .unwrap();
+    }
+    assert!(
+        tx.was_withheld(&reference(1), "customer_acknowledgement")
+            .await
+            .unwrap()
+    );
+    assert!(
+        !tx.was_withheld(&reference(1), "staff_new_case")
+            .await
+            .unwrap()
+    );
+    assert_eq!(
+        tx.floods_due(t(8, 0)).await.unwrap(),
+        vec!["ole@example.dk".to_string()]
+    );
+    let pending = tx.unsummarized_withheld("ole@example.dk").await.unwrap();
+    let cases: Vec<_> = pending.iter().map(|w| w.case_ref.clone()).collect();
+    assert_eq!(cases, vec![reference(1), reference(2)]);
+    tx.mark_flood_summarized("ole@example.dk", t(9, 5))
+        .await
+        .unwrap();
+    assert!(
+        tx.floods_due(t(8, 5)).await.unwrap().is_empty(),
+        "nothing new"
+    );
+    tx.record_withheld(
+        &reference(2),
+        "ole@example.dk",
+        "staff_new_case",
+        "flood",
+        t(9, 30),
+    )
+    .await
+    .unwrap();
+    assert!(
+        tx.floods_due(t(8, 30)).await.unwrap().is_empty(),
+        "the last summary is not an hour old"
+    );
+    assert_eq!(
+        tx.floods_due(t(9, 5)).await.unwrap().len(),
+        1,
+        "an hour later"
+    );
+    assert_eq!(
+        tx.unsummarized_withheld("ole@example.dk")
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    tx.commit().await.unwrap();
 }

@@ -41,6 +41,7 @@ pub async fn handle(
             actions: Vec::new(),
             extras: Extras::default(),
             files: Some(mail.message_id.clone()),
+            echo: false,
         };
         let note = format!("bounce of our {} in case {reference}", sent.kind);
         return Ok(Handled::in_case(

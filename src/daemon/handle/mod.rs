@@ -42,7 +42,9 @@ pub async fn handle(
         Route::StaffCommand { case, by } => {
             staff_command::handle(inbound, &case, &by, env, look).await
         }
-        Route::StaffCopy { case, by } => staff_copy::handle(inbound, &case, &by, env, look).await,
+        Route::StaffCopy { case, by, verified } => {
+            staff_copy::handle(inbound, &case, &by, verified, env, look).await
+        }
         Route::Bounce { case, seq } => bounce::handle(inbound, &case, seq, env, look).await,
         Route::Duplicate { case } => Ok(ignored::duplicate(case)),
         Route::Automated { reason } => Ok(automated::handle(reason)),
