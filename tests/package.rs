@@ -120,11 +120,17 @@ impl Drop for Installed {
 }
 
 fn build_package() -> PathBuf {
-    let out = succeed(
-        Command::new(repo().join("scripts/package"))
-            .args(["deb", "--debug"])
-            .current_dir(repo()),
+    let out = run(Command::new(repo().join("scripts/package"))
+        .args(["deb", "--debug"])
+        .current_dir(repo()));
+    assert!(
+        out.status.success(),
+        "scripts/package deb --debug failed ({}):\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
     );
+    // stdout names the package; stderr says what it did (installing cargo-deb…).
+    let out = String::from_utf8_lossy(&out.stdout).to_string();
     let deb = PathBuf::from(
         out.lines()
             .last()

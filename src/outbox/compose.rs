@@ -74,7 +74,7 @@ pub fn compose(m: &OutgoingMessage) -> Result<Vec<u8>, ComposeError> {
     }
     let mut builder = Message::builder()
         .from(mailbox(&m.from)?)
-        .subject(m.subject.split_whitespace().collect::<Vec<_>>().join(" "))
+        .subject(capped(&m.subject, MAX_TEXT_CHARS))
         .date(SystemTime::from(m.date))
         .message_id(Some(msg_id("Message-ID", &m.message_id)?));
     for to in &m.to {
@@ -111,24 +111,89 @@ fn threading_headers(
     mut builder: MessageBuilder,
     m: &OutgoingMessage,
 ) -> Result<MessageBuilder, ComposeError> {
-    if let Some(parent) = &m.in_reply_to {
-        builder = builder.in_reply_to(msg_id("In-Reply-To", parent)?);
+    // Lenient in, strict out: an id we cannot write back safely is left out of
+    // the thread, never a reason to hold the mail.
+    if let Some(parent) = m.in_reply_to.as_deref().and_then(thread_id) {
+        builder = builder.in_reply_to(parent);
     }
-    if !m.references.is_empty() {
-        let ids = m
-            .references
-            .iter()
-            .map(|id| msg_id("References", id))
-            .collect::<Result<Vec<_>, _>>()?;
-        builder = builder.references(ids.join(" "));
+    let references = fit_references(m.references.iter().filter_map(|id| thread_id(id)).collect());
+    if !references.is_empty() {
+        builder = builder.references(references.join(" "));
     }
     if let Some(index) = &m.thread_index {
         builder = builder.raw_header(raw("Thread-Index", index)?);
     }
     if let Some(topic) = &m.thread_topic {
-        builder = builder.raw_header(raw("Thread-Topic", topic)?);
+        builder = builder.raw_header(raw("Thread-Topic", &capped(topic, MAX_TEXT_CHARS))?);
     }
     Ok(builder)
+}
+
+/// The longest id we write back (with its brackets), so that `In-Reply-To: <id>`
+/// stays within RFC 5322's 998 octets per line.
+const MAX_ID: usize = 900;
+/// References as a whole stays within one line's worth of octets.
+const REFERENCES_BUDGET: usize = 998 - "References: ".len();
+/// Subjects, topics and display names longer than this are cut: a longer
+/// unbroken word could not be folded under 998 octets.
+const MAX_TEXT_CHARS: usize = 240;
+
+/// A customer's or colleague's Message-ID as we can write it back: printable
+/// ASCII with an `@`, no brackets or line breaks; the obsolete quoted local
+/// part (`<"a b"@host>`, RFC 5322 obs-id-left) is kept as it came.
+fn thread_id(id: &str) -> Option<String> {
+    let bare = crate::domain::strip_angle_brackets(id.trim());
+    let (local, domain) = bare.rsplit_once('@')?;
+    let printable = |b: u8| b.is_ascii_graphic() && !matches!(b, b'<' | b'>');
+    let local_ok = match local.strip_prefix('"').and_then(|l| l.strip_suffix('"')) {
+        Some(quoted) => quoted.bytes().all(|b| printable(b) || b == b' '),
+        None => local.bytes().all(|b| printable(b) && b != b'"'),
+    };
+    let valid = !local.is_empty()
+        && !domain.is_empty()
+        && local_ok
+        && domain
+            .bytes()
+            .all(|b| printable(b) && b != b'"' && b != b'\\')
+        && bare.len() + 2 <= MAX_ID;
+    valid.then(|| format!("<{bare}>"))
+}
+
+/// The first and the last ids always, then as many of the latest ones as fit
+/// the budget (RFC 5322 §3.6.4: a shortened References keeps the first).
+fn fit_references(ids: Vec<String>) -> Vec<String> {
+    let total = |ids: &[String]| ids.iter().map(|i| i.len() + 1).sum::<usize>();
+    if total(&ids) <= REFERENCES_BUDGET || ids.len() < 2 {
+        return ids;
+    }
+    let first = ids[0].clone();
+    let last = ids[ids.len() - 1].clone();
+    if first.len() + last.len() + 2 > REFERENCES_BUDGET {
+        return vec![last];
+    }
+    let mut used = first.len() + last.len() + 2;
+    let mut middle = Vec::new();
+    for id in ids[1..ids.len() - 1].iter().rev() {
+        if used + id.len() + 1 > REFERENCES_BUDGET {
+            break;
+        }
+        used += id.len() + 1;
+        middle.push(id.clone());
+    }
+    middle.reverse();
+    std::iter::once(first)
+        .chain(middle)
+        .chain(std::iter::once(last))
+        .collect()
+}
+
+/// `text` on one line, at most `max` characters.
+fn capped(text: &str, max: usize) -> String {
+    let one_line = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    match one_line.char_indices().nth(max) {
+        Some((cut, _)) => format!("{}…", one_line[..cut].trim_end()),
+        None => one_line,
+    }
 }
 
 fn mailbox(a: &NamedAddress) -> Result<Mailbox, ComposeError> {
@@ -140,10 +205,7 @@ fn mailbox(a: &NamedAddress) -> Result<Mailbox, ComposeError> {
                 address: a.address.to_string(),
                 reason: e.to_string(),
             })?;
-    let name = a
-        .name
-        .as_deref()
-        .map(|n| n.split_whitespace().collect::<Vec<_>>().join(" "));
+    let name = a.name.as_deref().map(|n| capped(n, MAX_TEXT_CHARS));
     Ok(Mailbox::new(name, address))
 }
 
@@ -321,10 +383,112 @@ mod tests {
         };
         let err = compose(&bad_id).unwrap_err();
         assert!(err.to_string().contains("Message-ID"), "{err}");
+    }
+
+    fn header_lines(bytes: &[u8]) -> Vec<String> {
+        let text = String::from_utf8(bytes.to_vec()).unwrap();
+        let head = text.split("\r\n\r\n").next().unwrap().to_string();
+        head.split("\r\n").map(str::to_string).collect()
+    }
+
+    #[test]
+    fn a_parent_id_that_cannot_be_written_back_is_left_out_not_fatal() {
         let bad_parent = OutgoingMessage {
             in_reply_to: Some("<a\r\nBcc: x@y>".into()),
+            references: vec!["<a\r\nBcc: x@y>".into(), "<ok@example.net>".into()],
             ..sample()
         };
-        assert!(compose(&bad_parent).is_err());
+        let bytes = compose(&bad_parent).unwrap();
+        let parsed = MessageParser::default().parse(&bytes).unwrap();
+        assert!(parsed.header_raw("Bcc").is_none());
+        assert!(parsed.header_raw("In-Reply-To").is_none());
+        assert_eq!(
+            parsed.references().as_text_list().unwrap(),
+            vec!["ok@example.net"]
+        );
+    }
+
+    #[test]
+    fn an_obsolete_quoted_message_id_is_answered_in_its_thread() {
+        let m = OutgoingMessage {
+            in_reply_to: Some(r#"<"john smith\x"@old.example.net>"#.into()),
+            references: vec![r#"<"john smith\x"@old.example.net>"#.into()],
+            ..sample()
+        };
+        let bytes = compose(&m).unwrap();
+        let raw = String::from_utf8(bytes).unwrap();
+        assert!(
+            raw.contains(r#"In-Reply-To: <"john smith\x"@old.example.net>"#),
+            "{raw}"
+        );
+    }
+
+    #[test]
+    fn long_threads_keep_the_first_and_last_ids_within_the_line_limit() {
+        let ids: Vec<String> = (0..60)
+            .map(|i| format!("<{i:03}.{}@mail.example.net>", "x".repeat(60)))
+            .collect();
+        let long = format!("<{}@example.net>", "y".repeat(2500));
+        let m = OutgoingMessage {
+            in_reply_to: Some(long.clone()),
+            references: ids.clone(),
+            subject: format!("Re: {}", "z".repeat(3000)),
+            ..sample()
+        };
+        let bytes = compose(&m).unwrap();
+        for line in header_lines(&bytes) {
+            assert!(line.len() <= 998, "{} octets: {line:.80}", line.len());
+            let value = line
+                .split_once(": ")
+                .map_or(line.as_str(), |(_, v)| v)
+                .trim();
+            assert!(
+                line.len() <= 78 || !value.contains(' '),
+                "not folded: {line:?}"
+            );
+        }
+        let parsed = MessageParser::default().parse(&bytes).unwrap();
+        assert!(
+            parsed.header_raw("In-Reply-To").is_none(),
+            "a 2,500-octet id cannot be written back"
+        );
+        let refs = parsed.references().as_text_list().unwrap();
+        assert_eq!(
+            refs.first().map(|r| r.as_ref()),
+            Some(&ids[0][1..ids[0].len() - 1])
+        );
+        assert_eq!(
+            refs.last().map(|r| r.as_ref()),
+            Some(&ids[59][1..ids[59].len() - 1])
+        );
+        let total: usize = refs.iter().map(|r| r.len() + 3).sum();
+        assert!(total <= 998, "{total}");
+        assert!(refs.len() > 2 && refs.len() < 60, "{}", refs.len());
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(256))]
+        #[test]
+        fn every_outgoing_header_line_stays_within_rfc_5322(
+            subject in "\\PC{0,400}",
+            name in "\\PC{0,300}",
+            parent in "\\PC{0,1200}",
+            refs in proptest::collection::vec("[ -~]{0,300}", 0..40),
+        ) {
+            let m = OutgoingMessage {
+                subject: subject.clone(),
+                to: vec![addr(Some(&name), "aase@example.net")],
+                in_reply_to: Some(parent),
+                references: refs,
+                thread_topic: Some(subject),
+                ..sample()
+            };
+            let bytes = compose(&m).unwrap();
+            for line in header_lines(&bytes) {
+                proptest::prop_assert!(line.len() <= 998, "{} octets", line.len());
+                proptest::prop_assert!(line.is_ascii());
+            }
+            proptest::prop_assert!(MessageParser::default().parse(&bytes).is_some());
+        }
     }
 }

@@ -15,6 +15,7 @@ mod mails;
 mod bombs;
 mod floods;
 mod forged;
+mod headers;
 mod logs;
 mod redelivery;
 mod threads;
