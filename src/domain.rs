@@ -295,7 +295,10 @@ impl EmailAddress {
             && !local
                 .chars()
                 .any(|c| c.is_whitespace() || c.is_control() || c == '<' || c == '>');
-        if !domain_ok || !local_ok {
+        // Also one we can write into a header: a From we could never answer
+        // (a 65-octet local part, `a..b@`, a 64-octet label) is no address.
+        let sendable = s.len() <= 254 && s.parse::<lettre::Address>().is_ok();
+        if !domain_ok || !local_ok || !sendable {
             return Err(bad());
         }
         Ok(EmailAddress(format!(

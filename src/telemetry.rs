@@ -63,9 +63,10 @@ const WIRE_LOGGERS: [&str; 7] = [
     "hyper=info",
 ];
 
-/// An address (or a Message-ID): something@domain.tld.
+/// An address (or a Message-ID): something@domain, in any script, with a
+/// quoted local part (`"Ole Hansen"@example.dk`) taken whole.
 static ADDRESS: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~.\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)+")
+    Regex::new(r#"(?:"[^"\n]*"|[^\s<>"@,;:()\[\]\\]+)@[^\s<>"@,;:()\[\]\\]+"#)
         .expect("the address pattern compiles")
 });
 
@@ -163,5 +164,15 @@ mod tests {
         let escape = redact_line("x \u{1b}]8;;http://evil\u{7}y");
         assert!(!escape.contains('\u{1b}'), "{escape}");
         assert!(matches!(redact_line("plain line\n"), Cow::Borrowed(_)));
+        for odd in [
+            "id <\"Ole Hansen\"@privat.example> seen",
+            "from søren.ørsted@bøf.dk",
+            "id ole.hansen@privat",
+        ] {
+            let out = redact_line(odd);
+            for word in ["Ole", "Hansen", "søren", "bøf", "ole.hansen", "privat"] {
+                assert!(!out.contains(word), "{word} in {out}");
+            }
+        }
     }
 }

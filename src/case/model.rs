@@ -154,7 +154,8 @@ pub enum Event {
         warning: Warning,
     },
     /// Mail the case asked for that was not queued: to one of our own addresses
-    /// (a loop), or automatic mail beyond the per-address caps (a flood).
+    /// (a loop), automatic mail beyond the per-address caps (a flood), or to an
+    /// address no mail can carry.
     /// `mail` is the outbox kind, e.g. `customer_acknowledgement`.
     Withheld {
         mail: String,

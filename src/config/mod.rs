@@ -143,8 +143,10 @@ impl Config {
     /// mailbox's or an alias (`company.aliases`), with or without a `+tag`.
     pub fn is_own_address(&self, address: &EmailAddress) -> bool {
         let base = |a: &EmailAddress| {
-            let local = a.local_part();
-            let local = local.split_once('+').map_or(local, |(b, _)| b);
+            // `"klage"@` is `klage@`; `klage+x@` and `klage-x@` reach `klage@`
+            // wherever the server's recipient delimiter is + or -.
+            let local = a.local_part().trim_matches('"');
+            let local = local.split_once(['+', '-']).map_or(local, |(b, _)| b);
             format!("{}@{}", local.to_lowercase(), a.domain().to_lowercase())
         };
         let wanted = base(address);
@@ -171,6 +173,25 @@ mod tests {
         assert_eq!(c.company.case_prefix, "KL");
         assert_eq!(c.mailboxes.len(), 1);
         assert_eq!(c.policy.answer_within_days, 15);
+    }
+
+    #[test]
+    fn our_own_address_is_known_in_every_spelling() {
+        let c = Config::embedded_default();
+        let own = c.company.complaint_address.clone();
+        let (local, domain) = (own.local_part(), own.domain());
+        for spelling in [
+            format!("{local}@{domain}"),
+            format!("{}@{}", local.to_uppercase(), domain.to_uppercase()),
+            format!("{local}+KL-2026-000001.abc@{domain}"),
+            format!("{local}-b.xyz@{domain}"),
+            format!("\"{local}\"@{domain}"),
+        ] {
+            let address = EmailAddress::parse(&spelling).unwrap();
+            assert!(c.is_own_address(&address), "{spelling}");
+        }
+        let customer = EmailAddress::parse(&format!("{local}@customer.example")).unwrap();
+        assert!(!c.is_own_address(&customer));
     }
 
     #[test]

@@ -39,7 +39,9 @@ pub async fn ingest(
 ) -> anyhow::Result<Disposition> {
     let now = daemon.clock.now();
     let mail = parse::parse(&message.bytes);
-    tracing::Span::current().record("message_id", mail.message_id.as_str());
+    // A Message-ID can hold a name or an address: logged as its hash only.
+    let pseudonym = crate::telemetry::pseudonym(&mail.message_id);
+    tracing::Span::current().record("message_id", pseudonym.as_str());
     info!(bytes = message.bytes.len(), "mail received");
     let handled = AssertUnwindSafe(handle_in_transaction(daemon, mailbox, message, &mail, now))
         .catch_unwind()

@@ -11,6 +11,7 @@
 //! Imports run one way: `mod` → `mailbox` → `ingest` → `route`, `handle/*` →
 //! `inbound` (the shared types). No handler imports another.
 
+use std::path::Path;
 use std::sync::Arc;
 
 use anyhow::Context;
@@ -241,22 +242,36 @@ impl Daemon {
     }
 }
 
+/// The shortest token secret klagebot accepts: anyone who knows the secret
+/// (or can guess a short one) can write staff commands into any case.
+pub const MIN_TOKEN_SECRET_LEN: usize = 16;
+
 /// The token secret from the config; the embedded default keeps a random one in
-/// `./klagebot.secret` so that a newcomer needs to set nothing.
+/// `./klagebot.secret` so that a newcomer needs to set nothing. An empty or short
+/// secret is refused: it would make every case's reply address computable.
 pub fn read_token_secret(config: &Config) -> anyhow::Result<Vec<u8>> {
     let secret = config.security.token_secret();
-    if secret.is_set()
-        && let Ok(value) = secret.read("security.token_secret")
-    {
-        return Ok(value.into_bytes());
+    let value = match secret.is_set() {
+        true => match secret.read("security.token_secret") {
+            Ok(value) => value.into_bytes(),
+            Err(_) if config.is_embedded_default() => local_secret(Path::new("klagebot.secret"))?,
+            Err(err) => return Err(err),
+        },
+        false if config.is_embedded_default() => local_secret(Path::new("klagebot.secret"))?,
+        false => secret.read("security.token_secret")?.into_bytes(),
+    };
+    if value.trim_ascii().len() < MIN_TOKEN_SECRET_LEN {
+        anyhow::bail!(
+            "security.token_secret is shorter than {MIN_TOKEN_SECRET_LEN} characters; \
+             make one with: head -c 32 /dev/urandom | base64"
+        );
     }
-    if config.is_embedded_default() {
-        return local_secret(std::path::Path::new("klagebot.secret"));
-    }
-    Ok(secret.read("security.token_secret")?.into_bytes())
+    Ok(value)
 }
 
-fn local_secret(path: &std::path::Path) -> anyhow::Result<Vec<u8>> {
+/// The embedded default's secret: read, or made once (random, readable by this
+/// user only, written whole or not at all).
+fn local_secret(path: &Path) -> anyhow::Result<Vec<u8>> {
     if let Ok(existing) = std::fs::read(path) {
         return Ok(existing);
     }
@@ -264,7 +279,21 @@ fn local_secret(path: &std::path::Path) -> anyhow::Result<Vec<u8>> {
     let mut urandom = std::fs::File::open("/dev/urandom").context("while reading /dev/urandom")?;
     std::io::Read::read_exact(&mut urandom, &mut bytes).context("while reading /dev/urandom")?;
     let secret = hex::encode(bytes).into_bytes();
-    std::fs::write(path, &secret).with_context(|| format!("while writing {}", path.display()))?;
+    let partial = path.with_extension("secret.partial");
+    let write = || -> std::io::Result<()> {
+        use std::io::Write;
+        use std::os::unix::fs::OpenOptionsExt;
+        let mut file = std::fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .mode(0o600)
+            .open(&partial)?;
+        file.write_all(&secret)?;
+        file.sync_all()?;
+        std::fs::rename(&partial, path)
+    };
+    write().with_context(|| format!("while writing {}", path.display()))?;
     Ok(secret)
 }
 

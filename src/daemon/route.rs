@@ -28,9 +28,6 @@ pub struct Lookup {
     /// The case and number of our mail a bounce came back for, read from the
     /// signed envelope sender it was sent to (VERP), never from the DSN's text.
     pub bounced: Option<(CaseRef, u32)>,
-    /// A case that already holds this very Message-ID from the customer (the same
-    /// mail reached us through a second mailbox).
-    pub already_recorded: Option<CaseRef>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -47,9 +44,6 @@ pub fn route(
     lookup: &Lookup,
     from_staff: bool,
 ) -> Route {
-    if let Some(case) = &lookup.already_recorded {
-        return Route::Duplicate { case: case.clone() };
-    }
     if classification.automated {
         return route_automated(classification, lookup);
     }
@@ -136,6 +130,13 @@ pub async fn for_mail(
     env: Env<'_>,
     look: &mut impl Lookups,
 ) -> anyhow::Result<Route> {
+    // The same mail through a second mailbox (a Cc to helpdesk@ and klage@, an
+    // alias delivering twice) is carried out once, whoever sent it.
+    if !inbound.mail.message_id_generated
+        && let Some(case) = look.case_of_message(&inbound.mail.message_id).await?
+    {
+        return Ok(Route::Duplicate { case });
+    }
     let sender = inbound.sender();
     let automated = inbound.classification.automated;
     if let Some(sender) = sender
@@ -168,13 +169,7 @@ async fn gather(
     env: Env<'_>,
     look: &mut impl Lookups,
 ) -> anyhow::Result<Lookup> {
-    let mut found = Lookup {
-        already_recorded: match mail.message_id_generated {
-            true => None,
-            false => look.case_of_message(&mail.message_id).await?,
-        },
-        ..Lookup::default()
-    };
+    let mut found = Lookup::default();
     // The most recent id first: In-Reply-To, then References from the end.
     let thread_ids = mail.in_reply_to.iter().chain(mail.references.iter().rev());
     for id in thread_ids {
@@ -531,16 +526,6 @@ mod tests {
                 Route::NewCase {
                     linked: Some(reference(3)),
                 },
-            ),
-            (
-                "the same mail through a second mailbox is a duplicate",
-                &anna,
-                classification(true),
-                Lookup {
-                    already_recorded: Some(reference(4)),
-                    ..Default::default()
-                },
-                Route::Duplicate { case: reference(4) },
             ),
         ];
         for (what, sender, c, lookup, expected) in table {

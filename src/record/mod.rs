@@ -191,7 +191,20 @@ impl Recorder {
             tx.append_event(&case.reference, now, &event).await?;
         }
         for action in &sifted.send {
-            let letter = self.letter(case, action, &change.extras, now)?;
+            let letter = match self.letter(case, action, &change.extras, now) {
+                Ok(letter) => letter,
+                // An address no mail can carry (a customer's odd From): the
+                // case stays, the mail is held and the case's timeline says so.
+                Err(err) if unaddressable(&err) => {
+                    let mail = guard::name(action);
+                    warn!(case = %case.reference, mail = %mail, "mail withheld: its recipient's address cannot be used in a mail");
+                    let reason = "the recipient's address cannot be used in a mail".to_string();
+                    let event = Event::Withheld { mail, reason };
+                    tx.append_event(&case.reference, now, &event).await?;
+                    continue;
+                }
+                Err(err) => return Err(err),
+            };
             let id = strip_angle_brackets(&letter.message_id);
             tx.record_message_id(id, &case.reference, Direction::Out)
                 .await?;
@@ -269,6 +282,17 @@ impl Recorder {
         crate::runtime::faults::check(crate::runtime::faults::Stage::Render, &case.subject);
         letters::build(self, case, action, extras, now)
     }
+}
+
+/// Whether a letter failed only because an address cannot go into a header.
+fn unaddressable(err: &anyhow::Error) -> bool {
+    use crate::outbox::ComposeError;
+    err.chain().any(|e| {
+        matches!(
+            e.downcast_ref::<ComposeError>(),
+            Some(ComposeError::Address { .. } | ComposeError::NoRecipient | ComposeError::Build(_))
+        )
+    })
 }
 
 /// A case that must exist, inside the transaction.

@@ -45,6 +45,8 @@ pub struct Setup {
     /// Log in to the complaint mailbox (and the SMTP server) with OAuth2 tokens
     /// from the test provider instead of passwords.
     pub oauth2: Option<OAuth2Setup>,
+    /// A second complaint mailbox, `helpdesk`, beside `klage`.
+    pub helpdesk: bool,
 }
 
 /// How the test provider treats klagebot's client, and the alarm settings.
@@ -94,6 +96,7 @@ impl Default for Setup {
             authserv_id: None,
             internal_domains: &[],
             oauth2: None,
+            helpdesk: false,
         }
     }
 }
@@ -143,6 +146,8 @@ pub struct Harness {
     pub handler: TestUser,
     /// The complaints manager, who gets escalations.
     pub manager: TestUser,
+    /// The second complaint mailbox, when [`Setup::helpdesk`] asked for one.
+    pub helpdesk: Option<TestUser>,
     pub config: Config,
     /// The config as a file would hold it (for running the binary).
     pub config_text: String,
@@ -180,6 +185,10 @@ impl Harness {
         if let (Some(o), Some(parts)) = (&setup.oauth2, &oauth2) {
             config_text = with_oauth2(&config_text, o, parts, &users, dir.path());
         }
+        let helpdesk = setup.helpdesk.then(|| servers.new_user("helpdesk"));
+        if let Some(helpdesk) = &helpdesk {
+            config_text.push_str(&helpdesk_mailbox(&servers, helpdesk));
+        }
         let config = Config::from_toml(&config_text).expect("the test config is valid");
         let clock = Clock::system();
         let daemon = Daemon::new(config.clone(), clock.clone())
@@ -190,6 +199,7 @@ impl Harness {
             klage,
             handler,
             manager,
+            helpdesk,
             config,
             config_text,
             oauth2,
@@ -361,8 +371,13 @@ impl Harness {
     pub async fn wait_until_inbox_handled(&self) {
         let start = Instant::now();
         loop {
-            let inbox = self.servers.messages(&self.klage, "INBOX");
-            if inbox.iter().all(|m| m.has_flag(LEFT_KEYWORD)) {
+            let handled = std::iter::once(&self.klage)
+                .chain(&self.helpdesk)
+                .all(|mailbox| {
+                    let inbox = self.servers.messages(mailbox, "INBOX");
+                    inbox.iter().all(|m| m.has_flag(LEFT_KEYWORD))
+                });
+            if handled {
                 // One more round for the sender to deliver what the last message queued.
                 tokio::time::sleep(Duration::from_millis(500)).await;
                 return;
@@ -455,6 +470,32 @@ fn with_oauth2(
     format!(
         "{text}\n[alerts]\nto = [\"{}\"]\nafter = \"{}\"\n\n[http]\nlisten = \"{}\"\n",
         users.handler.address, setup.alarm_after, parts.http
+    )
+}
+
+/// A second `[[mailbox]]` for `user`, Danish, on the same Dovecot.
+fn helpdesk_mailbox(servers: &MailServers, user: &TestUser) -> String {
+    format!(
+        r#"
+[[mailbox]]
+name = "helpdesk"
+kind = "imap"
+mode = "own"
+address = "{address}"
+jurisdiction = "dk"
+default_language = "da"
+host = "localhost"
+port = {imap}
+tls = "starttls"
+ca_file = {ca:?}
+username = "{address}"
+password_file = {password:?}
+poll_seconds = 5
+"#,
+        address = user.address,
+        imap = servers.imap_port,
+        ca = servers.ca_file,
+        password = user.password_file,
     )
 }
 

@@ -52,3 +52,53 @@ async fn odd_message_ids_are_acknowledged_with_headers_within_the_limits() {
     }
     h.stop().await;
 }
+
+/// A From no mail can be sent to (a 70-octet local part, two dots in a row,
+/// which Postfix passes on quoted) is never quarantined: the mail is left for a
+/// person or its case opens with the acknowledgement held, and the mailbox goes on.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_complaint_from_an_address_we_cannot_answer_is_never_quarantined() {
+    let mut h = Harness::new().await;
+    h.start();
+    let (subject, body) = mails::DA;
+    let sender = h.customer("afsender");
+    for from in [
+        format!("{}@example.net", "o".repeat(70)),
+        "ole..hansen@example.net".to_string(),
+    ] {
+        h.send(
+            &sender,
+            &mails::complaint(&from, &h.klage.address, subject, body),
+        );
+    }
+    let customer = h.customer("kunde");
+    h.send(
+        &customer,
+        &mails::complaint(&customer.address, &h.klage.address, subject, body),
+    );
+    h.wait_until_inbox_handled().await;
+    let quarantined: usize = h
+        .servers
+        .folders(&h.klage)
+        .iter()
+        .filter(|f| f.ends_with("quarantine"))
+        .map(|f| h.servers.messages(&h.klage, f).len())
+        .sum();
+    assert_eq!(quarantined, 0, "nothing quarantined");
+    assert_eq!(
+        h.settled_messages(&customer, 1).len(),
+        1,
+        "the next complaint is acknowledged"
+    );
+    for case in h.cases().await {
+        if case.customer.as_str() == customer.address {
+            continue;
+        }
+        let events = h.timeline(&case.reference).await;
+        assert!(
+            events.iter().any(|e| e.kind() == "withheld"),
+            "the acknowledgement to an unusable address is held: {events:?}"
+        );
+    }
+    h.stop().await;
+}

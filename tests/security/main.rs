@@ -18,4 +18,5 @@ mod forged;
 mod headers;
 mod logs;
 mod redelivery;
+mod secrets;
 mod threads;
