@@ -12,7 +12,7 @@ use anyhow::Context;
 use chrono::{DateTime, Utc};
 use futures::FutureExt;
 use sha2::{Digest, Sha256};
-use tracing::{error, info};
+use tracing::{error, info, warn};
 
 use super::Daemon;
 use super::handle::handle;
@@ -24,7 +24,7 @@ use crate::classify::{self, Classification};
 use crate::config::Mailbox;
 use crate::inbox::{Disposition, RawMessage};
 use crate::parse::{self, InboundMail};
-use crate::record::CaseChange;
+use crate::record::{CaseChange, Notice};
 use crate::runtime::faults::{self, Stage};
 use crate::store::{InboundInsert, InboundStatus, NewInbound, Tx};
 
@@ -115,6 +115,27 @@ async fn handle_in_transaction(
     Ok(handled.outcome.disposition)
 }
 
+/// Why a notice a mail asked for is not sent: to one of our own addresses (a
+/// loop), or to an address already sent the hour's cap of mail. Its recipient
+/// comes from outside (a forged colleague's forward, where no MX vouches).
+async fn notice_held(
+    daemon: &Daemon,
+    tx: &mut Tx,
+    notice: &Notice,
+    now: DateTime<Utc>,
+) -> anyhow::Result<Option<&'static str>> {
+    let to = notice.to();
+    if daemon.config.is_own_address(to) {
+        return Ok(Some("to one of our own addresses"));
+    }
+    tx.lock_address(to.as_str()).await?;
+    let hour = tx
+        .mail_to_times(to.as_str(), now - chrono::Duration::hours(1))
+        .await?;
+    let cap = daemon.config.outgoing.max_per_address_per_hour as usize;
+    Ok((hour.len() >= cap).then_some("the address had the hour's cap of mail already"))
+}
+
 /// The one place a handler's decision is written: its case changes, the letters
 /// of no case, a backlog's late acknowledgement, a stored mail it opened, then
 /// the mail's own status, in the message's transaction.
@@ -134,6 +155,10 @@ async fn record(
         }
     }
     for notice in &handled.notices {
+        if let Some(reason) = notice_held(daemon, tx, notice, now).await? {
+            warn!(reason, "notice withheld");
+            continue;
+        }
         daemon.recorder.queue_notice(tx, notice, now).await?;
     }
     if let Some(reference) = &handled.late_acknowledgement {

@@ -24,7 +24,7 @@ pub use render::{RenderError, RenderedText, TemplateError, Templates};
 pub use threading::{message_id, notice_message_id, parse_our_message_id, thread_index};
 pub use token::{
     bounce_address, mail_reply_address, reply_address, verify_bounce_address,
-    verify_mail_reply_address, verify_reply_address,
+    verify_mail_reply_address, verify_reply_address, without_tagged_addresses,
 };
 
 /// The templates and referral data a config asks for: the shipped ones, with the

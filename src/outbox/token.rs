@@ -195,6 +195,22 @@ fn base32_lower(bytes: &[u8]) -> String {
     out
 }
 
+/// `text` with every tagged address of ours (`klage+TOKEN@domain`, any case)
+/// replaced by the plain complaint address: a staff member's quoted notice in an
+/// answer must never hand the customer a case's command address.
+pub fn without_tagged_addresses(text: &str, complaint: &EmailAddress) -> String {
+    let pattern = format!(
+        r#"(?i){}\+[^\s<>"(),;@]*@{}"#,
+        regex::escape(complaint.local_part()),
+        regex::escape(complaint.domain())
+    );
+    match regex::Regex::new(&pattern) {
+        Ok(tagged) => tagged.replace_all(text, complaint.as_str()).into_owned(),
+        // The pattern is built from a parsed address and escaped: it compiles.
+        Err(_) => text.to_string(),
+    }
+}
+
 fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     if a.len() != b.len() {
         return false;
@@ -287,6 +303,24 @@ mod tests {
                 assert_eq!(got, Some(reference()));
             }
         }
+    }
+
+    #[test]
+    fn tagged_addresses_are_taken_out_of_text_for_the_customer() {
+        let tagged = reply_address(&complaint(), &reference(), SECRET);
+        let upper = tagged.as_str().to_uppercase();
+        let text = format!(
+            "Hej Ole\n\n> Reply-To: <{tagged}>\n> Svar til {upper}.\nSkriv til klage@nordvikbank.dk eller klage+x@other.example."
+        );
+        let clean = without_tagged_addresses(&text, &complaint());
+        assert!(!clean.to_lowercase().contains("klage+kl-"), "{clean}");
+        assert!(clean.contains("<klage@nordvikbank.dk>"), "{clean}");
+        assert!(clean.contains("Svar til klage@nordvikbank.dk."), "{clean}");
+        assert!(
+            clean.contains("klage+x@other.example."),
+            "other domains stay: {clean}"
+        );
+        assert_eq!(without_tagged_addresses("Hej Åse", &complaint()), "Hej Åse");
     }
 
     #[test]

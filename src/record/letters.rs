@@ -136,20 +136,20 @@ fn to_customer(
             )
         }
         CustomerMail::Decision { outcome, by, .. } => {
-            let text = staff_text(extras, "a decision")?;
+            let text = customer_text(recorder, staff_text(extras, "a decision")?);
             let signer = staff_name(recorder, by);
             (
                 TemplateKind::Decision,
-                base.with_decision(*outcome, text, &signer),
+                base.with_decision(*outcome, &text, &signer),
                 false,
             )
         }
         CustomerMail::EscalationNotice { .. } => (TemplateKind::EscalationToCustomer, base, true),
         CustomerMail::StaffAnswer { by, .. } => {
-            let text = staff_text(extras, "a relayed answer")?;
+            let text = customer_text(recorder, staff_text(extras, "a relayed answer")?);
             (
                 TemplateKind::RelayedAnswer,
-                base.with_staff_answer(&staff_name(recorder, by), text),
+                base.with_staff_answer(&staff_name(recorder, by), &text),
                 false,
             )
         }
@@ -400,6 +400,12 @@ fn staff_text<'a>(extras: &'a Extras, what: &str) -> anyhow::Result<&'a str> {
         .as_deref()
         .filter(|t| !t.trim().is_empty())
         .ok_or_else(|| anyhow::anyhow!("{what} needs the staff member's text"))
+}
+
+/// A staff member's text as the customer may read it: without any of our tagged
+/// (command) addresses a quoted notice may have brought along.
+fn customer_text(recorder: &Recorder, text: &str) -> String {
+    crate::outbox::without_tagged_addresses(text, &recorder.config.company.complaint_address)
 }
 
 fn staff_name(recorder: &Recorder, address: &EmailAddress) -> String {

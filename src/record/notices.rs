@@ -52,6 +52,18 @@ pub enum Notice {
     },
 }
 
+impl Notice {
+    /// Whom the notice goes to.
+    pub fn to(&self) -> &EmailAddress {
+        match self {
+            Notice::ForwardNotComplaint { to, .. }
+            | Notice::Digest { to, .. }
+            | Notice::Backlog { to, .. }
+            | Notice::Flood { to, .. } => to,
+        }
+    }
+}
+
 /// One mail in a digest.
 #[derive(Debug, Clone)]
 pub struct DigestEntry {

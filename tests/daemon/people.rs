@@ -293,6 +293,41 @@ async fn a_forwarded_question_opens_nothing_until_the_colleague_answers_open() {
     h.stop().await;
 }
 
+/// Where no MX vouches for colleagues, anyone can write as one: the replies to
+/// forwards that were no complaint are capped per address and hour like all
+/// automatic mail, so a forged colleague cannot make us mail someone at will.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn replies_to_a_colleagues_forwards_are_capped_per_hour() {
+    let mut h = Harness::new().await;
+    h.start();
+    let colleague = h.customer("kollega");
+    let customer = h.customer("kunde");
+    let cap = h.config.outgoing.max_per_address_per_hour as usize;
+    for n in 0..cap + 3 {
+        let body = format!(
+            "Til info.\n\n---------- Forwarded message ---------\nFrom: Ole Hansen <{c}>\n\
+             Date: {sent}\nSubject: Ny pinkode {n}\nTo: <hjaelp@nordvik.test>\n\n\
+             Hej\n\nHvordan bestiller jeg en ny pinkode nummer {n} til mit kort?\n\nMvh Ole\n",
+            c = customer.address,
+            sent = written("gmail-en"),
+        );
+        let raw = colleague_mail(
+            &colleague,
+            &h.klage.address,
+            &format!("Fwd: Ny pinkode {n}"),
+            "text/plain; charset=utf-8",
+            &body,
+        );
+        h.servers
+            .send_raw(&colleague.address, &[&h.klage.address], raw.as_bytes());
+    }
+    h.wait_until_inbox_handled().await;
+    h.wait_until_sent().await;
+    let told = parsed_inbox(&h, &colleague, cap);
+    assert_eq!(told.len(), cap, "no more than the hour's cap");
+    h.stop().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_forward_our_mx_did_not_vouch_for_is_left_for_a_person() {
     let mut h = Harness::with(Setup {
