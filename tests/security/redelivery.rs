@@ -7,18 +7,23 @@ use klagebot::case::Event;
 use crate::harness::{Harness, Setup, opened_case};
 use crate::mails;
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_staff_reply_delivered_twice_is_carried_out_once() {
-    let mut h = Harness::new().await;
-    h.start();
-    let (case, customer, notice) = opened_case(&h).await;
-    let token = notice
+/// The case's token address from the staff notice's Reply-To.
+fn reply_address(notice: &klagebot::parse::InboundMail) -> String {
+    notice
         .header("reply-to")
         .and_then(|r| {
             r.rsplit_once('<')
                 .map(|(_, a)| a.trim_end_matches('>').to_string())
         })
-        .expect("the notice has a token Reply-To");
+        .expect("the notice has a token Reply-To")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_staff_reply_delivered_twice_is_carried_out_once() {
+    let mut h = Harness::new().await;
+    h.start();
+    let (case, customer, notice) = opened_case(&h).await;
+    let token = reply_address(&notice);
     let note = mails::reply_to(
         &h.handler.address,
         &token,
@@ -67,13 +72,7 @@ async fn a_staff_reply_copied_to_a_second_mailbox_is_carried_out_once() {
     .await;
     h.start();
     let (case, customer, notice) = opened_case(&h).await;
-    let token = notice
-        .header("reply-to")
-        .and_then(|r| {
-            r.rsplit_once('<')
-                .map(|(_, a)| a.trim_end_matches('>').to_string())
-        })
-        .expect("the notice has a token Reply-To");
+    let token = reply_address(&notice);
     let helpdesk = h.helpdesk.clone().expect("a helpdesk mailbox");
     let answer = mails::reply_to(
         &h.handler.address,
