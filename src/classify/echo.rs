@@ -96,20 +96,22 @@ pub fn is_echo(
     let Some(fingerprint) = fingerprint else {
         return false;
     };
-    // The mail of ours each arrival answers: the latest one before it, if recent.
-    let answered = |at: DateTime<Utc>| {
+    // Our recent mail an arrival at `at` may answer (arrival times can be cut
+    // to the second, so a mail of ours up to CLOCK_SKEW later counts too).
+    let recent = |at: DateTime<Utc>| {
         ours.iter()
             .copied()
-            .filter(|sent| *sent <= at + CLOCK_SKEW && at - *sent <= ECHO_WINDOW)
-            .max()
+            .filter(move |sent| *sent <= at + CLOCK_SKEW && at - *sent <= ECHO_WINDOW)
     };
-    let Some(this_round) = answered(arrived) else {
+    // This round answers our latest mail; the earlier round our earliest one in
+    // its window: two rounds need two mails of ours, whatever the rounding.
+    let Some(this_round) = recent(arrived).max() else {
         return false;
     };
     earlier.iter().any(|e| {
-        e.arrived < arrived
+        e.arrived <= arrived
             && e.fingerprint.is_some_and(|f| near(f, fingerprint))
-            && answered(e.arrived).is_some_and(|sent| sent < this_round)
+            && recent(e.arrived).min().is_some_and(|sent| sent < this_round)
     })
 }
 
@@ -163,5 +165,22 @@ mod tests {
         assert!(!is_echo(at(3), other, &[first], &[at(0), at(2)]));
         // No words, no verdict.
         assert!(!is_echo(at(3), None, &[first], &[at(0), at(2)]));
+    }
+
+    #[test]
+    fn arrival_times_cut_to_the_second_do_not_hide_the_second_round() {
+        let ms = |n: i64| at(0) + Duration::milliseconds(n);
+        let f = fingerprint(ECHO);
+        // Ours at .700 and .950; the echoes arrive at .900 and 1.200, but the
+        // server keeps whole seconds: 0 and 1 (or 0 and 0).
+        let first = Earlier {
+            arrived: ms(0),
+            fingerprint: f,
+        };
+        let ours = [ms(700), ms(950)];
+        assert!(is_echo(ms(1_000), f, &[first], &ours));
+        assert!(is_echo(ms(0), f, &[first], &ours));
+        // A customer sending the same mail again after our one acknowledgement.
+        assert!(!is_echo(at(3), f, &[first], &[ms(800)]));
     }
 }
