@@ -1,6 +1,7 @@
 //! What `/healthz` reports about the long-running tasks: each one's state as its
 //! supervisor last saw it (running, or down and waiting to restart), and how
-//! often and why it had to be restarted.
+//! often and why it had to be restarted; and whether the database takes commits
+//! (the heartbeat finds out every second), which tasks wait for after a failure.
 
 use std::collections::BTreeMap;
 use std::sync::Mutex;
@@ -12,6 +13,10 @@ const RECENT: Duration = Duration::from_secs(300);
 #[derive(Debug, Default)]
 pub struct Health {
     tasks: Mutex<BTreeMap<String, TaskHealth>>,
+    /// Since when, and why, the database cannot commit; `None` while it can.
+    store: Mutex<Option<(Instant, String)>>,
+    /// Wakes the tasks waiting for the database to take commits again.
+    store_back: tokio::sync::Notify,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -41,6 +46,53 @@ impl Health {
         change(tasks.entry(task.to_string()).or_default());
     }
 
+    /// A commit failed with `why`; true when it was working until now (so the
+    /// caller logs the reason once, not at every retry).
+    pub fn store_failed(&self, why: &str) -> bool {
+        let mut store = self.store.lock().unwrap_or_else(|e| e.into_inner());
+        match store.as_mut() {
+            Some((_, reason)) => {
+                *reason = why.to_string();
+                false
+            }
+            None => {
+                *store = Some((Instant::now(), why.to_string()));
+                true
+            }
+        }
+    }
+
+    /// A commit worked; true when it was failing until now. Wakes the waiters.
+    pub fn store_works(&self) -> bool {
+        let was_failing = self
+            .store
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take()
+            .is_some();
+        if was_failing {
+            self.store_back.notify_waiters();
+        }
+        was_failing
+    }
+
+    /// Whether the database is known not to take commits.
+    pub fn store_failing(&self) -> bool {
+        self.store
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .is_some()
+    }
+
+    /// Waits until the database takes commits again, at most `at_most`.
+    pub async fn store_recovered(&self, at_most: Duration) {
+        let back = self.store_back.notified();
+        if !self.store_failing() {
+            return;
+        }
+        let _ = tokio::time::timeout(at_most, back).await;
+    }
+
     /// Whether no task is down (waiting for its supervisor to restart it).
     pub fn all_running(&self) -> bool {
         let tasks = self.tasks.lock().unwrap_or_else(|e| e.into_inner());
@@ -49,10 +101,17 @@ impl Health {
 
     /// One line per task that is down or failed recently; empty when all is well.
     pub fn problems(&self) -> Vec<String> {
+        let store = self.store.lock().unwrap_or_else(|e| e.into_inner());
+        let store = store.as_ref().map(|(since, why)| {
+            format!(
+                "database: cannot commit since {}s ago: {why}",
+                since.elapsed().as_secs()
+            )
+        });
         let tasks = self.tasks.lock().unwrap_or_else(|e| e.into_inner());
-        tasks
-            .iter()
-            .filter_map(|(name, t)| {
+        store
+            .into_iter()
+            .chain(tasks.iter().filter_map(|(name, t)| {
                 let (at, why) = t.last_failure.as_ref()?;
                 let ago = at.elapsed();
                 if t.running && ago > RECENT {
@@ -64,7 +123,7 @@ impl Health {
                     t.restarts,
                     ago.as_secs()
                 ))
-            })
+            }))
             .collect()
     }
 }
@@ -84,5 +143,28 @@ mod tests {
         assert!(problems[0].starts_with("sender: down, restarted 1 time(s)"));
         health.running("sender");
         assert!(health.problems()[0].contains("running again"));
+    }
+
+    #[tokio::test]
+    async fn a_database_that_cannot_commit_is_a_problem_until_it_can() {
+        let health = Health::default();
+        assert!(!health.store_failing());
+        assert!(
+            health.store_failed("disk full"),
+            "the first failure is news"
+        );
+        assert!(!health.store_failed("disk full"), "the second is not");
+        assert!(health.problems()[0].starts_with("database: cannot commit"));
+        let waiting = health.store_recovered(Duration::from_secs(5));
+        let recovered = async {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+            health.store_works()
+        };
+        let started = Instant::now();
+        let ((), was_failing) = tokio::join!(waiting, recovered);
+        assert!(was_failing);
+        assert!(started.elapsed() < Duration::from_secs(2), "woken at once");
+        assert!(health.problems().is_empty());
+        assert!(!health.store_works());
     }
 }
