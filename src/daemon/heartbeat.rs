@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use tracing::{error, info, warn};
+use tracing::{info, warn};
 
 use super::Daemon;
 use super::sender::LEASE;
@@ -32,7 +32,7 @@ pub async fn run(daemon: Arc<Daemon>, mut shutdown: Shutdown) {
             _ = tick.tick() => {}
             _ = shutdown.requested() => break,
         }
-        beat(&daemon, round % REAP_EVERY == 0).await;
+        beat(&daemon, round.is_multiple_of(REAP_EVERY)).await;
         round += 1;
     }
 }
@@ -57,19 +57,8 @@ pub async fn beat(daemon: &Daemon, reap: bool) {
     }
     .await;
     match result {
-        Ok(()) => {
-            if daemon.health.store_works() {
-                info!("the database takes commits again; work resumes");
-            }
-        }
-        Err(err) => {
-            if daemon.health.store_failed(&format!("{err:#}")) {
-                error!(
-                    error = format!("{err:#}"),
-                    "the database cannot commit; work waits and resumes by itself when it can"
-                );
-            }
-        }
+        Ok(()) => daemon.health.beat_works(),
+        Err(err) => daemon.health.beat_failed(&format!("{err:#}")),
     }
 }
 

@@ -19,6 +19,10 @@ use crate::runtime::faults::{self, Stage};
 const BATCH: usize = 100;
 const FIRST_BACKOFF: Duration = Duration::from_secs(1);
 const MAX_BACKOFF: Duration = Duration::from_secs(300);
+/// A server that does not take connections (restarting, down) is tried at least
+/// this often, so mail flows within seconds of its return; a refused login or a
+/// bad setting backs off up to [`MAX_BACKOFF`].
+const UNREACHABLE_MAX_BACKOFF: Duration = Duration::from_secs(4);
 /// How often an instance standing by tries to take a mailbox another one reads.
 const STANDBY_POLL: Duration = Duration::from_secs(1);
 /// How long a mailbox waiting for the database sleeps between two looks.
@@ -89,14 +93,10 @@ pub(super) async fn watch(daemon: Arc<Daemon>, index: usize, mut shutdown: Shutd
             match session(&daemon, &cfg, &lease, &mut shutdown, &mut connected).await {
                 Ok(()) => break,
                 Err(err) if crate::store::is_transient(&err) => {
-                    // The database, not the mailbox: the heartbeat logs it once and
-                    // wakes this task as soon as commits work again.
-                    if daemon.health.store_failed(&format!("{err:#}")) {
-                        error!(
-                            error = format!("{err:#}"),
-                            "the database cannot commit; mail waits in the mailbox"
-                        );
-                    }
+                    // The database, not the mailbox: logged once; this task tries
+                    // again within seconds, or at once when the sender sees
+                    // commits work.
+                    daemon.health.store_failed(&format!("{err:#}"));
                     tokio::select! {
                         _ = daemon.health.store_recovered(STORE_RECHECK) => {}
                         _ = shutdown.requested() => break,
@@ -117,7 +117,7 @@ pub(super) async fn watch(daemon: Arc<Daemon>, index: usize, mut shutdown: Shutd
                     if !shutdown.sleep(backoff).await {
                         break;
                     }
-                    backoff = (backoff * 2).min(MAX_BACKOFF);
+                    backoff = (backoff * 2).min(max_backoff(&err));
                 }
             }
         }
@@ -135,6 +135,13 @@ pub(super) async fn watch(daemon: Arc<Daemon>, index: usize, mut shutdown: Shutd
     }
     .instrument(span)
     .await
+}
+
+fn max_backoff(err: &anyhow::Error) -> Duration {
+    match err.downcast_ref::<InboxError>() {
+        Some(InboxError::Connect { .. } | InboxError::Timeout { .. }) => UNREACHABLE_MAX_BACKOFF,
+        _ => MAX_BACKOFF,
+    }
 }
 
 /// This instance's right to read one mailbox, kept in the database.
@@ -193,6 +200,9 @@ async fn session(
     loop {
         lease.renew(daemon).await?;
         let handled = drain(daemon, cfg, &mut source, shutdown).await?;
+        if handled > 0 {
+            daemon.health.store_works();
+        }
         if shutdown.is_requested() {
             source.close().await;
             return Ok(());

@@ -8,7 +8,7 @@
 //! past the automated-mail rules.
 //!
 //! When the server is not there at all, one probe (connect, then quit) with its
-//! own backoff of at most 30 s decides when it is back, and then every mail
+//! own backoff of at most 4 s decides when it is back, and then every mail
 //! waiting is due at once: mail does not wait for its own timer after an outage.
 //! A mail the server accepted whose delivery could not be written (the database
 //! is down, the disk full) is kept in memory and written before anything else is
@@ -39,8 +39,9 @@ const IN_FLIGHT: usize = 8;
 /// free as soon as it stops beating.
 pub const LEASE: Duration = Duration::from_secs(30);
 const IDLE_WAKE: Duration = Duration::from_secs(5);
-/// The longest wait between two probes of a server that is down.
-const MAX_PROBE_BACKOFF: Duration = Duration::from_secs(30);
+/// The longest wait between two probes of a server that is down (a connect and
+/// a QUIT): short, so the queue moves within seconds of the server's return.
+const MAX_PROBE_BACKOFF: Duration = Duration::from_secs(4);
 /// The longest wait between two tries after the outbox itself failed.
 const MAX_BACKOFF: Duration = Duration::from_secs(30);
 
@@ -128,7 +129,7 @@ pub async fn run(daemon: Arc<Daemon>, mut shutdown: Shutdown) {
 /// instance may be about to take its claims over.
 const SEND_ONLY_WITHIN: Duration = Duration::from_secs(2);
 
-/// Probes the server with backoff (1 s, doubling, at most 30 s) until it takes
+/// Probes the server with backoff (1 s, doubling, at most 4 s) until it takes
 /// a connection, then makes every mail waiting for a retry due at once.
 async fn wait_for_server(daemon: &Daemon, why: &str, shutdown: &mut Shutdown) {
     warn!(error = %why, "the mail server is not available; probing it until it is back");
@@ -242,6 +243,7 @@ async fn record_unrecorded(daemon: &Daemon) -> anyhow::Result<()> {
     for (mail, sent_at) in pending {
         match delivered(daemon, &mail, sent_at).await {
             Ok(()) => {
+                daemon.health.store_works();
                 info!(message_id = %mail.message_id, "a delivery kept in memory is written now")
             }
             Err(err) if crate::store::is_transient(&err) => {
@@ -325,17 +327,16 @@ async fn deliver_one(
 /// written before anything else is sent (so the mail is not sent again).
 async fn record_delivery(daemon: &Daemon, mail: &Outgoing, sent_at: DateTime<Utc>) {
     match delivered(daemon, mail, sent_at).await {
-        Ok(()) => {}
+        Ok(()) => daemon.health.store_works(),
         Err(err) if crate::store::is_transient(&err) => {
             // At least the delivery itself, at once, in case this process dies
             // before the database takes the whole change.
             let _ = daemon.store.mark_sent(mail.id, sent_at).await;
-            if !daemon.health.store_failing() {
-                warn!(
-                    error = format!("{err:#}"),
-                    "delivered, but the database did not take it; kept in memory and written when it does"
-                );
-            }
+            warn!(
+                message_id = %mail.message_id,
+                "delivered, but the database did not take it; kept in memory and written when it does"
+            );
+            daemon.health.store_failed(&format!("{err:#}"));
             daemon.unrecorded.remember(mail, sent_at);
         }
         Err(err) => {

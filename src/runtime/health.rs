@@ -14,9 +14,19 @@ const RECENT: Duration = Duration::from_secs(300);
 pub struct Health {
     tasks: Mutex<BTreeMap<String, TaskHealth>>,
     /// Since when, and why, the database cannot commit; `None` while it can.
-    store: Mutex<Option<(Instant, String)>>,
+    store: Mutex<Option<StoreFailure>>,
     /// Wakes the tasks waiting for the database to take commits again.
     store_back: tokio::sync::Notify,
+}
+
+#[derive(Debug, Clone)]
+struct StoreFailure {
+    since: Instant,
+    why: String,
+    /// Only the heartbeat failed: its next beat clears it. A failure of real work
+    /// (a mail's transaction) is cleared only by real work that commits, since a
+    /// full disk may still take a heartbeat's few bytes.
+    beat_only: bool,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -46,34 +56,61 @@ impl Health {
         change(tasks.entry(task.to_string()).or_default());
     }
 
-    /// A commit failed with `why`; true when it was working until now (so the
-    /// caller logs the reason once, not at every retry).
-    pub fn store_failed(&self, why: &str) -> bool {
+    /// Work failed to commit with `why` (the database or its disk): logged once,
+    /// reported by `/healthz` until work commits again.
+    pub fn store_failed(&self, why: &str) {
+        self.store_failure(why, false);
+    }
+
+    /// The heartbeat failed to commit with `why`.
+    pub fn beat_failed(&self, why: &str) {
+        self.store_failure(why, true);
+    }
+
+    fn store_failure(&self, why: &str, beat: bool) {
         let mut store = self.store.lock().unwrap_or_else(|e| e.into_inner());
         match store.as_mut() {
-            Some((_, reason)) => {
-                *reason = why.to_string();
-                false
+            Some(failure) => {
+                failure.why = why.to_string();
+                failure.beat_only &= beat;
             }
             None => {
-                *store = Some((Instant::now(), why.to_string()));
-                true
+                tracing::error!(
+                    error = why,
+                    "the database cannot commit; work waits and resumes by itself when it can"
+                );
+                *store = Some(StoreFailure {
+                    since: Instant::now(),
+                    why: why.to_string(),
+                    beat_only: beat,
+                });
             }
         }
     }
 
-    /// A commit worked; true when it was failing until now. Wakes the waiters.
-    pub fn store_works(&self) -> bool {
-        let was_failing = self
-            .store
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .take()
-            .is_some();
-        if was_failing {
+    /// Work committed: the database works. Wakes the tasks waiting for it.
+    pub fn store_works(&self) {
+        self.store_recovery(false);
+    }
+
+    /// A heartbeat committed: clears a failure only the heartbeat saw.
+    pub fn beat_works(&self) {
+        self.store_recovery(true);
+    }
+
+    fn store_recovery(&self, beat: bool) {
+        let mut store = self.store.lock().unwrap_or_else(|e| e.into_inner());
+        let clears = store.as_ref().is_some_and(|f| !beat || f.beat_only);
+        if clears {
+            let failure = store.take();
+            drop(store);
+            let seconds = failure.map_or(0, |f| f.since.elapsed().as_secs());
+            tracing::info!(
+                after_s = seconds,
+                "the database takes commits again; work resumes"
+            );
             self.store_back.notify_waiters();
         }
-        was_failing
     }
 
     /// Whether the database is known not to take commits.
@@ -102,10 +139,11 @@ impl Health {
     /// One line per task that is down or failed recently; empty when all is well.
     pub fn problems(&self) -> Vec<String> {
         let store = self.store.lock().unwrap_or_else(|e| e.into_inner());
-        let store = store.as_ref().map(|(since, why)| {
+        let store = store.as_ref().map(|f| {
             format!(
-                "database: cannot commit since {}s ago: {why}",
-                since.elapsed().as_secs()
+                "database: cannot commit since {}s ago: {}",
+                f.since.elapsed().as_secs(),
+                f.why
             )
         });
         let tasks = self.tasks.lock().unwrap_or_else(|e| e.into_inner());
@@ -146,25 +184,32 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn a_database_that_cannot_commit_is_a_problem_until_it_can() {
+    async fn a_database_that_cannot_commit_is_a_problem_until_work_commits() {
         let health = Health::default();
         assert!(!health.store_failing());
-        assert!(
-            health.store_failed("disk full"),
-            "the first failure is news"
-        );
-        assert!(!health.store_failed("disk full"), "the second is not");
+        health.store_failed("disk full");
+        health.store_failed("disk full");
         assert!(health.problems()[0].starts_with("database: cannot commit"));
+        health.beat_works();
+        assert!(
+            health.store_failing(),
+            "a heartbeat's few bytes do not prove that a mail's transaction fits"
+        );
         let waiting = health.store_recovered(Duration::from_secs(5));
         let recovered = async {
             tokio::time::sleep(Duration::from_millis(20)).await;
             health.store_works()
         };
         let started = Instant::now();
-        let ((), was_failing) = tokio::join!(waiting, recovered);
-        assert!(was_failing);
+        tokio::join!(waiting, recovered);
         assert!(started.elapsed() < Duration::from_secs(2), "woken at once");
         assert!(health.problems().is_empty());
-        assert!(!health.store_works());
+        health.beat_failed("database is locked");
+        assert!(health.store_failing());
+        health.beat_works();
+        assert!(
+            !health.store_failing(),
+            "the heartbeat clears what it alone saw"
+        );
     }
 }

@@ -6,6 +6,7 @@
 //! beating in the database (`daemon::heartbeat`).
 
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
 /// This process, as named in leases and claims.
@@ -45,8 +46,14 @@ impl Instance {
     }
 
     pub fn new(host: String, boot_id: String, pid: u32, started: u64) -> Instance {
+        // A second instance in one process (tests run two) is a holder of its own.
+        static IN_THIS_PROCESS: AtomicU32 = AtomicU32::new(0);
+        let holder = match IN_THIS_PROCESS.fetch_add(1, Ordering::Relaxed) {
+            0 => format!("{host}/{boot_id}/{pid}/{started}"),
+            n => format!("{host}/{boot_id}/{pid}/{started}/{n}"),
+        };
         Instance {
-            holder: format!("{host}/{boot_id}/{pid}/{started}"),
+            holder,
             host,
             boot_id,
             pid,
@@ -121,6 +128,11 @@ mod tests {
         assert!(!me.beats_within(Duration::from_secs(5)));
         me.beat();
         assert!(me.beats_within(Duration::from_secs(5)));
-        assert_eq!(me.holder, "h/b/1/2");
+        assert!(me.holder.starts_with("h/b/1/2"));
+        let again = Instance::new("h".into(), "b".into(), 1, 2);
+        assert_ne!(
+            me.holder, again.holder,
+            "two instances in one process differ"
+        );
     }
 }

@@ -45,6 +45,8 @@ pub struct Setup {
     /// Log in to the complaint mailbox (and the SMTP server) with OAuth2 tokens
     /// from the test provider instead of passwords.
     pub oauth2: Option<OAuth2Setup>,
+    /// `database.url` (default: a SQLite file in the test's own folder).
+    pub database_url: Option<String>,
 }
 
 /// How the test provider treats klagebot's client, and the alarm settings.
@@ -94,6 +96,7 @@ impl Default for Setup {
             authserv_id: None,
             internal_domains: &[],
             oauth2: None,
+            database_url: None,
         }
     }
 }
@@ -151,6 +154,7 @@ pub struct Harness {
     pub clock: Clock,
     _dir: tempfile::TempDir,
     running: Option<(Trigger, tokio::task::JoinHandle<anyhow::Result<()>>)>,
+    crashed: Vec<Trigger>,
 }
 
 impl Harness {
@@ -197,6 +201,7 @@ impl Harness {
             clock,
             _dir: dir,
             running: None,
+            crashed: Vec::new(),
         }
     }
 
@@ -228,6 +233,24 @@ impl Harness {
             .await
             .expect("klagebot starts again");
         self.start();
+    }
+
+    /// Another klagebot on the same config (database, mailboxes), not running:
+    /// a second instance.
+    pub async fn another_instance(&self) -> Arc<Daemon> {
+        Daemon::new(self.config.clone(), self.clock.clone())
+            .await
+            .expect("a second klagebot starts")
+    }
+
+    /// Stops it as a crash would: every task ends where it is, nothing is
+    /// given back (its heartbeat stops).
+    pub fn crash(&mut self) {
+        if let Some((trigger, task)) = self.running.take() {
+            task.abort();
+            // Kept, not dropped: a dropped trigger reads as a shutdown request.
+            self.crashed.push(trigger);
+        }
     }
 
     pub fn customer(&self, prefix: &str) -> TestUser {
@@ -478,7 +501,7 @@ default_language = "da"
 internal_domains = {internal:?}
 
 [database]
-url = "sqlite://{db}"
+url = "{db}"
 
 [[mailbox]]
 name = "klage"
@@ -532,7 +555,10 @@ token_secret_file = {secret:?}
         auto_holding = setup.auto_holding_reply,
         mode = setup.mode,
         auto_reasons = auto_holding_reasons(),
-        db = dir.join("klagebot.db").display(),
+        db = setup
+            .database_url
+            .clone()
+            .unwrap_or_else(|| format!("sqlite://{}", dir.join("klagebot.db").display())),
         imap = servers.imap_port,
         submission = servers.submission_port,
         ca = servers.ca_file,
