@@ -44,6 +44,8 @@ const IDLE_WAKE: Duration = Duration::from_secs(5);
 const MAX_PROBE_BACKOFF: Duration = Duration::from_secs(4);
 /// The longest wait between two tries after the outbox itself failed.
 const MAX_BACKOFF: Duration = Duration::from_secs(30);
+/// How long the sender waits for a database that cannot commit before trying again.
+const STORE_RECHECK: Duration = Duration::from_secs(5);
 
 /// Deliveries the server accepted whose state could not be written yet.
 #[derive(Debug, Default)]
@@ -101,11 +103,15 @@ pub async fn run(daemon: Arc<Daemon>, mut shutdown: Shutdown) {
             Ok(Round::ServerDown(why)) => {
                 wait_for_server(&daemon, &why, &mut shutdown).await;
             }
-            Err(err) if daemon.health.store_failing() => {
-                // The heartbeat logs the database's failure once; wait for it.
+            Err(err) if crate::store::is_transient(&err) || daemon.health.store_failing() => {
+                // The database, not the mail: logged once (by `Health`); tried
+                // again within seconds, at once when other work commits.
+                if crate::store::is_transient(&err) {
+                    daemon.health.store_failed(&format!("{err:#}"));
+                }
                 debug!(error = format!("{err:#}"), "outbox waits for the database");
                 tokio::select! {
-                    _ = daemon.health.store_recovered(MAX_BACKOFF) => {}
+                    _ = daemon.health.store_recovered(STORE_RECHECK) => {}
                     _ = shutdown.requested() => {}
                 }
             }
