@@ -8,7 +8,7 @@
 //! past the automated-mail rules.
 //!
 //! When the server is not there at all, one probe (connect, then quit) with its
-//! own backoff of at most 4 s decides when it is back, and then every mail
+//! own backoff of at most 2 s decides when it is back, and then every mail
 //! waiting is due at once: mail does not wait for its own timer after an outage.
 //! A mail the server accepted whose delivery could not be written (the database
 //! is down, the disk full) is kept in memory and written before anything else is
@@ -41,7 +41,7 @@ pub const LEASE: Duration = Duration::from_secs(30);
 const IDLE_WAKE: Duration = Duration::from_secs(5);
 /// The longest wait between two probes of a server that is down (a connect and
 /// a QUIT): short, so the queue moves within seconds of the server's return.
-const MAX_PROBE_BACKOFF: Duration = Duration::from_secs(4);
+const MAX_PROBE_BACKOFF: Duration = Duration::from_secs(2);
 /// The longest wait between two tries after the outbox itself failed.
 const MAX_BACKOFF: Duration = Duration::from_secs(30);
 /// How long the sender waits for a database that cannot commit before trying again.
@@ -135,7 +135,7 @@ pub async fn run(daemon: Arc<Daemon>, mut shutdown: Shutdown) {
 /// instance may be about to take its claims over.
 const SEND_ONLY_WITHIN: Duration = Duration::from_secs(2);
 
-/// Probes the server with backoff (1 s, doubling, at most 4 s) until it takes
+/// Probes the server with backoff (1 s, then every 2 s) until it takes
 /// a connection, then makes every mail waiting for a retry due at once.
 async fn wait_for_server(daemon: &Daemon, why: &str, shutdown: &mut Shutdown) {
     warn!(error = %why, "the mail server is not available; probing it until it is back");
