@@ -132,7 +132,9 @@ fn bench_backend(c: &mut Criterion, rt: &Runtime, name: &str, store: &Store) {
                 || rt.block_on(queue_ten(store)).expect("queued"),
                 |t| {
                     rt.block_on(async {
-                        let claimed = store.claim_outgoing(t, 10, Duration::from_secs(60)).await?;
+                        let claimed = store
+                            .claim_outgoing(t, 10, "bench", Duration::from_secs(60))
+                            .await?;
                         assert_eq!(claimed.len(), 10);
                         for mail in claimed {
                             store.mark_sent(mail.id, t).await?;

@@ -17,7 +17,16 @@ use crate::runtime::faults::{self, Stage};
 
 /// How many messages one fetch takes before the next round.
 const BATCH: usize = 100;
+const FIRST_BACKOFF: Duration = Duration::from_secs(1);
 const MAX_BACKOFF: Duration = Duration::from_secs(300);
+/// A server that does not take connections (restarting, down) is tried at least
+/// this often, so mail flows within seconds of its return; a refused login or a
+/// bad setting backs off up to [`MAX_BACKOFF`].
+const UNREACHABLE_MAX_BACKOFF: Duration = Duration::from_secs(4);
+/// How often an instance standing by tries to take a mailbox another one reads.
+const STANDBY_POLL: Duration = Duration::from_secs(1);
+/// How long a mailbox waiting for the database sleeps between two looks.
+const STORE_RECHECK: Duration = Duration::from_secs(5);
 
 /// The UID to fetch after: the stored one, unless the folder's UIDVALIDITY changed.
 async fn last_uid(daemon: &Daemon, cfg: &Mailbox, source: &Source) -> anyhow::Result<u32> {
@@ -49,13 +58,16 @@ async fn wait(source: &mut Source, cfg: &Mailbox, shutdown: &Shutdown) -> Result
 }
 
 /// Watches one mailbox until shutdown. Several instances may share one database:
-/// a lease in it makes sure only one of them reads a mailbox at a time.
+/// a lease in it makes sure only one of them reads a mailbox at a time; one
+/// standing by tries every second, and takes the mailbox as soon as its holder
+/// stops beating. After a connection that worked, the next reconnect waits 1 s
+/// again: the backoff only grows while connecting keeps failing.
 pub(super) async fn watch(daemon: Arc<Daemon>, index: usize, mut shutdown: Shutdown) {
     let cfg = daemon.config.mailboxes[index].clone();
     let span = info_span!("mailbox", mailbox = %cfg.name);
     async {
         let lease = Lease::new(&daemon, &cfg);
-        let mut backoff = Duration::from_secs(1);
+        let mut backoff = FIRST_BACKOFF;
         let mut told_busy = false;
         while !shutdown.is_requested() {
             match lease.take(&daemon).await {
@@ -66,14 +78,34 @@ pub(super) async fn watch(daemon: Arc<Daemon>, index: usize, mut shutdown: Shutd
                         told_busy = true;
                         daemon.readiness.mailbox_up(&cfg.name);
                     }
-                    shutdown.sleep(lease.ttl / 3).await;
+                    shutdown.sleep(STANDBY_POLL).await;
                     continue;
+                }
+                Err(err) if daemon.health.store_failing() => {
+                    debug!(
+                        error = format!("{err:#}"),
+                        "cannot take the mailbox lease yet"
+                    )
                 }
                 Err(err) => warn!(error = format!("{err:#}"), "cannot take the mailbox lease"),
             }
-            match session(&daemon, &cfg, &lease, &mut shutdown).await {
+            let mut connected = false;
+            match session(&daemon, &cfg, &lease, &mut shutdown, &mut connected).await {
                 Ok(()) => break,
+                Err(err) if crate::store::is_transient(&err) => {
+                    // The database, not the mailbox: logged once; this task tries
+                    // again within seconds, or at once when the sender sees
+                    // commits work.
+                    daemon.health.store_failed(&format!("{err:#}"));
+                    tokio::select! {
+                        _ = daemon.health.store_recovered(STORE_RECHECK) => {}
+                        _ = shutdown.requested() => break,
+                    }
+                }
                 Err(err) => {
+                    if connected {
+                        backoff = FIRST_BACKOFF;
+                    }
                     warn!(
                         error = format!("{err:#}"),
                         retry_in_s = backoff.as_secs(),
@@ -85,7 +117,7 @@ pub(super) async fn watch(daemon: Arc<Daemon>, index: usize, mut shutdown: Shutd
                     if !shutdown.sleep(backoff).await {
                         break;
                     }
-                    backoff = (backoff * 2).min(MAX_BACKOFF);
+                    backoff = (backoff * 2).min(max_backoff(&err));
                 }
             }
         }
@@ -105,6 +137,13 @@ pub(super) async fn watch(daemon: Arc<Daemon>, index: usize, mut shutdown: Shutd
     .await
 }
 
+fn max_backoff(err: &anyhow::Error) -> Duration {
+    match err.downcast_ref::<InboxError>() {
+        Some(InboxError::Connect { .. } | InboxError::Timeout { .. }) => UNREACHABLE_MAX_BACKOFF,
+        _ => MAX_BACKOFF,
+    }
+}
+
 /// This instance's right to read one mailbox, kept in the database.
 struct Lease {
     holder: String,
@@ -117,7 +156,7 @@ impl Lease {
         // Longer than the longest wait between two renewals.
         let ttl = Duration::from_secs((cfg.poll_seconds.max(1) * 2 + 30).max(90));
         Lease {
-            holder: daemon.instance.clone(),
+            holder: daemon.instance.holder.clone(),
             mailbox: cfg.name.clone(),
             ttl,
         }
@@ -151,14 +190,19 @@ async fn session(
     cfg: &Mailbox,
     lease: &Lease,
     shutdown: &mut Shutdown,
+    connected: &mut bool,
 ) -> anyhow::Result<()> {
     let mut source = Source::open(cfg).await?;
+    *connected = true;
     info!("mailbox connected");
     daemon.login_works(&Login::Mailbox(cfg.name.clone())).await;
     daemon.readiness.mailbox_up(&cfg.name);
     loop {
         lease.renew(daemon).await?;
         let handled = drain(daemon, cfg, &mut source, shutdown).await?;
+        if handled > 0 {
+            daemon.health.store_works();
+        }
         if shutdown.is_requested() {
             source.close().await;
             return Ok(());

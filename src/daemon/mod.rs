@@ -5,8 +5,10 @@
 //! and the [`handle`]r of that route what it causes, and records the answer in
 //! one transaction. The [`sender`] task drains the outbox through the configured
 //! transport; the [`Scheduler`] fires the deadlines stored in the database; the
-//! optional [`http`] listener serves `/healthz` and `/metrics`. They share a
-//! [`Daemon`] and stop together on [`Shutdown`].
+//! optional [`http`] listener serves `/healthz` and `/metrics`; the
+//! [`heartbeat`] tells the database every second that this instance lives (what
+//! its mailbox leases and outbox claims stand on). They share a [`Daemon`] and
+//! stop together on [`Shutdown`].
 //!
 //! Imports run one way: `mod` → `mailbox` → `ingest` → `route`, `handle/*` →
 //! `inbound` (the shared types). No handler imports another.
@@ -23,13 +25,14 @@ use crate::classify::Classifier;
 use crate::config::Config;
 use crate::outbox::{Referrals, Templates};
 use crate::record::Recorder;
-use crate::runtime::{Clock, Health, Metrics, Shutdown, Wakeups};
+use crate::runtime::{Clock, Health, Instance, Metrics, Shutdown, Wakeups};
 use crate::scheduler::Scheduler;
 use crate::smtp::Transport;
 use crate::store::Store;
 use supervise::supervise;
 
 mod handle;
+mod heartbeat;
 mod http;
 mod inbound;
 mod ingest;
@@ -51,8 +54,11 @@ pub struct Daemon {
     pub scheduler: Scheduler,
     pub transport: Transport,
     pub clock: Clock,
-    /// This instance's name in mailbox leases: host, process and start time.
-    pub instance: String,
+    /// This instance as its mailbox leases and outbox claims name it: host, boot
+    /// id, process id and start time; and when it last beat.
+    pub instance: Arc<Instance>,
+    /// Deliveries the server accepted that the database could not take yet.
+    pub unrecorded: sender::Unrecorded,
     /// Counters for `/metrics`.
     pub metrics: Arc<Metrics>,
     /// How tasks wake each other when work is waiting.
@@ -125,7 +131,8 @@ impl Daemon {
             scheduler,
             transport,
             clock,
-            instance: instance_name(),
+            instance: Arc::new(Instance::current()),
+            unrecorded: sender::Unrecorded::default(),
             metrics,
             wake,
             health: Arc::new(Health::default()),
@@ -154,10 +161,22 @@ impl Daemon {
             once = options.once,
             "klagebot started"
         );
+        // Before any lease is tried: a restarted instance takes over at once from
+        // its dead predecessor on this host.
+        heartbeat::beat(&self, true).await;
         if options.once {
-            return self.run_once().await;
+            let done = self.clone().run_once().await;
+            heartbeat::farewell(&self).await;
+            return done;
         }
         let mut tasks = tokio::task::JoinSet::new();
+        let (daemon, stop) = (self.clone(), shutdown.clone());
+        tasks.spawn(supervise(
+            "heartbeat".into(),
+            self.health.clone(),
+            shutdown.clone(),
+            move || heartbeat::run(daemon.clone(), stop.clone()),
+        ));
         for index in 0..self.config.mailboxes.len() {
             let name = format!("mailbox {}", self.config.mailboxes[index].name);
             let (daemon, stop) = (self.clone(), shutdown.clone());
@@ -197,6 +216,7 @@ impl Daemon {
         let health = self.health.clone();
         crate::service_manager::watch_tasks(&mut tasks, &shutdown, move || health.all_running())
             .await;
+        heartbeat::farewell(&self).await;
         info!("klagebot stopped");
         Ok(())
     }
@@ -295,15 +315,4 @@ fn local_secret(path: &Path) -> anyhow::Result<Vec<u8>> {
     };
     write().with_context(|| format!("while writing {}", path.display()))?;
     Ok(secret)
-}
-
-fn instance_name() -> String {
-    let host = std::fs::read_to_string("/etc/hostname")
-        .map(|h| h.trim().to_string())
-        .unwrap_or_else(|_| "klagebot".into());
-    let started = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_nanos())
-        .unwrap_or_default();
-    format!("{host}-{}-{started}", std::process::id())
 }

@@ -1,16 +1,27 @@
 //! The sender: drains the outbox through the configured transport and records
 //! what each delivery means for its case (a delivered acknowledgement moves the
-//! case on). Transient failures are retried with backoff, permanent ones are
-//! marked and logged (and a customer's case gets them as a bounce, its contact
-//! person alerted); a per-address limit stops any mail loop that got past the
-//! automated-mail rules.
+//! case on), each mail on its own right after the server's reply. Transient
+//! failures are retried with backoff (each attempt counted once: the first retry
+//! 30 s after the first failure, `max_attempts` attempts in all), permanent ones
+//! are marked and logged (and a customer's case gets them as a bounce, its
+//! contact person alerted); a per-address limit stops any mail loop that got
+//! past the automated-mail rules.
+//!
+//! When the server is not there at all, one probe (connect, then quit) with its
+//! own backoff of at most 2 s decides when it is back, and then every mail
+//! waiting is due at once: mail does not wait for its own timer after an outage.
+//! A mail the server accepted whose delivery could not be written (the database
+//! is down, the disk full) is kept in memory and written before anything else is
+//! sent, so it is neither sent twice nor missing from its case. On shutdown the
+//! mail being sent finishes; the rest of the batch is given back untried.
 
-use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use futures::StreamExt;
-use tracing::{Instrument, error, info, info_span, warn};
+use tracing::{Instrument, debug, error, info, info_span, warn};
 
 use super::Daemon;
 use crate::alarm::Login;
@@ -23,66 +34,246 @@ use crate::store::Outgoing;
 const BATCH: usize = 50;
 /// Mails handed to the transport at the same time.
 const IN_FLIGHT: usize = 8;
-/// A claimed mail whose sender died is claimed again after this.
-const LEASE: Duration = Duration::from_secs(300);
+/// A claim not renewed for this long is free again; the heartbeat renews the
+/// claims of a live instance every second, and a dead instance's claims are
+/// free as soon as it stops beating.
+pub const LEASE: Duration = Duration::from_secs(30);
 const IDLE_WAKE: Duration = Duration::from_secs(5);
+/// The longest wait between two probes of a server that is down (a connect and
+/// a QUIT): short, so the queue moves within seconds of the server's return.
+const MAX_PROBE_BACKOFF: Duration = Duration::from_secs(2);
+/// The longest wait between two tries after the outbox itself failed.
+const MAX_BACKOFF: Duration = Duration::from_secs(30);
+/// How long the sender waits for a database that cannot commit before trying again.
+const STORE_RECHECK: Duration = Duration::from_secs(5);
+
+/// Deliveries the server accepted whose state could not be written yet.
+#[derive(Debug, Default)]
+pub struct Unrecorded(Mutex<Vec<(Outgoing, DateTime<Utc>)>>);
+
+impl Unrecorded {
+    fn remember(&self, mail: &Outgoing, sent_at: DateTime<Utc>) {
+        self.lock().push((mail.clone(), sent_at));
+    }
+
+    fn take(&self) -> Vec<(Outgoing, DateTime<Utc>)> {
+        std::mem::take(&mut *self.lock())
+    }
+
+    /// How many are waiting to be written.
+    pub fn len(&self) -> usize {
+        self.lock().len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<(Outgoing, DateTime<Utc>)>> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// What one round of delivery found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Round {
+    /// Mails claimed (and sent, retried, or failed).
+    Claimed(usize),
+    /// The server is not there: the rest of the batch was given back untried.
+    ServerDown(String),
+}
 
 /// Delivers until shutdown; wakes when a transaction queued mail.
 pub async fn run(daemon: Arc<Daemon>, mut shutdown: Shutdown) {
     let mut backoff = Duration::from_secs(1);
+    let mut told = false;
     while !shutdown.is_requested() {
-        match deliver_due(&daemon).await {
-            Ok(0) => {
-                backoff = Duration::from_secs(1);
+        let stop = shutdown.clone();
+        let may_send = || !stop.is_requested() && daemon.instance.beats_within(SEND_ONLY_WITHIN);
+        match deliver_round(&daemon, &may_send).await {
+            Ok(Round::Claimed(0)) => {
+                (backoff, told) = (Duration::from_secs(1), false);
                 tokio::select! {
                     _ = daemon.wake.outbox.notified() => {}
                     _ = tokio::time::sleep(IDLE_WAKE) => {}
                     _ = shutdown.requested() => {}
                 }
             }
-            Ok(_) => backoff = Duration::from_secs(1),
+            Ok(Round::Claimed(_)) => (backoff, told) = (Duration::from_secs(1), false),
+            Ok(Round::ServerDown(why)) => {
+                wait_for_server(&daemon, &why, &mut shutdown).await;
+            }
+            Err(err) if crate::store::is_transient(&err) || daemon.health.store_failing() => {
+                // The database, not the mail: logged once (by `Health`); tried
+                // again within seconds, at once when other work commits.
+                if crate::store::is_transient(&err) {
+                    daemon.health.store_failed(&format!("{err:#}"));
+                }
+                debug!(error = format!("{err:#}"), "outbox waits for the database");
+                tokio::select! {
+                    _ = daemon.health.store_recovered(STORE_RECHECK) => {}
+                    _ = shutdown.requested() => {}
+                }
+            }
             Err(err) => {
-                error!(
-                    error = format!("{err:#}"),
-                    "outbox delivery failed; will retry"
-                );
+                if !told {
+                    error!(
+                        error = format!("{err:#}"),
+                        "outbox delivery failed; will retry"
+                    );
+                    told = true;
+                }
                 shutdown.sleep(backoff).await;
-                backoff = (backoff * 2).min(Duration::from_secs(60));
+                backoff = (backoff * 2).min(MAX_BACKOFF);
             }
         }
     }
     info!("sender stopped");
 }
 
+/// A sender whose instance has not beaten for this long sends nothing: another
+/// instance may be about to take its claims over.
+const SEND_ONLY_WITHIN: Duration = Duration::from_secs(2);
+
+/// Probes the server with backoff (1 s, then every 2 s) until it takes
+/// a connection, then makes every mail waiting for a retry due at once.
+async fn wait_for_server(daemon: &Daemon, why: &str, shutdown: &mut Shutdown) {
+    warn!(error = %why, "the mail server is not available; probing it until it is back");
+    let mut backoff = Duration::from_secs(1);
+    loop {
+        if !shutdown.sleep(backoff).await {
+            return;
+        }
+        match daemon.transport.check().await {
+            Ok(_) => break,
+            Err(err) => {
+                debug!(
+                    error = format!("{err:#}"),
+                    retry_in_s = backoff.as_secs(),
+                    "mail server still unavailable"
+                );
+                backoff = (backoff * 2).min(MAX_PROBE_BACKOFF);
+            }
+        }
+    }
+    match daemon.store.retry_waiting_now(daemon.clock.now()).await {
+        Ok(n) => info!(waiting = n, "the mail server is back; sending the queue"),
+        Err(err) => warn!(
+            error = format!("{err:#}"),
+            "the mail server is back, but the queue could not be made due; mail waits for its own retry time"
+        ),
+    }
+}
+
 /// Claims and delivers one batch of due mail; returns how many were claimed.
-/// Tests call this directly.
+/// Tests and `run --once` call this directly.
 pub async fn deliver_due(daemon: &Daemon) -> anyhow::Result<usize> {
+    match deliver_round(daemon, &|| true).await? {
+        Round::Claimed(n) => Ok(n),
+        Round::ServerDown(why) => anyhow::bail!("the mail server is not available: {why}"),
+    }
+}
+
+/// One round: first writes the deliveries remembered from a failure to write
+/// them, then claims a batch and sends each mail while `may_send` says so.
+pub async fn deliver_round(
+    daemon: &Daemon,
+    may_send: &(dyn Fn() -> bool + Sync),
+) -> anyhow::Result<Round> {
+    record_unrecorded(daemon).await?;
     let now = daemon.clock.now();
     let batch = daemon
         .store
-        .claim_outgoing(now, BATCH as u32, LEASE)
+        .claim_outgoing(now, BATCH as u32, &daemon.instance.holder, LEASE)
         .await?;
     let count = batch.len();
+    let down = ServerState::default();
     // A mail server takes tens of milliseconds per mail; several in flight over the
     // transport's connection pool keep a backlog from queueing behind each other.
     let outcomes: Vec<anyhow::Result<()>> = futures::stream::iter(batch)
-        .map(|mail| async move {
-            let span = info_span!(
-                "outgoing",
-                case = mail.case_ref.as_ref().map(|r| r.to_string()).unwrap_or_default(),
-                kind = %mail.kind,
-                message_id = %mail.message_id
-            );
-            deliver_one(daemon, &mail, now).instrument(span).await
+        .map(|mail| {
+            let down = &down;
+            async move {
+                if !may_send() || down.is_down() {
+                    return daemon.store.release_outgoing(mail.id).await;
+                }
+                let span = info_span!(
+                    "outgoing",
+                    case = mail.case_ref.as_ref().map(|r| r.to_string()).unwrap_or_default(),
+                    kind = %mail.kind,
+                    message_id = %mail.message_id
+                );
+                deliver_one(daemon, &mail, now, down).instrument(span).await
+            }
         })
         .buffer_unordered(IN_FLIGHT)
         .collect()
         .await;
     outcomes.into_iter().collect::<anyhow::Result<()>>()?;
-    Ok(count)
+    Ok(match down.reason() {
+        Some(why) => Round::ServerDown(why),
+        None => Round::Claimed(count),
+    })
 }
 
-async fn deliver_one(daemon: &Daemon, mail: &Outgoing, now: DateTime<Utc>) -> anyhow::Result<()> {
+/// Whether a mail of this round found the server gone, and why.
+#[derive(Default)]
+struct ServerState {
+    down: AtomicBool,
+    why: Mutex<Option<String>>,
+}
+
+impl ServerState {
+    fn went_down(&self, why: String) {
+        self.down.store(true, Ordering::SeqCst);
+        *self.why.lock().unwrap_or_else(|e| e.into_inner()) = Some(why);
+    }
+
+    fn is_down(&self) -> bool {
+        self.down.load(Ordering::SeqCst)
+    }
+
+    fn reason(&self) -> Option<String> {
+        self.why.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+}
+
+/// Writes the deliveries remembered because their state could not be written;
+/// an error while any is still unwritten (then nothing else is sent).
+async fn record_unrecorded(daemon: &Daemon) -> anyhow::Result<()> {
+    if daemon.unrecorded.is_empty() {
+        return Ok(());
+    }
+    let pending = daemon.unrecorded.take();
+    let mut first_error = None;
+    for (mail, sent_at) in pending {
+        match delivered(daemon, &mail, sent_at).await {
+            Ok(()) => {
+                daemon.health.store_works();
+                info!(message_id = %mail.message_id, "a delivery kept in memory is written now")
+            }
+            Err(err) if crate::store::is_transient(&err) => {
+                daemon.unrecorded.remember(&mail, sent_at);
+                first_error.get_or_insert(err);
+            }
+            Err(err) => {
+                error!(error = format!("{err:#}"), message_id = %mail.message_id, "delivered, but its case could not be updated");
+                daemon.store.mark_sent(mail.id, sent_at).await?;
+            }
+        }
+    }
+    match first_error {
+        Some(err) => Err(err.context("while writing deliveries kept in memory")),
+        None => Ok(()),
+    }
+}
+
+async fn deliver_one(
+    daemon: &Daemon,
+    mail: &Outgoing,
+    now: DateTime<Utc>,
+    server: &ServerState,
+) -> anyhow::Result<()> {
     let recipients = match parse_recipients(&mail.recipients) {
         Ok(list) => list,
         Err(bad) => {
@@ -93,43 +284,41 @@ async fn deliver_one(daemon: &Daemon, mail: &Outgoing, now: DateTime<Utc>) -> an
         }
     };
     let from = EmailAddress::parse(&mail.envelope_from)?;
+    // This attempt's number: attempts count once each, when their outcome is written.
+    let attempt = mail.attempts + 1;
     match daemon.transport.send(&from, &recipients, &mail.raw).await {
         Ok(()) => {
-            daemon.login_works(&Login::Outgoing).await;
             // The moment the server took it, not when the batch was claimed.
             let sent_at = daemon.clock.now();
-            if let Err(err) = delivered(daemon, mail, sent_at).await {
-                // Never send it twice: at least record the delivery itself.
-                error!(
-                    error = format!("{err:#}"),
-                    "delivered, but its case could not be updated"
-                );
-                daemon.store.mark_sent(mail.id, sent_at).await?;
-            }
+            record_delivery(daemon, mail, sent_at).await;
             info!(recipients = recipients.len(), "mail sent");
             daemon.metrics.mail_sent(&mail.kind);
+            daemon.login_works(&Login::Outgoing).await;
         }
         Err(err) if err.is_login_failure() => {
             daemon.login_failed(&Login::Outgoing, &err).await;
             let wait = retry_delay(mail.attempts);
-            warn!(error = %err, retry_in_s = wait.num_seconds(), "cannot log in to the SMTP server; the mail waits");
+            warn!(error = %err, attempt, retry_in_s = wait.num_seconds(), "cannot log in to the SMTP server; the mail waits");
             daemon
                 .store
                 .mark_retry(mail.id, &err.to_string(), now + wait)
                 .await?;
         }
-        Err(err)
-            if err.is_transient() && mail.attempts + 1 < daemon.config.outgoing.max_attempts =>
-        {
+        Err(err) if err.is_transient() && attempt < daemon.config.outgoing.max_attempts => {
             let wait = retry_delay(mail.attempts);
-            warn!(error = %err, attempt = mail.attempts + 1, retry_in_s = wait.num_seconds(), "sending failed; will retry");
+            if err.is_outage() {
+                server.went_down(err.to_string());
+                debug!(error = %err, attempt, "sending failed: the server is not available");
+            } else {
+                warn!(error = %err, attempt, retry_in_s = wait.num_seconds(), "sending failed; will retry");
+            }
             daemon
                 .store
                 .mark_retry(mail.id, &err.to_string(), now + wait)
                 .await?;
         }
         Err(err) => {
-            error!(error = %err, attempts = mail.attempts + 1, "sending failed for good");
+            error!(error = %err, attempts = attempt, "sending failed for good");
             daemon.metrics.mail_failed(&mail.kind);
             let why = err.to_string();
             daemon.store.mark_failed(mail.id, &why, now).await?;
@@ -137,6 +326,35 @@ async fn deliver_one(daemon: &Daemon, mail: &Outgoing, now: DateTime<Utc>) -> an
         }
     }
     Ok(())
+}
+
+/// Writes that the server accepted `mail`, with what that changes for its case;
+/// when the database cannot take it now, the delivery is kept in memory and
+/// written before anything else is sent (so the mail is not sent again).
+async fn record_delivery(daemon: &Daemon, mail: &Outgoing, sent_at: DateTime<Utc>) {
+    match delivered(daemon, mail, sent_at).await {
+        Ok(()) => daemon.health.store_works(),
+        Err(err) if crate::store::is_transient(&err) => {
+            // At least the delivery itself, at once, in case this process dies
+            // before the database takes the whole change.
+            let _ = daemon.store.mark_sent(mail.id, sent_at).await;
+            warn!(
+                message_id = %mail.message_id,
+                "delivered, but the database did not take it; kept in memory and written when it does"
+            );
+            daemon.health.store_failed(&format!("{err:#}"));
+            daemon.unrecorded.remember(mail, sent_at);
+        }
+        Err(err) => {
+            error!(
+                error = format!("{err:#}"),
+                "delivered, but its case could not be updated"
+            );
+            if daemon.store.mark_sent(mail.id, sent_at).await.is_err() {
+                daemon.unrecorded.remember(mail, sent_at);
+            }
+        }
+    }
 }
 
 /// Records a delivered mail, and what its delivery changes (an acknowledgement
@@ -214,7 +432,8 @@ fn parse_recipients(list: &[String]) -> Result<Vec<EmailAddress>, String> {
         .collect()
 }
 
-/// 30 s, 1 min, 2 min, … up to one hour between attempts.
+/// The wait after a failed attempt, by the attempts made before it: 30 s after
+/// the first, then 1 min, 2 min, … up to one hour.
 fn retry_delay(attempts: u32) -> chrono::Duration {
     let seconds = 30i64.saturating_mul(1i64 << attempts.min(7));
     chrono::Duration::seconds(seconds.min(3600))

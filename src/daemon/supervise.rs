@@ -26,7 +26,9 @@ where
     loop {
         health.running(&name);
         let began = Instant::now();
-        let ended = tokio::spawn(start()).await;
+        let mut task = AbortOnDrop(tokio::spawn(start()));
+        let ended = (&mut task.0).await;
+        drop(task);
         if shutdown.is_requested() {
             return;
         }
@@ -46,5 +48,15 @@ where
             return;
         }
         backoff = (backoff * 2).min(MAX_BACKOFF);
+    }
+}
+
+/// A supervised task ends with its supervisor: when the supervisor is dropped
+/// (its own task aborted), the task it runs does not go on unseen.
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
     }
 }

@@ -1,15 +1,17 @@
 //! What the long-running tasks (mailboxes, sender, scheduler) share: the clock,
 //! the shutdown signal, the wake-ups between them, the counters and health for
-//! operators, and the faults tests can arm.
+//! operators, who this instance is (for leases and claims), and the faults tests can arm.
 
 mod clock;
 pub mod faults;
 mod health;
+mod instance;
 mod metrics;
 mod shutdown;
 
 pub use clock::Clock;
 pub use health::Health;
+pub use instance::Instance;
 pub use metrics::Metrics;
 pub use shutdown::{Shutdown, Trigger, channel};
 

@@ -106,6 +106,24 @@ impl SendError {
         }
     }
 
+    /// The server (or the folder) is not there at all: no connection, no answer
+    /// in time, a 421 "service not available", a TLS handshake that broke, or a
+    /// folder that cannot be written. Not this mail's fault: the sender stops
+    /// sending and probes the server until it is back, then sends the queue.
+    pub fn is_outage(&self) -> bool {
+        match self {
+            SendError::Smtp { source, .. } => {
+                self.smtp_code() == Some(421)
+                    || (source.status().is_none() && !source.is_client() && !source.is_response())
+            }
+            SendError::Timeout { .. } | SendError::Folder { .. } => true,
+            SendError::Address { .. }
+            | SendError::Auth { .. }
+            | SendError::Token { .. }
+            | SendError::TokenRefused { .. } => false,
+        }
+    }
+
     /// Our login failed (credentials or token), not this mail: it waits, however
     /// long the login takes to fix, and an alarm follows.
     pub fn is_login_failure(&self) -> bool {

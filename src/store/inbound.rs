@@ -109,7 +109,9 @@ impl Store {
     }
 
     /// Takes (or renews) the right to read `mailbox` until `now + ttl`; false
-    /// while another holder's lease has not expired.
+    /// while another holder keeps it: its lease has not expired and it beat
+    /// within [`super::LIVENESS`] (a holder that stopped beating, or that was
+    /// found dead and forgotten, holds nothing).
     pub async fn try_lease_mailbox(
         &self,
         mailbox: &str,
@@ -118,18 +120,22 @@ impl Store {
         ttl: std::time::Duration,
     ) -> anyhow::Result<bool> {
         let expires = now + chrono::Duration::from_std(ttl)?;
+        let live_after = super::instances::live_after(now)?;
         let got: Option<String> = on_backend!(self.acquire().await?.conn(), c => {
             sqlx::query_scalar(
                 "INSERT INTO mailbox_leases (mailbox, holder, expires_at) VALUES ($1, $2, $3)
                  ON CONFLICT (mailbox) DO UPDATE SET holder = excluded.holder,
                      expires_at = excluded.expires_at
                  WHERE mailbox_leases.holder = excluded.holder OR mailbox_leases.expires_at <= $4
+                     OR NOT EXISTS (SELECT 1 FROM instances i
+                         WHERE i.holder = mailbox_leases.holder AND i.heartbeat_at > $5)
                  RETURNING holder",
             )
             .bind(mailbox)
             .bind(holder)
             .bind(expires)
             .bind(now)
+            .bind(live_after)
             .fetch_optional(&mut *c)
             .await?
         });

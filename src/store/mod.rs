@@ -22,11 +22,12 @@
 //! | table | holds | guarantee |
 //! |---|---|---|
 //! | `inbound` | every mail's raw bytes, status, note, case, sender and text fingerprint | stored once: unique per mailbox position, per (content hash, Message-ID) and per identity (Message-ID with sender, or content without trace headers) |
-//! | `mailbox_sync`, `mailbox_leases` | UIDVALIDITY + last UID; who reads a mailbox | one reader per mailbox while its lease lasts |
+//! | `mailbox_sync`, `mailbox_leases` | UIDVALIDITY + last UID; who reads a mailbox | one reader per mailbox while its lease lasts and its holder lives |
+//! | `instances` | each running instance: host, boot id, pid, start, last heartbeat | a holder that stopped beating (3 s) or whose process on this host is gone holds nothing |
 //! | `case_counters`, `cases` | the next number per prefix and year; each case's state | references gapless and unique with any number of writers |
 //! | `case_events` | the timeline, JSON per event, kind beside it | append-only, in append order |
 //! | `message_ids` | Message-IDs in and out, by case | the first case to file an id keeps it |
-//! | `outbox`, `outbox_recipients` | rendered mail, attempts, errors, lease | claimed by one sender at a time; an expired lease frees it again |
+//! | `outbox`, `outbox_recipients` | rendered mail, attempts, errors, claim (holder and lease) | claimed by one sender at a time; a dead holder or an expired lease frees it again |
 //! | `deadlines` | (case, key) → due instant | fires once: claimed and marked in one transaction |
 //! | `staff` | names of staff seen in the config | names stay in the register after someone leaves |
 //! | `digests` | one row per local day a digest covered, and up to when | one digest per day across instances |
@@ -52,6 +53,7 @@ mod corrections;
 mod deadlines;
 mod floods;
 mod inbound;
+mod instances;
 mod logins;
 mod outbox;
 mod people;
@@ -59,6 +61,7 @@ mod types;
 
 pub use corrections::StoredCorrection;
 pub use floods::Withheld;
+pub use instances::{InstanceRow, LIVENESS};
 pub use logins::LoginFailure;
 pub use people::{LeftMail, StoredMail};
 pub use types::{
@@ -302,6 +305,7 @@ async fn open_sqlite(url: &str, create: bool) -> anyhow::Result<SqlitePool> {
     // 100 ms each), which made every transaction slow as soon as two tasks wrote.
     SqlitePoolOptions::new()
         .max_connections(1)
+        .before_acquire(|conn, _| Box::pin(async move { Ok(fit_for_reuse(conn)) }))
         .connect_with(options)
         .await
         .with_context(|| format!("cannot open SQLite database {}", path.display()))
@@ -310,10 +314,29 @@ async fn open_sqlite(url: &str, create: bool) -> anyhow::Result<SqlitePool> {
 async fn open_postgres(url: &str) -> anyhow::Result<PgPool> {
     PgPoolOptions::new()
         .max_connections(8)
+        .before_acquire(|conn, _| Box::pin(async move { Ok(fit_for_reuse(conn)) }))
         .acquire_timeout(Duration::from_secs(10))
         .connect(url)
         .await
         .with_context(|| format!("cannot connect to PostgreSQL at {}", redact_url(url)))
+}
+
+/// Whether a pooled connection may be handed out again: not while it still
+/// counts itself inside a transaction. That happens when a COMMIT fails and
+/// SQLite has already rolled the transaction back by itself (a full disk: the
+/// rollback queued when the transaction is dropped then fails with "no
+/// transaction is active", and sqlx keeps its depth at 1), after which every
+/// `BEGIN` on that connection failed with "attempted to call begin_with at
+/// non-zero transaction depth" until a restart. Such a connection is closed and
+/// the pool opens a fresh one.
+fn fit_for_reuse<C: sqlx::Connection>(conn: &C) -> bool {
+    if conn.is_in_transaction() {
+        tracing::warn!(
+            "a database connection was left inside a failed transaction; opening a fresh one"
+        );
+        return false;
+    }
+    true
 }
 
 /// A database url without its password, fit for a log line or an error message.
@@ -330,15 +353,19 @@ pub fn redact_url(url: &str) -> String {
 
 /// Whether a failed transaction may simply be run again from the start:
 /// PostgreSQL broke a deadlock or a serialization conflict, SQLite stayed busy
-/// past its timeout, or the pool or the connection gave out for a moment.
+/// past its timeout or its disk was full or failing, or the pool or the
+/// connection gave out for a moment.
 pub fn is_transient(err: &anyhow::Error) -> bool {
     err.chain()
         .any(|cause| match cause.downcast_ref::<sqlx::Error>() {
             Some(sqlx::Error::Database(db)) => {
                 let code = db.code().unwrap_or_default();
                 if db.try_downcast_ref::<sqlx::sqlite::SqliteError>().is_some() {
-                    // BUSY and LOCKED, also in their extended forms (primary code in the low byte).
-                    code.parse::<i32>().is_ok_and(|n| matches!(n & 0xff, 5 | 6))
+                    // BUSY and LOCKED, also in their extended forms (primary code in the
+                    // low byte); IOERR, FULL and CANTOPEN: the disk, not the data, failed,
+                    // and the same transaction works once it is back.
+                    code.parse::<i32>()
+                        .is_ok_and(|n| matches!(n & 0xff, 5 | 6 | 10 | 13 | 14))
                 } else {
                     // serialization failure, deadlock detected, lock not available
                     matches!(code.as_ref(), "40001" | "40P01" | "55P03")

@@ -1,7 +1,9 @@
 //! The outbox: rendered mail queued in the same transaction as the state change
-//! that caused it, claimed by the sender under a lease, then marked sent, retried
-//! or failed. A sender killed mid-delivery loses nothing: its lease runs out and
-//! the mail is claimed again.
+//! that caused it, claimed by the sender under a lease that names its holder,
+//! then marked sent, retried or failed (each counting one attempt). A sender
+//! killed mid-delivery loses nothing: once its instance stops beating (or its
+//! process is found gone) the mail is claimed again; a live sender renews its
+//! leases with every heartbeat.
 
 use chrono::{DateTime, Utc};
 
@@ -125,23 +127,28 @@ impl Store {
         Ok(id)
     }
 
-    /// Takes up to `limit` mails due at `now` that nobody holds, and holds them for
-    /// `lease`; each claim counts as an attempt. Oldest first.
+    /// Takes up to `limit` mails due at `now` that nobody holds, and holds them
+    /// for `holder` for `lease` (renewed by [`Store::renew_claims`]). A mail is
+    /// held while its lease runs and its holder beats. Oldest first.
     pub async fn claim_outgoing(
         &self,
         now: DateTime<Utc>,
         limit: u32,
+        holder: &str,
         lease: std::time::Duration,
     ) -> anyhow::Result<Vec<Outgoing>> {
         let until = now + chrono::Duration::from_std(lease)?;
+        let live_after = super::instances::live_after(now)?;
         let mut conn = self.acquire().await?;
         // One statement, and SQLite has one writer at a time: atomic as it stands.
         // PostgreSQL has several senders: each skips the rows another is claiming.
         let lock = skip_locked(&conn.conn());
         let sql = format!(
-            "UPDATE outbox SET lease_until = $2, attempts = attempts + 1
+            "UPDATE outbox SET lease_until = $2, claimed_by = $4
              WHERE id IN (SELECT id FROM outbox WHERE state = 'queued' AND not_before <= $1
-                 AND (lease_until IS NULL OR lease_until <= $1)
+                 AND (lease_until IS NULL OR lease_until <= $1 OR claimed_by IS NULL
+                      OR NOT EXISTS (SELECT 1 FROM instances i
+                          WHERE i.holder = outbox.claimed_by AND i.heartbeat_at > $5))
                  ORDER BY not_before, id LIMIT $3{lock})
              RETURNING {}",
             outgoing_columns!()
@@ -152,6 +159,8 @@ impl Store {
                 .bind(now)
                 .bind(until)
                 .bind(i64::from(limit))
+                .bind(holder)
+                .bind(live_after)
                 .fetch_all(&mut *c)
                 .await?
         });
@@ -161,6 +170,55 @@ impl Store {
             .collect::<anyhow::Result<Vec<_>>>()?;
         claimed.sort_by_key(|m| (m.not_before, m.id));
         Ok(claimed)
+    }
+
+    /// Extends every lease `holder` has on queued mail to `until` (the sender's
+    /// heartbeat); returns how many.
+    pub async fn renew_claims(&self, holder: &str, until: DateTime<Utc>) -> anyhow::Result<u64> {
+        let n = on_backend!(self.acquire().await?.conn(), c => {
+            sqlx::query(
+                "UPDATE outbox SET lease_until = $2
+                 WHERE claimed_by = $1 AND lease_until IS NOT NULL AND state = 'queued'",
+            )
+            .bind(holder)
+            .bind(until)
+            .execute(&mut *c)
+            .await?
+            .rows_affected()
+        });
+        Ok(n)
+    }
+
+    /// Gives a claimed mail back untried (the sender stops, or the server is
+    /// down): due again at once, no attempt counted.
+    pub async fn release_outgoing(&self, id: i64) -> anyhow::Result<()> {
+        on_backend!(self.acquire().await?.conn(), c => {
+            sqlx::query(
+                "UPDATE outbox SET lease_until = NULL, claimed_by = NULL
+                 WHERE id = $1 AND state = 'queued'",
+            )
+            .bind(id)
+            .execute(&mut *c)
+            .await?;
+        });
+        Ok(())
+    }
+
+    /// The SMTP server is back: every queued mail waiting for a retry because
+    /// of a failure is due at `now`, not at its own later time.
+    pub async fn retry_waiting_now(&self, now: DateTime<Utc>) -> anyhow::Result<u64> {
+        let n = on_backend!(self.acquire().await?.conn(), c => {
+            sqlx::query(
+                "UPDATE outbox SET not_before = $1
+                 WHERE state = 'queued' AND not_before > $1 AND last_error IS NOT NULL
+                     AND lease_until IS NULL",
+            )
+            .bind(now)
+            .execute(&mut *c)
+            .await?
+            .rows_affected()
+        });
+        Ok(n)
     }
 
     /// The mail was accepted by the server.
@@ -177,7 +235,8 @@ impl Store {
     ) -> anyhow::Result<()> {
         let n = on_backend!(self.acquire().await?.conn(), c => {
             sqlx::query(
-                "UPDATE outbox SET not_before = $3, last_error = $2, lease_until = NULL
+                "UPDATE outbox SET not_before = $3, last_error = $2, lease_until = NULL,
+                     claimed_by = NULL, attempts = attempts + 1
                  WHERE id = $1 AND state = 'queued'",
             )
             .bind(id)
@@ -195,7 +254,8 @@ impl Store {
         let n = on_backend!(self.acquire().await?.conn(), c => {
             sqlx::query(
                 "UPDATE outbox SET state = 'failed', last_error = $2, failed_at = $3,
-                     lease_until = NULL WHERE id = $1 AND state = 'queued'",
+                     lease_until = NULL, claimed_by = NULL, attempts = attempts + 1
+                 WHERE id = $1 AND state = 'queued'",
             )
             .bind(id)
             .bind(error)
@@ -234,7 +294,9 @@ async fn mark_sent(conn: Conn<'_>, id: i64, at: DateTime<Utc>) -> anyhow::Result
     let n = on_backend!(conn, c => {
         sqlx::query(
             "UPDATE outbox SET state = 'sent', sent_at = $2, lease_until = NULL,
-                 last_error = NULL WHERE id = $1",
+                 claimed_by = NULL, last_error = NULL,
+                 attempts = attempts + CASE WHEN state = 'queued' THEN 1 ELSE 0 END
+             WHERE id = $1",
         )
         .bind(id)
         .bind(at)

@@ -189,7 +189,8 @@ pub struct Outgoing {
     pub raw: Vec<u8>,
     pub state: OutgoingState,
     pub not_before: DateTime<Utc>,
-    /// Delivery attempts started so far, this one included when just claimed.
+    /// Delivery attempts made so far (each counted once, when its outcome is
+    /// recorded; a mail just claimed has not counted its own attempt yet).
     pub attempts: u32,
     pub last_error: Option<String>,
     pub sent_at: Option<DateTime<Utc>>,

@@ -47,6 +47,8 @@ pub struct Setup {
     pub oauth2: Option<OAuth2Setup>,
     /// A second complaint mailbox, `helpdesk`, beside `klage`.
     pub helpdesk: bool,
+    /// `database.url` (default: a SQLite file in the test's own folder).
+    pub database_url: Option<String>,
 }
 
 /// How the test provider treats klagebot's client, and the alarm settings.
@@ -97,6 +99,7 @@ impl Default for Setup {
             internal_domains: &[],
             oauth2: None,
             helpdesk: false,
+            database_url: None,
         }
     }
 }
@@ -156,6 +159,7 @@ pub struct Harness {
     pub clock: Clock,
     _dir: tempfile::TempDir,
     running: Option<(Trigger, tokio::task::JoinHandle<anyhow::Result<()>>)>,
+    crashed: Vec<Trigger>,
 }
 
 impl Harness {
@@ -207,6 +211,7 @@ impl Harness {
             clock,
             _dir: dir,
             running: None,
+            crashed: Vec::new(),
         }
     }
 
@@ -238,6 +243,24 @@ impl Harness {
             .await
             .expect("klagebot starts again");
         self.start();
+    }
+
+    /// Another klagebot on the same config (database, mailboxes), not running:
+    /// a second instance.
+    pub async fn another_instance(&self) -> Arc<Daemon> {
+        Daemon::new(self.config.clone(), self.clock.clone())
+            .await
+            .expect("a second klagebot starts")
+    }
+
+    /// Stops it as a crash would: every task ends where it is, nothing is
+    /// given back (its heartbeat stops).
+    pub fn crash(&mut self) {
+        if let Some((trigger, task)) = self.running.take() {
+            task.abort();
+            // Kept, not dropped: a dropped trigger reads as a shutdown request.
+            self.crashed.push(trigger);
+        }
     }
 
     pub fn customer(&self, prefix: &str) -> TestUser {
@@ -519,7 +542,7 @@ default_language = "da"
 internal_domains = {internal:?}
 
 [database]
-url = "sqlite://{db}"
+url = "{db}"
 
 [[mailbox]]
 name = "klage"
@@ -573,7 +596,10 @@ token_secret_file = {secret:?}
         auto_holding = setup.auto_holding_reply,
         mode = setup.mode,
         auto_reasons = auto_holding_reasons(),
-        db = dir.join("klagebot.db").display(),
+        db = setup
+            .database_url
+            .clone()
+            .unwrap_or_else(|| format!("sqlite://{}", dir.join("klagebot.db").display())),
         imap = servers.imap_port,
         submission = servers.submission_port,
         ca = servers.ca_file,

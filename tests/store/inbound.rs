@@ -87,6 +87,9 @@ pub async fn mailbox_sync_state_round_trips(store: &Store) {
 }
 pub async fn mailbox_lease_has_one_holder(store: &Store) {
     let ttl = Duration::from_secs(60);
+    for holder in ["a", "b"] {
+        store.beat(&instance(holder), t(9, 0)).await.unwrap();
+    }
     assert!(
         store
             .try_lease_mailbox("klage", "a", t(9, 0), ttl)
@@ -118,6 +121,8 @@ pub async fn mailbox_lease_has_one_holder(store: &Store) {
             .unwrap()
     );
     // a stopped renewing: after its lease ran out, b takes over and a learns it lost it.
+    store.beat(&instance("a"), t(9, 2)).await.unwrap();
+    store.beat(&instance("b"), t(9, 2)).await.unwrap();
     assert!(
         store
             .try_lease_mailbox("klage", "b", t(9, 2), ttl)
@@ -136,5 +141,81 @@ pub async fn mailbox_lease_has_one_holder(store: &Store) {
             .try_lease_mailbox("klage", "a", t(9, 2), ttl)
             .await
             .unwrap()
+    );
+}
+
+/// An instance row as a test holder beats it (on no real host).
+pub fn instance(holder: &str) -> klagebot::store::InstanceRow {
+    klagebot::store::InstanceRow {
+        holder: holder.into(),
+        host: "test-host".into(),
+        boot_id: "test-boot".into(),
+        pid: 1,
+        started: 1,
+    }
+}
+
+/// A lease holder that stops beating, or is forgotten as dead, holds nothing:
+/// another instance takes its mailbox at once, not when its lease runs out.
+pub async fn a_dead_holder_loses_its_mailbox_at_once(store: &Store) {
+    let ttl = Duration::from_secs(90);
+    let at = |s: i64| t(9, 0) + chrono::Duration::seconds(s);
+    store.beat(&instance("a"), at(0)).await.unwrap();
+    store.beat(&instance("b"), at(0)).await.unwrap();
+    assert!(
+        store
+            .try_lease_mailbox("klage", "a", at(0), ttl)
+            .await
+            .unwrap()
+    );
+    store.beat(&instance("a"), at(2)).await.unwrap();
+    store.beat(&instance("b"), at(2)).await.unwrap();
+    assert!(
+        !store
+            .try_lease_mailbox("klage", "b", at(4), ttl)
+            .await
+            .unwrap(),
+        "a beat 2 s ago: it holds the mailbox"
+    );
+    assert!(store.instance_is_live("a", at(4)).await.unwrap());
+    // a was killed after its beat at 2 s: from 5 s on its lease is free.
+    store.beat(&instance("b"), at(5)).await.unwrap();
+    assert!(!store.instance_is_live("a", at(6)).await.unwrap());
+    assert!(
+        store
+            .try_lease_mailbox("klage", "b", at(6), ttl)
+            .await
+            .unwrap(),
+        "a stopped beating: b takes over long before the 90 s lease runs out"
+    );
+    assert!(
+        !store
+            .renew_mailbox_lease("klage", "a", at(6), ttl)
+            .await
+            .unwrap()
+    );
+
+    // b's process is found gone (same host, restarted): forgotten, its lease is free at once.
+    store.beat(&instance("c"), at(6)).await.unwrap();
+    assert!(
+        !store
+            .try_lease_mailbox("klage", "c", at(6), ttl)
+            .await
+            .unwrap()
+    );
+    store.forget_instance("b").await.unwrap();
+    assert!(
+        store
+            .try_lease_mailbox("klage", "c", at(6), ttl)
+            .await
+            .unwrap()
+    );
+    let on_host = store.instances_on_host("test-host").await.unwrap();
+    let holders: BTreeSet<String> = on_host.into_iter().map(|i| i.holder).collect();
+    assert_eq!(holders, BTreeSet::from(["a".to_string(), "c".to_string()]));
+    assert_eq!(
+        store.forget_instances_silent_since(at(3)).await.unwrap(),
+        1,
+        "a, silent since 2 s"
     );
 }

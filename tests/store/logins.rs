@@ -42,7 +42,7 @@ async fn alarm_mails(
     at: chrono::DateTime<chrono::Utc>,
 ) -> Vec<klagebot::store::Outgoing> {
     let claimed = store
-        .claim_outgoing(at, 50, std::time::Duration::from_secs(60))
+        .claim_outgoing(at, 50, "sender", std::time::Duration::from_secs(60))
         .await
         .expect("claim");
     claimed

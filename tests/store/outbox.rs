@@ -1,6 +1,7 @@
 //! The outbox: claims, leases, retries, failures and the per-address counts.
 
 use super::*;
+use crate::inbound::instance;
 
 fn mail(case: Option<CaseRef>, to: &str, not_before: DateTime<Utc>) -> NewOutgoing {
     NewOutgoing {
@@ -17,6 +18,8 @@ fn mail(case: Option<CaseRef>, to: &str, not_before: DateTime<Utc>) -> NewOutgoi
 pub async fn outbox_claims_lease_retries_and_fails(store: &Store) {
     insert(store, &sample_case(1, t(9, 0))).await;
     let lease = Duration::from_secs(300);
+    // The sender beats until 10:00 (then it dies, below); b is another instance.
+    store.beat(&instance("a"), t(10, 0)).await.unwrap();
     let mut tx = store.begin().await.unwrap();
     let a = tx
         .enqueue(&mail(Some(reference(1)), "Ole@Example.dk", t(9, 0)))
@@ -39,28 +42,68 @@ pub async fn outbox_claims_lease_retries_and_fails(store: &Store) {
         .unwrap();
     assert_eq!(filed, Some(reference(1)));
 
-    let claimed = store.claim_outgoing(t(10, 0), 10, lease).await.unwrap();
+    let claimed = store
+        .claim_outgoing(t(10, 0), 10, "a", lease)
+        .await
+        .unwrap();
     assert_eq!(
         claimed.iter().map(|m| m.id).collect::<Vec<_>>(),
         [a, b],
         "due ones, oldest first"
     );
     assert_eq!(claimed[0].recipients, ["Ole@Example.dk"]);
-    assert_eq!(claimed[0].attempts, 1);
+    assert_eq!(
+        claimed[0].attempts, 0,
+        "an attempt counts once it has an outcome"
+    );
     assert!(
         store
-            .claim_outgoing(t(10, 1), 10, lease)
+            .claim_outgoing(t(10, 0) + chrono::Duration::seconds(2), 10, "b", lease)
             .await
             .unwrap()
             .is_empty(),
-        "leased"
+        "held: a beat 2 s ago"
     );
 
-    // The sender died: once the lease runs out the mail is claimed again.
-    let again = store.claim_outgoing(t(10, 6), 10, lease).await.unwrap();
+    // The sender died: once it stops beating its mail is claimed again, long
+    // before its lease runs out, with no attempt counted for the lost one.
+    let again = store
+        .claim_outgoing(t(10, 1), 10, "b", lease)
+        .await
+        .unwrap();
     assert_eq!(
         again.iter().map(|m| (m.id, m.attempts)).collect::<Vec<_>>(),
-        [(a, 2), (b, 2)]
+        [(a, 0), (b, 0)]
+    );
+    // b beats and renews its claims: a third instance waits.
+    store.beat(&instance("b"), t(10, 6)).await.unwrap();
+    assert_eq!(
+        store
+            .renew_claims("b", t(10, 6) + chrono::Duration::seconds(30))
+            .await
+            .unwrap(),
+        2
+    );
+    assert!(
+        store
+            .claim_outgoing(t(10, 6), 10, "c", lease)
+            .await
+            .unwrap()
+            .is_empty(),
+        "b lives"
+    );
+    // Given back untried: claimable at once, still no attempt counted.
+    store.release_outgoing(b).await.unwrap();
+    let released = store
+        .claim_outgoing(t(10, 6), 10, "b", lease)
+        .await
+        .unwrap();
+    assert_eq!(
+        released
+            .iter()
+            .map(|m| (m.id, m.attempts))
+            .collect::<Vec<_>>(),
+        [(b, 0)]
     );
 
     store.mark_sent(a, t(10, 7)).await.unwrap();
@@ -68,19 +111,27 @@ pub async fn outbox_claims_lease_retries_and_fails(store: &Store) {
         .mark_retry(b, "451 try later", t(11, 0))
         .await
         .unwrap();
+    store.beat(&instance("b"), t(10, 30)).await.unwrap();
     assert!(
         store
-            .claim_outgoing(t(10, 30), 10, lease)
+            .claim_outgoing(t(10, 30), 10, "b", lease)
             .await
             .unwrap()
             .is_empty(),
         "retry not yet due"
     );
-    let retried = store.claim_outgoing(t(11, 0), 10, lease).await.unwrap();
+    let retried = store
+        .claim_outgoing(t(11, 0), 10, "b", lease)
+        .await
+        .unwrap();
     assert_eq!(retried.len(), 1);
     assert_eq!(
-        (retried[0].id, retried[0].last_error.as_deref()),
-        (b, Some("451 try later"))
+        (
+            retried[0].id,
+            retried[0].attempts,
+            retried[0].last_error.as_deref()
+        ),
+        (b, 1, Some("451 try later"))
     );
     store
         .mark_failed(b, "550 no such user", t(11, 1))
@@ -127,12 +178,21 @@ pub async fn outbox_claims_lease_retries_and_fails(store: &Store) {
         [(a, OutgoingState::Sent), (b, OutgoingState::Failed)]
     );
     assert_eq!(for_case[0].sent_at, Some(t(10, 7)));
+    assert_eq!(
+        (for_case[0].attempts, for_case[1].attempts),
+        (1, 2),
+        "each attempt counted once"
+    );
     assert_eq!(store.queued_outgoing_count().await.unwrap(), 1);
-    let last = store.claim_outgoing(t(12, 0), 10, lease).await.unwrap();
+    let last = store
+        .claim_outgoing(t(12, 0), 10, "b", lease)
+        .await
+        .unwrap();
     assert_eq!(last.iter().map(|m| m.id).collect::<Vec<_>>(), [later]);
 }
 
 pub async fn outbox_claims_never_overlap(store: &Store) {
+    store.beat(&instance("sender"), t(10, 0)).await.unwrap();
     let mut tx = store.begin().await.unwrap();
     for i in 0..40 {
         tx.enqueue(&mail(None, &format!("c{i}@example.dk"), t(9, 0)))
@@ -147,7 +207,7 @@ pub async fn outbox_claims_never_overlap(store: &Store) {
             let mut mine = Vec::new();
             loop {
                 let batch = store
-                    .claim_outgoing(t(10, 0), 3, Duration::from_secs(60))
+                    .claim_outgoing(t(10, 0), 3, "sender", Duration::from_secs(60))
                     .await
                     .unwrap();
                 if batch.is_empty() {
@@ -260,4 +320,44 @@ pub async fn floods_are_counted_and_summarised_once_an_hour(store: &Store) {
         1
     );
     tx.commit().await.unwrap();
+}
+
+/// The SMTP server is back: mail waiting for its own retry is due at once, mail
+/// held by a sender is not touched.
+pub async fn a_returning_server_makes_waiting_mail_due(store: &Store) {
+    let lease = Duration::from_secs(30);
+    store.beat(&instance("a"), t(10, 0)).await.unwrap();
+    let mut tx = store.begin().await.unwrap();
+    let waiting = tx
+        .enqueue(&mail(None, "w@example.dk", t(9, 0)))
+        .await
+        .unwrap();
+    let held = tx
+        .enqueue(&mail(None, "h@example.dk", t(9, 1)))
+        .await
+        .unwrap();
+    let fresh = tx
+        .enqueue(&mail(None, "f@example.dk", t(11, 0)))
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    let claimed = store.claim_outgoing(t(10, 0), 1, "a", lease).await.unwrap();
+    assert_eq!(claimed[0].id, waiting);
+    store
+        .mark_retry(waiting, "connection refused", t(11, 0))
+        .await
+        .unwrap();
+    let claimed = store.claim_outgoing(t(10, 0), 1, "a", lease).await.unwrap();
+    assert_eq!(claimed[0].id, held);
+    assert_eq!(store.retry_waiting_now(t(10, 0)).await.unwrap(), 1);
+    let due = store
+        .claim_outgoing(t(10, 0), 10, "a", lease)
+        .await
+        .unwrap();
+    assert_eq!(
+        due.iter().map(|m| (m.id, m.attempts)).collect::<Vec<_>>(),
+        [(waiting, 1)],
+        "due at once; the held one stays held, the new one is not due yet"
+    );
+    let _ = fresh;
 }

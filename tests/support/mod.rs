@@ -34,7 +34,8 @@ pub struct MailServers {
     /// The test CA that signed the servers' certificate.
     pub ca_file: PathBuf,
     users_dir: PathBuf,
-    dir: PathBuf,
+    /// Where the servers keep everything (pid files, logs).
+    pub dir: PathBuf,
 }
 
 /// A mailbox of its own for one test, with a login.
