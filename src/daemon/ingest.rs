@@ -134,6 +134,9 @@ async fn record(
     for notice in &handled.notices {
         daemon.recorder.queue_notice(tx, notice, now).await?;
     }
+    for entry in &handled.audit {
+        tx.append_audit(entry, now).await?;
+    }
     if let Some(reference) = &handled.late_acknowledgement {
         tx.record_late_acknowledgement(reference, now).await?;
     }

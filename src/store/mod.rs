@@ -33,6 +33,8 @@
 //! | `late_acknowledgements` | cases opened when their acknowledgement was due already | listed in one alarm, once |
 //! | `login_failures` | a mailbox's or the SMTP server's login failing since, its alarm | one alarm per failure, whatever restarts or instances |
 //! | `withheld`, `flood_notices` | automatic mail not queued beyond a per-address cap (or to our own address); when staff last heard of each address | caps counted in the queueing transaction (PostgreSQL: an advisory lock per address); one summary per address and hour |
+//! | `retention_runs` | one row per local day the anonymisation ran, and what it did | once per day across instances |
+//! | `audit_log` | who (OS user or staff address) read or changed which case, when, why | append-only: triggers refuse UPDATE and DELETE |
 //! | `corrections` | staff labels (`#notcomplaint`, `#open`, `#category`) with the opening mail's model features | features only, never the mail's text |
 //!
 //! Instants are `DateTime<Utc>`; deadline dates are local `NaiveDate`s of the
@@ -55,12 +57,14 @@ mod inbound;
 mod logins;
 mod outbox;
 mod people;
+mod privacy;
 mod types;
 
 pub use corrections::StoredCorrection;
 pub use floods::Withheld;
 pub use logins::LoginFailure;
 pub use people::{LeftMail, StoredMail};
+pub use privacy::{AuditEntry, AuditRow, CustomerMail, RetentionPreview, RetentionState};
 pub use types::{
     CaseFilter, Direction, DueDeadline, InboundInsert, InboundStatus, NewInbound, NewOutgoing,
     Outgoing, OutgoingState, PendingInbound, SyncState,
