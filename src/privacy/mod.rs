@@ -142,6 +142,7 @@ pub async fn erase(
         anyhow::bail!("an erasure needs its reason (--reason TEXT)");
     }
     let mut result = Erasure::default();
+    let cases = store.customer_cases(address).await?;
     let mut tx = store.begin().await?;
     let audit = |action: &str, case_ref: Option<&CaseRef>, detail: String| AuditEntry {
         actor: actor.to_string(),
@@ -149,7 +150,7 @@ pub async fn erase(
         case_ref: case_ref.cloned(),
         detail,
     };
-    for reference in store.customer_cases(address).await? {
+    for reference in cases {
         let Some(state) = tx.retention_state(&reference).await? else {
             continue;
         };
