@@ -215,7 +215,8 @@ fn case_text(export: &CaseExport) -> anyhow::Result<String> {
     }
     writeln!(text, "\nTimeline:")?;
     for (when, event) in &export.timeline {
-        writeln!(text, "  {}  {}", local(case, *when), describe(event))?;
+        let (at, kind) = (local(case, *when), event.kind());
+        writeln!(text, "  {at}  {kind:<24} {}", describe(event))?;
     }
     writeln!(text, "\nMail sent to the customer:")?;
     for m in &export.sent {
