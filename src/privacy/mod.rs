@@ -189,8 +189,14 @@ pub async fn erase(
     }
     result.mails += mails;
     tx.commit().await?;
-    if result.mails > 0 || !result.erased.is_empty() {
-        store.reclaim_space().await?;
+    if (result.mails > 0 || !result.erased.is_empty())
+        && let Err(err) = store.reclaim_space().await
+    {
+        // The erasure is committed; the freed pages are overwritten at the next vacuum.
+        tracing::warn!(
+            error = format!("{err:#}"),
+            "cannot reclaim the space of the erased data yet (another reader?)"
+        );
     }
     Ok(result)
 }

@@ -162,8 +162,14 @@ impl Scheduler {
         tx.finish_retention_run(day, done.cases.len() as u64, done.mails)
             .await?;
         tx.commit().await?;
-        if !done.cases.is_empty() || done.mails > 0 {
-            self.store.reclaim_space().await?;
+        if (!done.cases.is_empty() || done.mails > 0)
+            && let Err(err) = self.store.reclaim_space().await
+        {
+            // The anonymisation is committed; the space comes back at the next run.
+            warn!(
+                error = format!("{err:#}"),
+                "cannot reclaim the space of the anonymised data yet"
+            );
         }
         info!(day = %day, cases = done.cases.len(), mails = done.mails, "personal data past its retention period anonymised");
         debug!(cases = ?done.cases.iter().map(ToString::to_string).collect::<Vec<_>>(), "anonymised cases");
