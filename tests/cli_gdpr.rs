@@ -334,3 +334,34 @@ async fn export_then_erase_refused_overridden_and_audited() {
     let future = klagebot(&config, &["audit", "--since", "2999-01-01"]);
     assert!(ok(&future).is_empty());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn retention_says_what_is_due_and_runs_it_on_request() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("kb.db");
+    let cases = fill(&db).await;
+    let config = write_config(dir.path());
+    let due = ok(&klagebot(&config, &["gdpr", "retention"]));
+    assert!(
+        due.contains("due now: 1 case(s) ended over 5 year(s) ago"),
+        "{due}"
+    );
+    assert!(file_has(&db, "Quistfjord-1."), "nothing changed yet");
+    let run = ok(&klagebot(&config, &["gdpr", "retention", "--run"]));
+    assert!(
+        run.contains(&format!("{}: anonymised", cases[0].reference)),
+        "{run}"
+    );
+    assert!(run.contains("1 case(s) and 4 mail(s) anonymised"), "{run}");
+    assert!(!file_has(&db, "Quistfjord-1.") && file_has(&db, "Quistfjord-2."));
+    let again = ok(&klagebot(&config, &["gdpr", "retention", "--run"]));
+    assert!(
+        again.contains("0 case(s) and 0 mail(s) anonymised"),
+        "{again}"
+    );
+    let audit = ok(&klagebot(
+        &config,
+        &["audit", "--case", &cases[0].reference.to_string()],
+    ));
+    assert!(audit.contains("gdpr retention run"), "{audit}");
+}

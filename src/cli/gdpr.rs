@@ -1,8 +1,9 @@
 //! `klagebot gdpr export` (a customer's access request: every case as JSON and
 //! as readable text, every mail from and to them as the original `.eml`, and an
 //! index, in a folder or a `.zip`) and `klagebot gdpr erase` (anonymise a
-//! customer's data at once where no retention duty applies). Both are recorded
-//! in the audit trail.
+//! customer's data at once where no retention duty applies), and `klagebot
+//! gdpr retention [--run]` (what the retention period made due; anonymise it now).
+//! Each is recorded in the audit trail.
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -23,7 +24,57 @@ pub fn run(config: &Config, command: &GdprCommand) -> anyhow::Result<ExitCode> {
     match command {
         GdprCommand::Export(args) => export(config, args),
         GdprCommand::Erase(args) => erase(config, args),
+        GdprCommand::Retention(args) => retention(config, args.run),
     }
+}
+
+/// What `[retention]` makes due now, and with `run` anonymises it (recorded).
+fn retention(config: &Config, run: bool) -> anyhow::Result<ExitCode> {
+    let retention = config.retention.clone();
+    let now = Utc::now();
+    let (due, done) = with_store(config, |store| async move {
+        let due = store.retention_preview(&retention.cutoffs(now)).await?;
+        if !run {
+            return Ok((due, None));
+        }
+        let mut tx = store.begin().await?;
+        let done = privacy::anonymise_expired(&mut tx, &retention, now).await?;
+        let detail = format!("{} cases, {} mails", done.cases.len(), done.mails);
+        tx.append_audit(&db::audit_entry("gdpr retention run", None, detail), now)
+            .await?;
+        for reference in &done.cases {
+            let entry = db::audit_entry("gdpr retention run", Some(reference), String::new());
+            tx.append_audit(&entry, now).await?;
+        }
+        tx.commit().await?;
+        if let Err(err) = store.reclaim_space().await {
+            eprintln!("klagebot: warning: the freed space is not reclaimed yet: {err:#}");
+        }
+        Ok((due, Some(done)))
+    })?;
+    let r = &config.retention;
+    println!(
+        "due now: {} case(s) ended over {} year(s) ago, {} mail(s) of no case over {} days old, \
+         {} quarantined mail(s) over {} days old; {} expired case(s) kept on legal hold",
+        due.cases,
+        r.case_years,
+        due.mails,
+        r.mail_days,
+        due.quarantined,
+        r.quarantine_days,
+        due.held
+    );
+    if let Some(done) = done {
+        for reference in &done.cases {
+            println!("{reference}: anonymised");
+        }
+        println!(
+            "{} case(s) and {} mail(s) anonymised",
+            done.cases.len(),
+            done.mails
+        );
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 fn export(config: &Config, args: &GdprExportArgs) -> anyhow::Result<ExitCode> {

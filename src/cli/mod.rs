@@ -122,6 +122,16 @@ pub enum GdprCommand {
     Export(GdprExportArgs),
     /// Anonymise a customer's data at once where no retention duty applies.
     Erase(GdprEraseArgs),
+    /// What the retention period has made due for anonymisation; with --run,
+    /// anonymise it now instead of waiting for the daily job.
+    Retention(GdprRetentionArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct GdprRetentionArgs {
+    /// Anonymise what is due now (the daily job does the same at retention.at).
+    #[arg(long)]
+    pub run: bool,
 }
 
 #[derive(Debug, Args)]
