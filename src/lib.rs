@@ -21,7 +21,9 @@
 //!
 //! Beside the flow: [`store`] holds all SQL; [`record`] writes a case change with
 //! the mail it causes and its deadlines, in the caller's transaction;
-//! [`scheduler`] wakes at the next deadline stored in the database; [`daemon`]
+//! [`scheduler`] wakes at the next deadline stored in the database; [`privacy`]
+//! anonymises what outlived its retention period, answers erasure and access
+//! requests; [`daemon`]
 //! wires the stages together for `klagebot run`, and [`service_manager`] tells
 //! systemd how it is doing; [`runtime`] is what its tasks
 //! share (clock, shutdown, wake-ups, counters); [`config`] reads the TOML file;
@@ -38,6 +40,7 @@ pub mod inbox;
 pub mod oauth;
 pub mod outbox;
 pub mod parse;
+pub mod privacy;
 pub mod record;
 pub mod report;
 pub mod runtime;

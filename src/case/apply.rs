@@ -39,7 +39,7 @@ pub fn apply(
         }
         Event::CustomerAddressChanged { address, .. } => c.case.customer = address.clone(),
         Event::Assigned { to, by } => assigned(c, to, by.as_ref(), rules),
-        Event::Note { .. } => {}
+        Event::Note { .. } | Event::LegalHold { .. } | Event::LegalHoldReleased { .. } => {}
         Event::CategorySet { category, .. } => c.case.category = Some(*category),
         Event::StaffAnswer {
             by,

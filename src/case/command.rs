@@ -43,6 +43,12 @@ pub enum StaffCommand {
     Close,
     Open,
     NotComplaint,
+    /// Keep the case's personal data past the retention period (a dispute, a
+    /// court case, an authority's request) until `#unhold`.
+    Hold {
+        reason: String,
+    },
+    Unhold,
 }
 
 impl StaffCommand {
@@ -59,6 +65,8 @@ impl StaffCommand {
             StaffCommand::Close => "#close",
             StaffCommand::Open => "#open",
             StaffCommand::NotComplaint => "#notcomplaint",
+            StaffCommand::Hold { .. } => "#hold",
+            StaffCommand::Unhold => "#unhold",
         }
     }
 }
@@ -105,7 +113,7 @@ fn suggestion_text(suggestion: &Option<String>) -> String {
         .unwrap_or_default()
 }
 
-const COMMANDS: [&str; 11] = [
+const COMMANDS: [&str; 13] = [
     "#note",
     "#assign",
     "#extend",
@@ -117,12 +125,14 @@ const COMMANDS: [&str; 11] = [
     "#close",
     "#open",
     "#notcomplaint",
+    "#hold",
+    "#unhold",
 ];
 
 const OUTCOMES: [&str; 3] = ["upheld", "partial", "rejected"];
 
 /// Pairs that contradict each other in one reply.
-const CONFLICTS: [(&str, &str); 7] = [
+const CONFLICTS: [(&str, &str); 8] = [
     ("#close", "#open"),
     ("#open", "#notcomplaint"),
     ("#decision", "#notcomplaint"),
@@ -130,6 +140,7 @@ const CONFLICTS: [(&str, &str); 7] = [
     ("#decision", "#extend"),
     ("#note", "#decision"),
     ("#answered", "#notcomplaint"),
+    ("#hold", "#unhold"),
 ];
 
 /// Parses the commands at the top of `text` (blank lines among them are skipped;
@@ -204,6 +215,8 @@ fn parse_line(line: &str) -> Result<StaffCommand, CommandError> {
         "close" => bare("#close", rest, StaffCommand::Close),
         "open" => bare("#open", rest, StaffCommand::Open),
         "notcomplaint" => bare("#notcomplaint", rest, StaffCommand::NotComplaint),
+        "hold" => parse_hold(rest),
+        "unhold" => bare("#unhold", rest, StaffCommand::Unhold),
         _ => Err(CommandError::Unknown {
             suggestion: closest(&format!("#{word}"), &COMMANDS).map(String::from),
             word,
@@ -256,6 +269,19 @@ fn parse_address(rest: &str) -> Result<StaffCommand, CommandError> {
         suggestion: None,
     })?;
     Ok(StaffCommand::Address { to })
+}
+
+/// `#hold REASON`: a legal hold needs its reason, for the audit.
+fn parse_hold(rest: &str) -> Result<StaffCommand, CommandError> {
+    if rest.is_empty() {
+        return Err(CommandError::MissingArgument {
+            command: "#hold".into(),
+            expected: "the reason for the legal hold on its line, e.g. #hold the customer has gone to court".into(),
+        });
+    }
+    Ok(StaffCommand::Hold {
+        reason: rest.to_string(),
+    })
 }
 
 /// `#extend [YYYY-MM-DD] REASON`.

@@ -15,6 +15,7 @@ pub mod command;
 mod deadline;
 mod life;
 pub mod model;
+pub mod privacy;
 mod progress;
 mod refusal;
 mod rejected;
@@ -28,7 +29,7 @@ pub use calendar::Calendar;
 pub use command::{CommandError, StaffCommand, StaffReply, parse_commands};
 pub use deadline::{Deadline, DeadlineKind, deadlines, on_deadline};
 pub use life::{NewCase, ReplayError, Step, open, replay};
-pub use model::{Case, Event, Outcome, Status, Tier, Warning};
+pub use model::{Case, Event, LEGAL_HOLD, LEGAL_HOLD_RELEASED, Outcome, Status, Tier, Warning};
 pub use progress::{
     acknowledgement_late, business_days_to_decision, deadline_met, is_overdue, working_days_left,
 };

@@ -169,6 +169,16 @@ pub enum Event {
         by: EmailAddress,
         message_id: String,
     },
+    /// Staff put the case on legal hold (`#hold REASON`): its personal data is
+    /// kept past the retention period until `#unhold`.
+    LegalHold {
+        by: EmailAddress,
+        reason: String,
+    },
+    /// The legal hold was released (`#unhold`): retention applies again.
+    LegalHoldReleased {
+        by: EmailAddress,
+    },
     /// A staff reply's commands could not be carried out; the sender is told why.
     CommandRejected {
         by: EmailAddress,
@@ -176,6 +186,11 @@ pub enum Event {
         reason: Refusal,
     },
 }
+
+/// The kind of [`Event::LegalHold`] on the timeline (the store reads holds by it).
+pub const LEGAL_HOLD: &str = "legal_hold";
+/// The kind of [`Event::LegalHoldReleased`].
+pub const LEGAL_HOLD_RELEASED: &str = "legal_hold_released";
 
 /// What a fired deadline warned staff about; recorded so that the timeline shows it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -234,6 +249,8 @@ impl Event {
             Event::Alarm { .. } => "alarm",
             Event::Warned { .. } => "warned",
             Event::CommandRejected { .. } => "command_rejected",
+            Event::LegalHold { .. } => LEGAL_HOLD,
+            Event::LegalHoldReleased { .. } => LEGAL_HOLD_RELEASED,
             Event::Reconsideration { .. } => "reconsideration",
         }
     }

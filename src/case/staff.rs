@@ -18,7 +18,7 @@ use crate::domain::EmailAddress;
 /// The body is relayed to the customer unless a command uses it: `#note` (the note),
 /// `#decision` (the reasoned answer, sent as the decision), `#extend` (added to the
 /// reason), `#answered` (the answer was given elsewhere) or `#notcomplaint`
-/// (nothing more goes to the customer). Below any other
+/// (nothing more goes to the customer), `#hold`/`#unhold` (internal). Below any other
 /// command (`#assign`, `#category`, `#address`, `#acknowledged`, `#close`, `#open`)
 /// it is relayed as an ordinary answer: to the new address after `#address`.
 pub fn staff_events(
@@ -43,6 +43,8 @@ pub fn staff_events(
                 | StaffCommand::Extend { .. }
                 | StaffCommand::Answered
                 | StaffCommand::NotComplaint
+                | StaffCommand::Hold { .. }
+                | StaffCommand::Unhold
         )
     });
     if !uses_body && !reply.body.trim().is_empty() {
@@ -110,6 +112,11 @@ fn command_event(
         StaffCommand::Close => Event::Closed { by: by_staff },
         StaffCommand::Open => Event::Reopened { by: by_staff },
         StaffCommand::NotComplaint => Event::Withdrawn { by: by.clone() },
+        StaffCommand::Hold { reason } => Event::LegalHold {
+            by: by.clone(),
+            reason: reason.clone(),
+        },
+        StaffCommand::Unhold => Event::LegalHoldReleased { by: by.clone() },
     };
     Ok(event)
 }

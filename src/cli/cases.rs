@@ -45,10 +45,12 @@ pub fn list(config: &Config, args: &CasesArgs) -> anyhow::Result<ExitCode> {
                 .add_working_days(today, n)
         }),
     };
-    let cases = with_store(
-        config,
-        |store| async move { store.list_cases(&filter).await },
-    )?;
+    let cases = with_store(config, |store| async move {
+        let cases = store.list_cases(&filter).await?;
+        let read = db::audit_entry("cases", None, format!("{} cases listed", cases.len()));
+        store.append_audit(&read, Utc::now()).await?;
+        Ok(cases)
+    })?;
     if args.json {
         for case in &cases {
             println!("{}", serde_json::to_string(case)?);
@@ -99,6 +101,8 @@ pub fn show(config: &Config, args: &CaseArgs) -> anyhow::Result<ExitCode> {
         let timeline = store.timeline(&reference).await?;
         let outgoing = store.outgoing_for_case(&reference).await?;
         let deadlines = store.deadlines_for_case(&reference).await?;
+        let read = db::audit_entry("case", Some(&reference), String::new());
+        store.append_audit(&read, Utc::now()).await?;
         Ok((case, timeline, outgoing, deadlines))
     })?;
     if args.json {
@@ -204,7 +208,7 @@ fn print_mail_and_deadlines(
 }
 
 /// One line saying what happened, in words staff read without the code.
-fn describe(event: &Event) -> String {
+pub(super) fn describe(event: &Event) -> String {
     match event {
         Event::Opened {
             from, subject, by, ..
@@ -292,6 +296,8 @@ fn describe(event: &Event) -> String {
         Event::Alarm { reason } => format!("ALARM: {reason}"),
         Event::Warned { warning } => format!("staff warned: {}", warning.code().replace('_', " ")),
         Event::CommandRejected { by, reason } => format!("command from {by} refused: {reason}"),
+        Event::LegalHold { by, reason } => format!("legal hold by {by}: {reason}"),
+        Event::LegalHoldReleased { by } => format!("legal hold released by {by}"),
     }
 }
 
@@ -340,7 +346,7 @@ fn related_text(related: &[CaseRef]) -> String {
         .join(", ")
 }
 
-fn outgoing_json(m: &Outgoing) -> serde_json::Value {
+pub(super) fn outgoing_json(m: &Outgoing) -> serde_json::Value {
     json!({
         "id": m.id,
         "kind": m.kind,
@@ -355,7 +361,7 @@ fn outgoing_json(m: &Outgoing) -> serde_json::Value {
 }
 
 /// An instant in the case's local time, with the zone's abbreviation (CET/CEST).
-fn local(case: &Case, t: DateTime<Utc>) -> String {
+pub(super) fn local(case: &Case, t: DateTime<Utc>) -> String {
     t.with_timezone(&case.jurisdiction.time_zone())
         .format("%Y-%m-%d %H:%M %Z")
         .to_string()

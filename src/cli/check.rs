@@ -105,9 +105,20 @@ async fn check_servers(config: &Config, report: &mut Report) {
     let database = async {
         let url = config.database_url()?;
         let store = Store::connect(&url).await?;
-        Ok(format!("{} reachable, migrations applied", store.backend()))
+        Ok::<_, anyhow::Error>(store)
     };
-    report.line("database", database.await);
+    let store = database.await;
+    let retention = match &store {
+        Ok(store) => Some(next_anonymisation(config, store).await),
+        Err(_) => None,
+    };
+    report.line(
+        "database",
+        store.map(|s| format!("{} reachable, migrations applied", s.backend())),
+    );
+    if let Some(retention) = retention {
+        report.line("retention", retention);
+    }
     for mailbox in &config.mailboxes {
         let name = format!("mailbox {}", mailbox.name);
         if let Some(source) = mailbox.token_source()
@@ -206,6 +217,34 @@ async fn check_token(report: &mut Report, login: &Login, source: &TokenSource) -
         });
     report.line(&format!("{} oauth2 token", login.key()), line);
     ok
+}
+
+/// What the next daily anonymisation will anonymise, if nothing changes meanwhile.
+async fn next_anonymisation(config: &Config, store: &Store) -> anyhow::Result<String> {
+    let rules = crate::case::Rules::from_config(config);
+    let cal = rules.calendar(config.company.jurisdiction);
+    let now = chrono::Utc::now();
+    let today = cal.local_date(now);
+    let mut at = cal.at_local(today, config.retention.at);
+    if at <= now || store.retention_ran(today).await? {
+        at = cal.at_local(today.succ_opt().unwrap_or(today), config.retention.at);
+    }
+    let next = store
+        .retention_preview(&config.retention.cutoffs(at))
+        .await?;
+    let r = &config.retention;
+    Ok(format!(
+        "the next anonymisation ({}) will anonymise {} case(s) ended over {} year(s) ago,          {} mail(s) of no case over {} days old and {} quarantined mail(s) over {} days old;          {} expired case(s) kept on legal hold",
+        at.with_timezone(&config.company.jurisdiction.time_zone())
+            .format("%Y-%m-%d %H:%M %Z"),
+        next.cases,
+        r.case_years,
+        next.mails,
+        r.mail_days,
+        next.quarantined,
+        r.quarantine_days,
+        next.held
+    ))
 }
 
 fn check_templates(config: &Config) -> anyhow::Result<String> {

@@ -570,6 +570,14 @@ pub fn render(a: &Answers) -> String {
         t,
         "acknowledge_within_days = 3\nanswer_within_days = 15\nfinal_answer_within_days = 35\n"
     );
+    let _ = writeln!(
+        t,
+        "[retention]                           # personal data is anonymised after this (GDPR art. 5(1)(e))\n\
+         case_years = 5                        # years after a case ended (decided, closed, withdrawn); #hold keeps one longer\n\
+         mail_days = 90                        # mail that opened or joined no case\n\
+         quarantine_days = 30                  # mail klagebot could not handle\n\
+         at = \"03:00:00\"                      # local time of the daily run\n"
+    );
     for person in &a.staff {
         staff_entry(&mut t, person, "handler", &q);
     }

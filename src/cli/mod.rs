@@ -12,6 +12,7 @@ use crate::config::Config;
 use crate::domain::Jurisdiction;
 use crate::telemetry::{self, LogFormat};
 
+pub mod audit;
 pub mod calendar;
 pub mod cases;
 pub mod check;
@@ -19,6 +20,7 @@ pub mod classify;
 mod db;
 mod docs;
 pub mod eval;
+pub mod gdpr;
 pub mod init;
 pub mod labelled;
 pub mod oauth;
@@ -27,6 +29,7 @@ mod progress;
 pub mod report;
 pub mod run;
 pub mod train;
+mod zip;
 
 /// klagebot: complaint mail for regulated Nordic financial companies.
 #[derive(Debug, Parser)]
@@ -71,6 +74,10 @@ pub enum Command {
     Train(TrainArgs),
     /// Measure a complaint model on labelled mail.
     Eval(EvalArgs),
+    /// A customer's personal data: their access request (export) and erasure.
+    Gdpr(GdprArgs),
+    /// Who read or changed which case, and when (the audit trail).
+    Audit(AuditArgs),
     /// Write a first config, asking on a terminal or taking flags, and the token secret.
     Init(Box<init::InitArgs>),
     /// Write the man pages and shell completions into DIR (for packaging).
@@ -100,6 +107,71 @@ pub struct OauthLoginArgs {
     /// The [outgoing] SMTP server's login.
     #[arg(long)]
     pub outgoing: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct GdprArgs {
+    #[command(subcommand)]
+    pub command: GdprCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum GdprCommand {
+    /// Everything klagebot holds about a customer (an access request): each case
+    /// as JSON and as text, every mail from and to them as .eml, and an index.
+    Export(GdprExportArgs),
+    /// Anonymise a customer's data at once where no retention duty applies.
+    Erase(GdprEraseArgs),
+    /// What the retention period has made due for anonymisation; with --run,
+    /// anonymise it now instead of waiting for the daily job.
+    Retention(GdprRetentionArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct GdprRetentionArgs {
+    /// Anonymise what is due now (the daily job does the same at retention.at).
+    #[arg(long)]
+    pub run: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct GdprExportArgs {
+    /// The customer's email address.
+    #[arg(long, value_name = "ADDRESS")]
+    pub customer: String,
+    /// The folder to write (must not exist), or an archive ending in .zip;
+    /// default: ./gdpr-export-DATE-TIME.
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Write one .zip archive instead of a folder.
+    #[arg(long)]
+    pub zip: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct GdprEraseArgs {
+    /// The customer's email address.
+    #[arg(long, value_name = "ADDRESS")]
+    pub customer: String,
+    /// Why (kept in the audit trail).
+    #[arg(long, value_name = "TEXT")]
+    pub reason: String,
+    /// Also erase ended cases whose retention period has not passed (recorded).
+    #[arg(long)]
+    pub override_retention: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct AuditArgs {
+    /// Only the entries of this case.
+    #[arg(long, value_name = "REF")]
+    pub case: Option<String>,
+    /// Only entries from this local day on, YYYY-MM-DD.
+    #[arg(long, value_name = "DATE")]
+    pub since: Option<NaiveDate>,
+    /// One JSON object per entry per line.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]
@@ -388,6 +460,8 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Preview(args) => preview::run(&config, &args),
         Command::Train(args) => train::run(&config, &args),
         Command::Eval(args) => eval::run(&config, &args),
+        Command::Gdpr(args) => gdpr::run(&config, &args.command),
+        Command::Audit(args) => audit::run(&config, &args),
         Command::Init(_) | Command::GenerateDocs(_) => {
             unreachable!("handled before the config is read")
         }

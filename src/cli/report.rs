@@ -32,6 +32,17 @@ pub fn run(config: &Config, args: &ReportArgs) -> anyhow::Result<ExitCode> {
         let start = utc_midnight(from.checked_sub_days(Days::new(1)).unwrap_or(from));
         let end = utc_midnight(to.checked_add_days(Days::new(2)).unwrap_or(to));
         let cases = store.cases_received_between(start, end).await?;
+        let reads: Vec<_> = cases
+            .iter()
+            .map(|c| {
+                db::audit_entry(
+                    "report",
+                    Some(&c.reference),
+                    format!("register {from} to {to}"),
+                )
+            })
+            .collect();
+        store.append_audit_all(&reads, Utc::now()).await?;
         Ok((cases, store.staff_names().await?))
     })?;
     let names = staff_names(config, stored_names);

@@ -196,6 +196,8 @@ pub struct Handled {
     pub late_acknowledgement: Option<CaseRef>,
     /// A stored mail (named by a per-mail reply address) that opened this case.
     pub opened_stored: Option<(i64, CaseRef)>,
+    /// Staff work to record in the audit trail (who did what in which case).
+    pub audit: Vec<crate::store::AuditEntry>,
     pub outcome: Outcome,
 }
 
@@ -220,6 +222,7 @@ impl Handled {
             notices: Vec::new(),
             late_acknowledgement: None,
             opened_stored: None,
+            audit: Vec::new(),
             outcome,
         }
     }

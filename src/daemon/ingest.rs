@@ -161,6 +161,9 @@ async fn record(
         }
         daemon.recorder.queue_notice(tx, notice, now).await?;
     }
+    for entry in &handled.audit {
+        tx.append_audit(entry, now).await?;
+    }
     if let Some(reference) = &handled.late_acknowledgement {
         tx.record_late_acknowledgement(reference, now).await?;
     }

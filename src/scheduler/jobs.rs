@@ -1,15 +1,17 @@
 //! The scheduler's jobs beside the deadlines: the daily digest of people's mail
 //! klagebot left alone, the one alarm that lists a backlog's late
 //! acknowledgements, and the hourly summary over an address that went over the
-//! per-address caps. Each runs in one transaction that also claims it, so it
+//! per-address caps, and the daily anonymisation of personal data past its
+//! retention period. Each runs in one transaction that also claims it, so it
 //! happens once across instances.
 
 use chrono::{DateTime, NaiveDate, Utc};
-use tracing::{info, warn};
+use tracing::{debug, info, warn};
 
 use super::Scheduler;
 use crate::config::{Config, StaffRole};
 use crate::domain::{EmailAddress, LeftReason};
+use crate::privacy::{self, Anonymised};
 use crate::record::{DigestEntry, Notice, load_case};
 use crate::store::LeftMail;
 
@@ -138,6 +140,63 @@ impl Scheduler {
         tx.commit().await?;
         self.wake.outbox.notify_one();
         Ok(due.len())
+    }
+
+    /// Anonymises what outlived its retention period, once per local day from
+    /// `retention.at` on; the day is claimed in the transaction that does the
+    /// work, so one instance does it. Returns what it did when it ran.
+    pub async fn anonymise_expired_if_due(&self) -> anyhow::Result<Option<Anonymised>> {
+        let config = &self.recorder.config;
+        let now = self.clock.now();
+        let cal = self.recorder.rules.calendar(config.company.jurisdiction);
+        let day = cal.local_date(now);
+        if now < cal.at_local(day, config.retention.at) || self.store.retention_ran(day).await? {
+            return Ok(None);
+        }
+        let mut tx = self.store.begin().await?;
+        if !tx.claim_retention_run(day, now).await? {
+            tx.rollback().await?;
+            return Ok(None);
+        }
+        let done = privacy::anonymise_expired(&mut tx, &config.retention, now).await?;
+        tx.finish_retention_run(day, done.cases.len() as u64, done.mails)
+            .await?;
+        tx.commit().await?;
+        if (!done.cases.is_empty() || done.mails > 0)
+            && let Err(err) = self.store.reclaim_space().await
+        {
+            // The anonymisation is committed; the space comes back at the next run.
+            warn!(
+                error = format!("{err:#}"),
+                "cannot reclaim the space of the anonymised data yet"
+            );
+        }
+        info!(day = %day, cases = done.cases.len(), mails = done.mails, "personal data past its retention period anonymised");
+        debug!(cases = ?done.cases.iter().map(ToString::to_string).collect::<Vec<_>>(), "anonymised cases");
+        self.log_next_anonymisation(day).await?;
+        Ok(Some(done))
+    }
+
+    /// Says in the log what the next daily anonymisation (the one after `day`'s)
+    /// will anonymise if nothing changes meanwhile.
+    pub async fn log_next_anonymisation(&self, day: NaiveDate) -> anyhow::Result<()> {
+        let config = &self.recorder.config;
+        let cal = self.recorder.rules.calendar(config.company.jurisdiction);
+        let next_day = day.succ_opt().unwrap_or(day);
+        let at = cal.at_local(next_day, config.retention.at);
+        let next = self
+            .store
+            .retention_preview(&config.retention.cutoffs(at))
+            .await?;
+        info!(
+            at = %at,
+            cases = next.cases,
+            held = next.held,
+            mails = next.mails,
+            quarantined = next.quarantined,
+            "the next anonymisation of personal data past its retention period"
+        );
+        Ok(())
     }
 
     /// When the next digest is due (for sleeping until it).

@@ -6,8 +6,9 @@
 //! Firing a deadline asks the case logic what it means ([`case::on_deadline`])
 //! and records the answer ([`Recorder::write`]) in the transaction that claimed
 //! the deadline and marks it fired. Beside the deadlines it runs the jobs of
-//! `jobs`: the daily digest, the alarm over a backlog's late acknowledgements
-//! and the hourly summary over an address beyond the per-address caps.
+//! `jobs`: the daily digest, the alarm over a backlog's late acknowledgements,
+//! the hourly summary over an address beyond the per-address caps and the daily
+//! anonymisation of personal data past its retention period.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -54,11 +55,31 @@ impl Scheduler {
 
     /// Fires deadlines and sends the daily digest until shutdown.
     pub async fn run(&self, mut shutdown: Shutdown) {
+        let today = self
+            .recorder
+            .rules
+            .calendar(self.recorder.config.company.jurisdiction)
+            .local_date(self.clock.now());
+        if let Err(err) = self
+            .log_next_anonymisation(today.pred_opt().unwrap_or(today))
+            .await
+        {
+            error!(
+                error = format!("{err:#}"),
+                "cannot tell what the next anonymisation will do"
+            );
+        }
         while !shutdown.is_requested() {
             if let Err(err) = self.send_digest_if_due().await {
                 error!(
                     error = format!("{err:#}"),
                     "the daily digest failed; will retry"
+                );
+            }
+            if let Err(err) = self.anonymise_expired_if_due().await {
+                error!(
+                    error = format!("{err:#}"),
+                    "the daily anonymisation failed; will retry"
                 );
             }
             if let Err(err) = self.summarize_floods().await {

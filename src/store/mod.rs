@@ -34,6 +34,8 @@
 //! | `late_acknowledgements` | cases opened when their acknowledgement was due already | listed in one alarm, once |
 //! | `login_failures` | a mailbox's or the SMTP server's login failing since, its alarm | one alarm per failure, whatever restarts or instances |
 //! | `withheld`, `flood_notices` | automatic mail not queued beyond a per-address cap (or to our own address); when staff last heard of each address | caps counted in the queueing transaction (PostgreSQL: an advisory lock per address); one summary per address and hour |
+//! | `retention_runs` | one row per local day the anonymisation ran, and what it did | once per day across instances |
+//! | `audit_log` | who (OS user or staff address) read or changed which case, when, why | append-only: triggers refuse UPDATE and DELETE |
 //! | `corrections` | staff labels (`#notcomplaint`, `#open`, `#category`) with the opening mail's model features | features only, never the mail's text |
 //!
 //! Instants are `DateTime<Utc>`; deadline dates are local `NaiveDate`s of the
@@ -57,6 +59,7 @@ mod instances;
 mod logins;
 mod outbox;
 mod people;
+mod privacy;
 mod types;
 
 pub use corrections::StoredCorrection;
@@ -64,6 +67,7 @@ pub use floods::Withheld;
 pub use instances::{InstanceRow, LIVENESS};
 pub use logins::LoginFailure;
 pub use people::{LeftMail, StoredMail};
+pub use privacy::{AuditEntry, AuditRow, CustomerMail, RetentionPreview, RetentionState};
 pub use types::{
     CaseFilter, Direction, DueDeadline, InboundInsert, InboundStatus, NewInbound, NewOutgoing,
     Outgoing, OutgoingState, PendingInbound, SyncState,

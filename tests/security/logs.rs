@@ -135,3 +135,96 @@ async fn case_and_cases_print_customer_text_with_control_characters_escaped() {
         }
     }
 }
+
+/// A whole case's life through the binary at trace level: the complaint, the
+/// handler's `#hold` and `#note` naming the customer, then `case`, `gdpr export`
+/// and `audit` on the command line. No log line of any of it names the customer,
+/// their address, subject or text; the staff command is in the audit trail.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_full_case_with_staff_commands_and_gdpr_export_logs_nothing_personal() {
+    let h = Harness::new().await;
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("klagebot.toml");
+    std::fs::write(&config, &h.config_text).unwrap();
+    let customer = h.customer("fullrun");
+    let subject = format!("Klage over {SUBJECT_WORD}");
+    h.send(&customer, &complaint(&customer, &h.klage.address, &subject));
+    let log_path = dir.path().join("daemon.log");
+    let mut daemon = Command::new(env!("CARGO_BIN_EXE_klagebot"))
+        .current_dir(dir.path())
+        .env("RUST_LOG", "trace")
+        .args(["--config", config.to_str().unwrap(), "run"])
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(&log_path).unwrap())
+        .spawn()
+        .expect("run the klagebot binary");
+    let notice = crate::harness::parsed(&h, &h.handler, 1).remove(0);
+    let reference = h.wait_for_cases(1).await[0].reference.clone();
+    crate::harness::staff_reply(
+        &h,
+        &notice,
+        &format!("#hold {NAME} has gone to court\n#note {NAME} called about {BODY_WORD}\n"),
+    );
+    h.wait_for_event(&reference, "legal_hold").await;
+    Command::new("kill")
+        .args(["-TERM", &daemon.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(daemon.wait().unwrap().success(), "klagebot stops cleanly");
+    let mut log = std::fs::read_to_string(&log_path).unwrap();
+    assert!(
+        log.contains("DEBUG") && log.contains("opened case"),
+        "{log}"
+    );
+
+    let out = dir.path().join("export");
+    let r = reference.to_string();
+    let commands: [Vec<&str>; 3] = [
+        vec!["case", &r],
+        vec![
+            "gdpr",
+            "export",
+            "--customer",
+            &customer.address,
+            "--out",
+            out.to_str().unwrap(),
+        ],
+        vec!["audit", "--case", &r],
+    ];
+    let mut audit = String::new();
+    for args in &commands {
+        let run = Command::new(env!("CARGO_BIN_EXE_klagebot"))
+            .env("RUST_LOG", "trace")
+            .args(["--config", config.to_str().unwrap()])
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(
+            run.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&run.stderr)
+        );
+        log.push_str(&String::from_utf8_lossy(&run.stderr));
+        audit = String::from_utf8_lossy(&run.stdout).into_owned();
+    }
+    let exported = std::fs::read_to_string(out.join(format!("cases/{r}.txt"))).unwrap();
+    assert!(
+        exported.contains(BODY_WORD),
+        "the export has the note: {exported}"
+    );
+    assert!(
+        audit.contains(h.handler.address.as_str()) && audit.contains("#hold #note"),
+        "the staff command is audited: {audit}"
+    );
+    for secret in [
+        SUBJECT_WORD,
+        BODY_WORD,
+        NAME,
+        "Navnesen",
+        customer.address.as_str(),
+        customer.address.split('@').next().unwrap(),
+        h.handler.address.as_str(),
+    ] {
+        assert!(!log.contains(secret), "{secret:?} is in the log:\n{log}");
+    }
+}

@@ -50,6 +50,7 @@ mod deadlines;
 mod inbound;
 mod logins;
 mod outbox;
+mod privacy;
 mod register;
 
 on_both_backends!(
@@ -73,6 +74,10 @@ on_both_backends!(
     register::report_csv_opens_cleanly_in_a_spreadsheet,
     logins::one_alarm_per_failure_and_another_after_recovery,
     logins::two_instances_raise_one_alarm,
+    privacy::retention_anonymises_exactly_what_expired,
+    privacy::the_daily_run_is_claimed_once,
+    privacy::export_finds_every_case_and_mail_of_the_customer,
+    privacy::erasure_is_refused_then_overridden_and_recorded,
 );
 
 fn t(h: u32, m: u32) -> DateTime<Utc> {

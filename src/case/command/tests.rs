@@ -175,3 +175,19 @@ fn address_and_acknowledged_record_what_happened_outside_klagebot() {
     assert!(error("#acknowledged by phone").contains("takes nothing after it"));
     assert!(error("#adress x@y.dk").contains("did you mean #address"));
 }
+
+#[test]
+fn hold_needs_its_reason_and_unhold_stands_alone() {
+    let reply = parsed("#hold the customer has gone to court\nInternal: case no. 12/2026");
+    assert_eq!(
+        reply.commands,
+        vec![StaffCommand::Hold {
+            reason: "the customer has gone to court".into()
+        }]
+    );
+    assert_eq!(parsed("#unhold").commands, vec![StaffCommand::Unhold]);
+    assert!(error("#hold").contains("the reason for the legal hold"));
+    assert!(error("#unhold now").contains("takes nothing after it"));
+    assert!(error("#hold x\n#unhold").contains("cannot be used together"));
+    assert!(error("#unhlod").contains("did you mean #unhold"));
+}

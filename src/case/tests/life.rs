@@ -457,3 +457,33 @@ fn a_manual_acknowledgement_is_recorded_once() {
     let again = life.staff_reply("2026-04-02T10:00:00Z", HANDLER, "#acknowledged");
     assert_eq!(again.unwrap_err(), "the complaint was acknowledged already");
 }
+
+#[test]
+fn a_legal_hold_is_recorded_and_nothing_goes_to_the_customer() {
+    let life = danish();
+    let now = utc("2026-04-08T09:00:00Z");
+    let text = "#hold the customer has gone to court\n\nCase 12/2026 at the city court.";
+    let worked = work_staff_reply(&life.case, text, &addr(HANDLER), "<h1>", now, &life.rules);
+    assert_eq!(worked.rejected, None);
+    assert_eq!(
+        worked.step.events,
+        vec![Event::LegalHold {
+            by: addr(HANDLER),
+            reason: "the customer has gone to court".into()
+        }]
+    );
+    assert!(worked.step.actions.is_empty(), "{:?}", worked.step.actions);
+    assert_eq!(worked.step.case, life.case, "a hold changes no state");
+    let released = work_staff_reply(
+        &life.case,
+        "#unhold",
+        &addr(HANDLER),
+        "<h2>",
+        now,
+        &life.rules,
+    );
+    assert_eq!(
+        released.step.events,
+        vec![Event::LegalHoldReleased { by: addr(HANDLER) }]
+    );
+}

@@ -78,6 +78,14 @@ pub async fn forwarded(
     };
     let note = format!("opened case {reference} from a customer's mail forwarded by {by} {how}");
     let mut handled = opened(inbound, reference.clone(), change, note, env);
+    if forced {
+        handled.audit.push(crate::store::AuditEntry {
+            actor: by.to_string(),
+            action: "staff command".to_string(),
+            case_ref: Some(reference.clone()),
+            detail: "#open".to_string(),
+        });
+    }
     handled.opened_stored = original.stored.map(|id| (id, reference));
     Ok(handled)
 }

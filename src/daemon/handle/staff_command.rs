@@ -11,6 +11,7 @@ use crate::daemon::inbound::{Env, Handled, Inbound, Lookups};
 use crate::domain::{CaseRef, EmailAddress};
 use crate::record::{CaseChange, Extras};
 use crate::runtime::faults::{self, Stage};
+use crate::store::AuditEntry;
 
 pub async fn handle(
     inbound: &Inbound<'_>,
@@ -50,13 +51,29 @@ pub async fn handle(
             ),
         ),
     };
-    Ok(Handled::in_case(
-        reference.clone(),
-        changes,
-        action,
-        note,
-        true,
-    ))
+    let detail = match (&worked.rejected, &worked.reply) {
+        (Some(refusal), _) => format!("refused: {}", refusal.code()),
+        (None, Some(reply)) if !reply.commands.is_empty() => reply
+            .commands
+            .iter()
+            .map(|c| c.name())
+            .collect::<Vec<_>>()
+            .join(" "),
+        (None, _) => "answer relayed to the customer".to_string(),
+    };
+    let mut handled = Handled::in_case(reference.clone(), changes, action, note, true);
+    handled.audit.push(staff_audit(by, reference, detail));
+    Ok(handled)
+}
+
+/// The audit trail's line for a staff member's mail command in a case.
+fn staff_audit(by: &EmailAddress, reference: &CaseRef, detail: String) -> AuditEntry {
+    AuditEntry {
+        actor: by.to_string(),
+        action: "staff command".to_string(),
+        case_ref: Some(reference.clone()),
+        detail,
+    }
 }
 
 /// `#open` by `by` on a forwarded mail that is in case `reference` already: no
@@ -77,11 +94,9 @@ pub async fn forward_in_case(
     let (change, result) = CaseChange::of_event(&case, event, extras, inbound.now, env.rules);
     result.map_err(|rejected| anyhow::anyhow!("#open refusal not recorded: {rejected}"))?;
     let note = format!("#open by {by}: the forwarded mail is in case {reference} already");
-    Ok(Handled::in_case(
-        reference.clone(),
-        vec![change],
-        "staff_refused",
-        note,
-        true,
-    ))
+    let mut handled =
+        Handled::in_case(reference.clone(), vec![change], "staff_refused", note, true);
+    let detail = "#open refused: forward_in_case".to_string();
+    handled.audit.push(staff_audit(by, reference, detail));
+    Ok(handled)
 }
