@@ -42,6 +42,8 @@ fn case(n: u32, answer_due: NaiveDate) -> Case {
         customer_message_id: format!("<c{n}@example.dk>"),
         last_customer_message_id: format!("<c{n}@example.dk>"),
         next_message_seq: 2,
+        cause: None,
+        measure: None,
     }
 }
 

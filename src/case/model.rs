@@ -48,6 +48,70 @@ pub struct Case {
     pub last_customer_message_id: String,
     /// The next N of our Message-IDs `<case-{REF}.{N}@domain>`.
     pub next_message_seq: u32,
+    /// The root cause staff recorded (`#cause`).
+    #[serde(default)]
+    pub cause: Option<String>,
+    /// The internal consequence staff recorded (`#measure`).
+    #[serde(default)]
+    pub measure: Option<Measure>,
+}
+
+/// The internal consequence a complaint had (EBA/ESMA guidelines: complaints
+/// analysed for recurring problems lead to changed routines, practice or training).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Measure {
+    pub kind: MeasureKind,
+    /// What was changed, in staff's words (may be empty).
+    #[serde(default)]
+    pub text: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MeasureKind {
+    Routine,
+    Practice,
+    Training,
+    Other,
+    None,
+}
+
+impl MeasureKind {
+    pub const ALL: [MeasureKind; 5] = [
+        MeasureKind::Routine,
+        MeasureKind::Practice,
+        MeasureKind::Training,
+        MeasureKind::Other,
+        MeasureKind::None,
+    ];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            MeasureKind::Routine => "routine",
+            MeasureKind::Practice => "practice",
+            MeasureKind::Training => "training",
+            MeasureKind::Other => "other",
+            MeasureKind::None => "none",
+        }
+    }
+
+    /// The kind from its code or its word in any of the five languages.
+    pub fn parse(word: &str) -> Option<MeasureKind> {
+        let word = crate::classify::text::fold(&word.to_lowercase());
+        let kind = match word.as_str() {
+            "routine" | "rutine" | "rutin" | "rutiner" | "procedure" | "procedur" => {
+                MeasureKind::Routine
+            }
+            "practice" | "praksis" | "praxis" => MeasureKind::Practice,
+            "training" | "oplaring" | "opplaring" | "utbildning" | "uddannelse" | "kursus" => {
+                MeasureKind::Training
+            }
+            "other" | "andet" | "annet" | "anna" | "annat" => MeasureKind::Other,
+            "none" | "ingen" | "inga" | "intet" => MeasureKind::None,
+            _ => return Option::None,
+        };
+        Some(kind)
+    }
 }
 
 /// One entry on a case's append-only timeline.
@@ -145,6 +209,28 @@ pub enum Event {
     Linked {
         other: CaseRef,
     },
+    /// Staff confirmed a link to another case about the same matter (`#related`).
+    RelatedConfirmed {
+        other: CaseRef,
+        by: EmailAddress,
+    },
+    /// Staff removed a suggested link (`#unrelated`).
+    RelatedRemoved {
+        other: CaseRef,
+        by: EmailAddress,
+    },
+    /// The root cause (`#cause`); `from` when taken from a linked case.
+    CauseSet {
+        cause: String,
+        by: EmailAddress,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        from: Option<CaseRef>,
+    },
+    /// The internal consequence (`#measure`).
+    MeasureSet {
+        measure: Measure,
+        by: EmailAddress,
+    },
     /// An alarm to staff, e.g. an acknowledgement still unsent near its deadline.
     Alarm {
         reason: String,
@@ -228,6 +314,10 @@ impl Event {
             Event::ReminderSent { .. } => "reminder_sent",
             Event::Bounced { .. } => "bounced",
             Event::Linked { .. } => "linked",
+            Event::RelatedConfirmed { .. } => "related_confirmed",
+            Event::RelatedRemoved { .. } => "related_removed",
+            Event::CauseSet { .. } => "cause_set",
+            Event::MeasureSet { .. } => "measure_set",
             Event::Withheld { .. } => "withheld",
             Event::UnverifiedAnswer { .. } => "unverified_answer",
             Event::Alarm { .. } => "alarm",

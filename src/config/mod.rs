@@ -21,6 +21,7 @@ mod mailbox;
 mod oauth2;
 mod outgoing;
 mod policy;
+mod related;
 mod secret;
 mod security;
 mod server;
@@ -38,6 +39,7 @@ pub use oauth2::{
 };
 pub use outgoing::{Outgoing, OutgoingKind};
 pub use policy::Policy;
+pub use related::Related;
 pub use secret::SecretRef;
 pub use security::Security;
 pub use server::TlsMode;
@@ -70,6 +72,8 @@ pub struct Config {
     pub digest: Digest,
     #[serde(default)]
     pub alerts: Alerts,
+    #[serde(default)]
+    pub related: Related,
     /// Set for the embedded default only.
     #[serde(skip)]
     embedded: bool,
@@ -121,6 +125,7 @@ impl Config {
         self.outgoing.validate()?;
         self.policy.validate()?;
         self.security.validate()?;
+        self.related.validate()?;
         staff::validate(&self.staff)
     }
 

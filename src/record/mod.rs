@@ -16,6 +16,7 @@ use tracing::warn;
 mod guard;
 pub mod letters;
 mod notices;
+mod related;
 
 pub use letters::{ACKNOWLEDGEMENT_KIND, BounceFacts, Extras};
 pub use notices::{DigestEntry, Notice};
@@ -64,6 +65,9 @@ pub struct CaseChange {
     /// The mail that caused it echoes our mail (an auto-responder that does not
     /// say so): its automatic answer and per-mail notices are held back.
     pub echo: bool,
+    /// A new complaint's keys (`related::keys`): what finds earlier cases
+    /// about the same matter, and what later cases find it by.
+    pub keys: Vec<crate::related::Key>,
 }
 
 impl CaseChange {
@@ -86,6 +90,7 @@ impl CaseChange {
             extras,
             files: None,
             echo: false,
+            keys: Vec::new(),
         }
     }
 
@@ -110,6 +115,7 @@ impl CaseChange {
             extras,
             files: None,
             echo: false,
+            keys: Vec::new(),
         };
         (change, result)
     }
@@ -178,6 +184,12 @@ impl Recorder {
         if change.kind == ChangeKind::Refused {
             return Ok(());
         }
+        related::record_link_events(tx, &case.reference, &change.events, now).await?;
+        let mut extras = std::borrow::Cow::Borrowed(&change.extras);
+        if change.kind == ChangeKind::Opened && !change.keys.is_empty() {
+            let shown = self.relate(tx, case, &change.keys, now).await?;
+            extras.to_mut().related = shown;
+        }
         let sifted = self.sift(tx, change, now).await?;
         for (action, held) in &sifted.held {
             let mail = guard::name(action);
@@ -191,7 +203,7 @@ impl Recorder {
             tx.append_event(&case.reference, now, &event).await?;
         }
         for action in &sifted.send {
-            let letter = self.letter(case, action, &change.extras, now)?;
+            let letter = self.letter(case, action, &extras, now)?;
             let id = strip_angle_brackets(&letter.message_id);
             tx.record_message_id(id, &case.reference, Direction::Out)
                 .await?;

@@ -33,6 +33,9 @@
 //! | `late_acknowledgements` | cases opened when their acknowledgement was due already | listed in one alarm, once |
 //! | `login_failures` | a mailbox's or the SMTP server's login failing since, its alarm | one alarm per failure, whatever restarts or instances |
 //! | `withheld`, `flood_notices` | automatic mail not queued beyond a per-address cap (or to our own address); when staff last heard of each address | caps counted in the queueing transaction (PostgreSQL: an advisory lock per address); one summary per address and hour |
+//! | `related_docs`, `related_keys`, `related_key_counts` | each case's weight, its keys' hashes (no text), how many cases hold each key | candidates found by the new case's rarer keys within the window, never a scan |
+//! | `case_links` | suggested links (score, reason), confirmed or removed by staff | one row per pair |
+//! | `surges`, `surge_members` | a cluster of complaints about one matter; its cases, listed in the alert or a daily update | one alert per cluster, named by its earliest case, whatever instances |
 //! | `corrections` | staff labels (`#notcomplaint`, `#open`, `#category`) with the opening mail's model features | features only, never the mail's text |
 //!
 //! Instants are `DateTime<Utc>`; deadline dates are local `NaiveDate`s of the
@@ -55,12 +58,14 @@ mod inbound;
 mod logins;
 mod outbox;
 mod people;
+mod related;
 mod types;
 
 pub use corrections::StoredCorrection;
 pub use floods::Withheld;
 pub use logins::LoginFailure;
 pub use people::{LeftMail, StoredMail};
+pub use related::{StoredLink, StoredSurge, SurgeMember};
 pub use types::{
     CaseFilter, Direction, DueDeadline, InboundInsert, InboundStatus, NewInbound, NewOutgoing,
     Outgoing, OutgoingState, PendingInbound, SyncState,
