@@ -132,7 +132,7 @@ pub fn keys(subject: &str, text: &str, language: Language, category: Option<Cate
     let mut all = String::with_capacity(subject.len() + 1 + text.len().min(TEXT_CHARS));
     all.push_str(subject);
     all.push('\n');
-    all.extend(text.chars().take(TEXT_CHARS));
+    all.extend(without_sign_off(text).chars().take(TEXT_CHARS));
     let mut found = BTreeSet::new();
     amounts(&all, &mut found);
     dates(&all, &mut found);
@@ -143,6 +143,47 @@ pub fn keys(subject: &str, text: &str, language: Language, category: Option<Cate
         found.insert(key(KeyKind::Category, category.code()));
     }
     found.into_iter().collect()
+}
+
+/// Words that open a sign-off line, folded: the sign-off and what stands
+/// under it (a name, an address, a phone number) say nothing about the matter.
+const SIGN_OFFS: [&str; 22] = [
+    "mvh",
+    "med venlig",
+    "venlig hilsen",
+    "venlige hilsner",
+    "vennlig hilsen",
+    "med vennlig",
+    "hilsen",
+    "helsing",
+    "venleg helsing",
+    "halsningar",
+    "hilsner",
+    "med vanlig",
+    "vanliga",
+    "regards",
+    "best regards",
+    "kind regards",
+    "best wishes",
+    "yours",
+    "thanks,",
+    "thank you,",
+    "cheers",
+    "sincerely",
+];
+
+/// The text above its sign-off (the first line, after the first, that starts
+/// like one).
+fn without_sign_off(text: &str) -> String {
+    let mut kept = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        let folded = fold(&line.trim().to_lowercase());
+        if i > 0 && SIGN_OFFS.iter().any(|s| folded.starts_with(s)) {
+            break;
+        }
+        kept.push(line);
+    }
+    kept.join("\n")
 }
 
 fn key(kind: KeyKind, text: &str) -> Key {
@@ -303,7 +344,7 @@ fn stems(text: &str, language: Language, found: &mut BTreeSet<Key>) {
         for concept in concepts::of(&folded, next.as_deref()) {
             found.insert(key(KeyKind::Concept, concept));
         }
-        if concepts::is_common(&folded) {
+        if concepts::is_common(&folded) || month_number(&folded).is_some() {
             continue;
         }
         let stem = fold(&stemmer.stem(word));

@@ -26,7 +26,7 @@ pub use keys::{Key, KeyKind, keys};
 use crate::domain::CaseRef;
 
 /// How alike two complaints must be (0..1) to be linked as the same matter.
-pub const THRESHOLD: f64 = 0.2;
+pub const THRESHOLD: f64 = 0.12;
 /// Keys held by more cases than this are not looked up: they say little, and
 /// reading their postings would cost as much as a scan.
 pub const MAX_POSTINGS: i64 = 1000;
