@@ -24,7 +24,7 @@ CREATE TABLE related_key_counts (
 );
 
 CREATE TABLE case_links (
-    case_ref  TEXT NOT NULL REFERENCES cases (reference),
+    case_ref  TEXT NOT NULL,
     other_ref TEXT NOT NULL,
     score     DOUBLE PRECISION NOT NULL,
     reason    TEXT NOT NULL,

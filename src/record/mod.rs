@@ -20,6 +20,7 @@ mod related;
 
 pub use letters::{ACKNOWLEDGEMENT_KIND, BounceFacts, Extras};
 pub use notices::{DigestEntry, Notice};
+pub use related::link_new_case;
 
 use crate::case::{self, Action, Case, Event, Rejected, Rules, Step};
 use crate::config::Config;

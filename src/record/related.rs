@@ -34,19 +34,9 @@ impl Recorder {
         if !settings.enabled || keys.is_empty() {
             return Ok(Vec::new());
         }
-        let hashes: Vec<i64> = keys.iter().map(Key::hash).collect();
-        let freq = tx.related_frequencies(&hashes).await?;
-        let own = related::document_weight(keys, &freq);
-        let wanted = related::lookup(keys, &freq);
         let since = case.received_at - Duration::days(i64::from(settings.window_days));
-        let postings = tx.related_postings(&wanted, since).await?;
-        let gathered = related::gather(&postings, keys, &freq);
-        let candidates = tx.related_candidates(gathered).await?;
-        let mut matches = related::best(keys, own, &freq, &candidates);
-        matches.retain(|m| m.reference != case.reference);
-        tx.index_case(&case.reference, case.received_at, own, &hashes)
-            .await?;
-        tx.insert_links(&case.reference, &matches, now).await?;
+        let matches =
+            link_new_case(tx, &case.reference, case.received_at, keys, since, now).await?;
         if !matches.is_empty() {
             info!(case = %case.reference, related = matches.len(), "related cases found");
         }
@@ -193,6 +183,31 @@ impl Recorder {
             false => managers,
         }
     }
+}
+
+/// The store's part of opening a case: the earlier cases received since
+/// `since` that are about the same matter (found by the new case's rarer keys,
+/// never a scan), linked to it; and the case added to the index.
+pub async fn link_new_case(
+    tx: &mut Tx,
+    reference: &CaseRef,
+    received_at: DateTime<Utc>,
+    keys: &[Key],
+    since: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> anyhow::Result<Vec<Match>> {
+    let hashes: Vec<i64> = keys.iter().map(Key::hash).collect();
+    let freq = tx.related_frequencies(&hashes).await?;
+    let own = related::document_weight(keys, &freq);
+    let wanted = related::lookup(keys, &freq);
+    let postings = tx.related_postings(&wanted, since).await?;
+    let gathered = related::gather(&postings, keys, &freq);
+    let candidates = tx.related_candidates(gathered).await?;
+    let mut matches = related::best(keys, own, &freq, &candidates);
+    matches.retain(|m| m.reference != *reference);
+    tx.index_case(reference, received_at, own, &hashes).await?;
+    tx.insert_links(reference, &matches, now).await?;
+    Ok(matches)
 }
 
 /// Writes a staff member's word on a link (`#related`, `#unrelated`) to the
