@@ -6,8 +6,7 @@
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
-use super::model::{Measure, MeasureKind};
-use super::states::Outcome;
+use super::states::{Measure, MeasureKind, Outcome};
 use crate::domain::{CaseRef, Category, EmailAddress};
 
 /// One command from a staff member.

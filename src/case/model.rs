@@ -7,7 +7,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::refusal::Refusal;
-pub use super::states::{Outcome, Status, Tier};
+pub use super::states::{Measure, MeasureKind, Outcome, Status, Tier};
 use crate::domain::{CaseRef, Category, EmailAddress, Jurisdiction, Language};
 
 /// The state of one case. Dates that are deadlines are local dates in the case's
@@ -54,64 +54,6 @@ pub struct Case {
     /// The internal consequence staff recorded (`#measure`).
     #[serde(default)]
     pub measure: Option<Measure>,
-}
-
-/// The internal consequence a complaint had (EBA/ESMA guidelines: complaints
-/// analysed for recurring problems lead to changed routines, practice or training).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Measure {
-    pub kind: MeasureKind,
-    /// What was changed, in staff's words (may be empty).
-    #[serde(default)]
-    pub text: String,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum MeasureKind {
-    Routine,
-    Practice,
-    Training,
-    Other,
-    None,
-}
-
-impl MeasureKind {
-    pub const ALL: [MeasureKind; 5] = [
-        MeasureKind::Routine,
-        MeasureKind::Practice,
-        MeasureKind::Training,
-        MeasureKind::Other,
-        MeasureKind::None,
-    ];
-
-    pub fn code(self) -> &'static str {
-        match self {
-            MeasureKind::Routine => "routine",
-            MeasureKind::Practice => "practice",
-            MeasureKind::Training => "training",
-            MeasureKind::Other => "other",
-            MeasureKind::None => "none",
-        }
-    }
-
-    /// The kind from its code or its word in any of the five languages.
-    pub fn parse(word: &str) -> Option<MeasureKind> {
-        let word = crate::classify::text::fold(&word.to_lowercase());
-        let kind = match word.as_str() {
-            "routine" | "rutine" | "rutin" | "rutiner" | "procedure" | "procedur" => {
-                MeasureKind::Routine
-            }
-            "practice" | "praksis" | "praxis" => MeasureKind::Practice,
-            "training" | "oplaring" | "opplaring" | "utbildning" | "uddannelse" | "kursus" => {
-                MeasureKind::Training
-            }
-            "other" | "andet" | "annet" | "anna" | "annat" => MeasureKind::Other,
-            "none" | "ingen" | "inga" | "intet" => MeasureKind::None,
-            _ => return Option::None,
-        };
-        Some(kind)
-    }
 }
 
 /// One entry on a case's append-only timeline.
