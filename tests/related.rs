@@ -93,8 +93,10 @@ async fn open(
         opened_by: None,
     };
     let step = case::open(input, at, &recorder.rules);
-    let mut extras = Extras::default();
-    extras.customer_text = Some(text.to_string());
+    let extras = Extras {
+        customer_text: Some(text.to_string()),
+        ..Extras::default()
+    };
     let mut change = CaseChange::opened(step, extras);
     change.keys = klagebot::related::keys(subject, text, language, None);
     recorder.write(&mut tx, &change, at).await.unwrap();

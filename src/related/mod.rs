@@ -173,7 +173,7 @@ pub fn common_labels(matches: &[&Match], at_most: usize) -> Vec<String> {
     let half = matches.len().div_ceil(2);
     let mut common: Vec<(String, usize)> = counts.into_iter().filter(|(_, n)| *n >= half).collect();
     // Stable: the order of first appearance (heaviest first) among equals.
-    common.sort_by(|a, b| b.1.cmp(&a.1));
+    common.sort_by_key(|c| std::cmp::Reverse(c.1));
     common.into_iter().take(at_most).map(|(l, _)| l).collect()
 }
 
