@@ -57,6 +57,8 @@ fn new_case(reference: CaseRef, n: u64) -> anyhow::Result<Case> {
         customer_message_id: format!("<{n}@example.dk>"),
         last_customer_message_id: format!("<{n}@example.dk>"),
         next_message_seq: 2,
+        cause: None,
+        measure: None,
     })
 }
 

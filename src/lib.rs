@@ -17,6 +17,8 @@
 //! - [`outbox`]: templates rendered into complete outgoing mail (our Message-IDs,
 //!   threading headers, `Auto-Submitted`).
 //! - [`smtp`]: delivery of queued mail, with retries.
+//! - [`related`] (pure): which earlier complaints are about the same matter, and
+//!   when enough of them make a surge.
 //! - [`report`] (pure): the complaint register and period figures built from cases.
 //!
 //! Beside the flow: [`store`] holds all SQL; [`record`] writes a case change with
@@ -42,6 +44,7 @@ pub mod outbox;
 pub mod parse;
 pub mod privacy;
 pub mod record;
+pub mod related;
 pub mod report;
 pub mod runtime;
 pub mod scheduler;

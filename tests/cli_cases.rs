@@ -5,7 +5,7 @@ use std::path::Path;
 use std::process::{Command, Output};
 
 use chrono::{NaiveDate, TimeZone, Utc};
-use klagebot::case::{Case, Event, Outcome, Status, Tier};
+use klagebot::case::{Case, Event, Measure, MeasureKind, Outcome, Status, Tier};
 use klagebot::domain::{CaseRef, Category, EmailAddress, Jurisdiction, Language};
 use klagebot::store::{NewOutgoing, Store};
 
@@ -42,6 +42,8 @@ fn case(n: u32, answer_due: NaiveDate) -> Case {
         customer_message_id: format!("<c{n}@example.dk>"),
         last_customer_message_id: format!("<c{n}@example.dk>"),
         next_message_seq: 2,
+        cause: None,
+        measure: None,
     }
 }
 
@@ -67,6 +69,11 @@ async fn fill(dir: &Path) {
     decided.decided_at = Some(Utc.with_ymd_and_hms(2026, 6, 10, 9, 0, 0).unwrap());
     decided.outcome = Some(Outcome::Rejected);
     decided.referred = true;
+    decided.cause = Some("=the fee run ran twice".into());
+    decided.measure = Some(Measure {
+        kind: MeasureKind::Routine,
+        text: "fee runs are checked by two people".into(),
+    });
     let open = case(3, date(2099, 1, 1));
     let mut tx = store.begin().await.unwrap();
     for c in [&overdue, &decided, &open] {
@@ -103,6 +110,17 @@ async fn fill(dir: &Path) {
     })
     .await
     .unwrap();
+    // Case 3 was found to be about the same matter as case 2.
+    let link = klagebot::related::Match {
+        reference: decided.reference.clone(),
+        received_at: decided.received_at,
+        score: 0.42,
+        reason: "shared: amount 49, date 06-01, fee".into(),
+        labels: vec![],
+    };
+    tx.insert_links(&open.reference, &[link], open.received_at)
+        .await
+        .unwrap();
     tx.commit().await.unwrap();
     store.close().await;
 }
@@ -176,6 +194,34 @@ async fn read_commands_show_what_is_stored() {
     assert_eq!(json["timeline"].as_array().unwrap().len(), 2);
     assert_eq!(json["timeline"][1]["kind"], "note");
 
+    // Related cases, either way round, with their score and reason.
+    let shown = stdout(&klagebot(&config, &["case", "KL-2026-000002"]));
+    assert!(shown.contains("Related cases (same matter):"), "{shown}");
+    assert!(
+        shown.contains("KL-2026-000003") && shown.contains("shared: amount 49, date 06-01, fee"),
+        "{shown}"
+    );
+    assert!(
+        shown.contains("Root cause:      =the fee run ran twice"),
+        "{shown}"
+    );
+    assert!(
+        shown.contains("routine: fee runs are checked by two people"),
+        "{shown}"
+    );
+    let json: serde_json::Value = serde_json::from_str(&stdout(&klagebot(
+        &config,
+        &["case", "KL-2026-000003", "--json"],
+    )))
+    .unwrap();
+    assert_eq!(json["related"][0]["reference"], "KL-2026-000002");
+    assert_eq!(json["related"][0]["score"], 0.42);
+    assert_eq!(
+        json["related"][0]["reason"],
+        "shared: amount 49, date 06-01, fee"
+    );
+    assert_eq!(json["related"][0]["state"], "suggested");
+
     let missing = klagebot(&config, &["case", "KL-2026-000099"]);
     assert!(!missing.status.success());
     assert!(String::from_utf8_lossy(&missing.stderr).contains("no case KL-2026-000099"));
@@ -213,6 +259,16 @@ async fn report_writes_a_register_and_totals() {
     );
     assert!(csv.contains("\"Kortet virker ikke, sag 1\""), "{csv}");
     assert!(csv.contains("Søren Ærø <kunde@example.dk>"), "{csv}");
+    let header = csv.lines().next().unwrap();
+    assert!(
+        header.ends_with("related_cases,root_cause,measure,measure_text"),
+        "{header}"
+    );
+    // Staff text that looks like a formula is defused in the spreadsheet.
+    assert!(
+        csv.contains("'=the fee run ran twice,routine,fee runs are checked by two people"),
+        "{csv}"
+    );
     let totals = String::from_utf8_lossy(&out.stderr);
     assert!(
         totals.contains("Complaints received 2026-06-01 – 2026-06-02: 2"),
@@ -236,6 +292,12 @@ async fn report_writes_a_register_and_totals() {
     assert_eq!(register["totals"]["by_outcome"]["rejected"], 1);
     assert_eq!(register["totals"]["by_outcome"]["open"], 2);
     assert_eq!(register["cases"][1]["referred"], true);
+    assert_eq!(register["cases"][1]["root_cause"], "=the fee run ran twice");
+    assert_eq!(register["cases"][1]["measure"], "routine");
+    assert_eq!(register["totals"]["by_cause"]["=the fee run ran twice"], 1);
+    assert_eq!(register["totals"]["by_cause"]["unrecorded"], 2);
+    assert_eq!(register["totals"]["by_measure"]["routine"], 1);
+    assert_eq!(register["totals"]["by_measure"]["unrecorded"], 2);
     assert_eq!(
         register["cases"][1]["contact_person"],
         "Mette Jensen <mette@bank.dk>"

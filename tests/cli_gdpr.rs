@@ -45,6 +45,8 @@ fn case(n: u32, ended: DateTime<Utc>) -> Case {
         customer_message_id: format!("<z{n}@example.dk>"),
         last_customer_message_id: format!("<z{n}@example.dk>"),
         next_message_seq: 2,
+        cause: None,
+        measure: None,
     }
 }
 

@@ -144,6 +144,8 @@ fn case(n: u32) -> Case {
         customer_message_id: format!("c{n}@example.dk"),
         last_customer_message_id: format!("c{n}@example.dk"),
         next_message_seq: 1,
+        cause: None,
+        measure: None,
     }
 }
 

@@ -72,6 +72,14 @@ pub fn apply(
                 c.case.related.push(other.clone());
             }
         }
+        Event::RelatedConfirmed { other, .. } => {
+            if !c.case.related.contains(other) && *other != c.case.reference {
+                c.case.related.push(other.clone());
+            }
+        }
+        Event::RelatedRemoved { other, .. } => c.case.related.retain(|r| r != other),
+        Event::CauseSet { cause, .. } => c.case.cause = Some(cause.clone()),
+        Event::MeasureSet { measure, .. } => c.case.measure = Some(measure.clone()),
         Event::Alarm { reason } => {
             let to = rules.escalation_recipients(&c.case);
             c.notify_staff(

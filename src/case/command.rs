@@ -6,8 +6,8 @@
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
-use super::states::Outcome;
-use crate::domain::{Category, EmailAddress};
+use super::states::{Measure, MeasureKind, Outcome};
+use crate::domain::{CaseRef, Category, EmailAddress};
 
 /// One command from a staff member.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -49,6 +49,23 @@ pub enum StaffCommand {
         reason: String,
     },
     Unhold,
+    /// Another case is about the same matter (a suggested link confirmed, or a new one).
+    Related {
+        other: CaseRef,
+    },
+    /// A suggested link is wrong.
+    Unrelated {
+        other: CaseRef,
+    },
+    /// The root cause; a case reference alone takes that linked case's cause.
+    Cause {
+        text: String,
+        from: Option<CaseRef>,
+    },
+    /// The internal consequence: routine, practice, training, other or none.
+    Measure {
+        measure: Measure,
+    },
 }
 
 impl StaffCommand {
@@ -67,6 +84,10 @@ impl StaffCommand {
             StaffCommand::NotComplaint => "#notcomplaint",
             StaffCommand::Hold { .. } => "#hold",
             StaffCommand::Unhold => "#unhold",
+            StaffCommand::Related { .. } => "#related",
+            StaffCommand::Unrelated { .. } => "#unrelated",
+            StaffCommand::Cause { .. } => "#cause",
+            StaffCommand::Measure { .. } => "#measure",
         }
     }
 }
@@ -113,7 +134,7 @@ fn suggestion_text(suggestion: &Option<String>) -> String {
         .unwrap_or_default()
 }
 
-const COMMANDS: [&str; 13] = [
+const COMMANDS: [&str; 17] = [
     "#note",
     "#assign",
     "#extend",
@@ -127,12 +148,16 @@ const COMMANDS: [&str; 13] = [
     "#notcomplaint",
     "#hold",
     "#unhold",
+    "#related",
+    "#unrelated",
+    "#cause",
+    "#measure",
 ];
 
 const OUTCOMES: [&str; 3] = ["upheld", "partial", "rejected"];
 
 /// Pairs that contradict each other in one reply.
-const CONFLICTS: [(&str, &str); 8] = [
+const CONFLICTS: [(&str, &str); 9] = [
     ("#close", "#open"),
     ("#open", "#notcomplaint"),
     ("#decision", "#notcomplaint"),
@@ -141,6 +166,7 @@ const CONFLICTS: [(&str, &str); 8] = [
     ("#note", "#decision"),
     ("#answered", "#notcomplaint"),
     ("#hold", "#unhold"),
+    ("#related", "#unrelated"),
 ];
 
 /// Parses the commands at the top of `text` (blank lines among them are skipped;
@@ -217,6 +243,12 @@ fn parse_line(line: &str) -> Result<StaffCommand, CommandError> {
         "notcomplaint" => bare("#notcomplaint", rest, StaffCommand::NotComplaint),
         "hold" => parse_hold(rest),
         "unhold" => bare("#unhold", rest, StaffCommand::Unhold),
+        "related" => parse_reference("#related", rest).map(|other| StaffCommand::Related { other }),
+        "unrelated" => {
+            parse_reference("#unrelated", rest).map(|other| StaffCommand::Unrelated { other })
+        }
+        "cause" => parse_cause(rest),
+        "measure" => parse_measure(rest),
         _ => Err(CommandError::Unknown {
             suggestion: closest(&format!("#{word}"), &COMMANDS).map(String::from),
             word,
@@ -346,6 +378,70 @@ fn parse_category(rest: &str) -> Result<StaffCommand, CommandError> {
         }
     })?;
     Ok(StaffCommand::Category { category })
+}
+
+/// `#related REF`, `#unrelated REF`: one case reference.
+fn parse_reference(command: &str, rest: &str) -> Result<CaseRef, CommandError> {
+    if rest.is_empty() {
+        return Err(CommandError::MissingArgument {
+            command: command.into(),
+            expected: format!("the other case's reference, e.g. {command} KL-2026-000123"),
+        });
+    }
+    rest.trim_matches(['[', ']'])
+        .parse::<CaseRef>()
+        .map_err(|_| CommandError::BadArgument {
+            command: command.into(),
+            value: rest.to_string(),
+            expected: "a case reference such as KL-2026-000123".into(),
+            suggestion: None,
+        })
+}
+
+/// `#cause TEXT`, or `#cause REF` to take a linked case's cause.
+fn parse_cause(rest: &str) -> Result<StaffCommand, CommandError> {
+    if rest.is_empty() {
+        return Err(CommandError::MissingArgument {
+            command: "#cause".into(),
+            expected:
+                "the root cause on its line, e.g. #cause the fee run of 1 December charged twice"
+                    .into(),
+        });
+    }
+    let from = rest.trim_matches(['[', ']']).parse::<CaseRef>().ok();
+    Ok(StaffCommand::Cause {
+        text: rest.to_string(),
+        from,
+    })
+}
+
+/// `#measure KIND [TEXT]`: KIND one of routine, practice, training, other, none
+/// (or the word in Danish, Norwegian or Swedish).
+fn parse_measure(rest: &str) -> Result<StaffCommand, CommandError> {
+    let (first, after) = rest
+        .split_once(char::is_whitespace)
+        .map_or((rest, ""), |(f, a)| (f, a.trim()));
+    if first.is_empty() {
+        return Err(CommandError::MissingArgument {
+            command: "#measure".into(),
+            expected: "the consequence: routine, practice, training, other or none, e.g. #measure routine fee runs are checked by two people".into(),
+        });
+    }
+    let kind = MeasureKind::parse(first.trim_end_matches([':', ','])).ok_or_else(|| {
+        let codes = MeasureKind::ALL.map(MeasureKind::code);
+        CommandError::BadArgument {
+            command: "#measure".into(),
+            value: first.to_string(),
+            expected: "routine, practice, training, other or none".into(),
+            suggestion: closest(&first.to_lowercase(), &codes).map(String::from),
+        }
+    })?;
+    Ok(StaffCommand::Measure {
+        measure: Measure {
+            kind,
+            text: after.to_string(),
+        },
+    })
 }
 
 /// The known word nearest to a typo, if it is near enough to be what was meant.

@@ -115,6 +115,8 @@ fn opening(input: &NewCase, rules: &Rules) -> (Case, Vec<Action>) {
         customer_message_id: input.message_id.clone(),
         last_customer_message_id: input.message_id.clone(),
         next_message_seq: 1,
+        cause: None,
+        measure: None,
     };
     let mut change = Change::new(case);
     let answer_due = change.case.answer_due;

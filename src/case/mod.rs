@@ -29,14 +29,17 @@ pub use calendar::Calendar;
 pub use command::{CommandError, StaffCommand, StaffReply, parse_commands};
 pub use deadline::{Deadline, DeadlineKind, deadlines, on_deadline};
 pub use life::{NewCase, ReplayError, Step, open, replay};
-pub use model::{Case, Event, LEGAL_HOLD, LEGAL_HOLD_RELEASED, Outcome, Status, Tier, Warning};
+pub use model::{
+    Case, Event, LEGAL_HOLD, LEGAL_HOLD_RELEASED, Measure, MeasureKind, Outcome, Status, Tier,
+    Warning,
+};
 pub use progress::{
     acknowledgement_late, business_days_to_decision, deadline_met, is_overdue, working_days_left,
 };
 pub use refusal::Refusal;
 pub use rejected::Rejected;
 pub use rules::{DueDates, Rules};
-pub use staff::{WorkedReply, apply_all, staff_events, work_staff_reply};
+pub use staff::{WorkedReply, apply_all, staff_events, work_staff_reply, work_staff_reply_with};
 
 #[cfg(test)]
 mod tests;

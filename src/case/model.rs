@@ -7,7 +7,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::refusal::Refusal;
-pub use super::states::{Outcome, Status, Tier};
+pub use super::states::{Measure, MeasureKind, Outcome, Status, Tier};
 use crate::domain::{CaseRef, Category, EmailAddress, Jurisdiction, Language};
 
 /// The state of one case. Dates that are deadlines are local dates in the case's
@@ -48,6 +48,12 @@ pub struct Case {
     pub last_customer_message_id: String,
     /// The next N of our Message-IDs `<case-{REF}.{N}@domain>`.
     pub next_message_seq: u32,
+    /// The root cause staff recorded (`#cause`).
+    #[serde(default)]
+    pub cause: Option<String>,
+    /// The internal consequence staff recorded (`#measure`).
+    #[serde(default)]
+    pub measure: Option<Measure>,
 }
 
 /// One entry on a case's append-only timeline.
@@ -144,6 +150,28 @@ pub enum Event {
     },
     Linked {
         other: CaseRef,
+    },
+    /// Staff confirmed a link to another case about the same matter (`#related`).
+    RelatedConfirmed {
+        other: CaseRef,
+        by: EmailAddress,
+    },
+    /// Staff removed a suggested link (`#unrelated`).
+    RelatedRemoved {
+        other: CaseRef,
+        by: EmailAddress,
+    },
+    /// The root cause (`#cause`); `from` when taken from a linked case.
+    CauseSet {
+        cause: String,
+        by: EmailAddress,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        from: Option<CaseRef>,
+    },
+    /// The internal consequence (`#measure`).
+    MeasureSet {
+        measure: Measure,
+        by: EmailAddress,
     },
     /// An alarm to staff, e.g. an acknowledgement still unsent near its deadline.
     Alarm {
@@ -244,6 +272,10 @@ impl Event {
             Event::ReminderSent { .. } => "reminder_sent",
             Event::Bounced { .. } => "bounced",
             Event::Linked { .. } => "linked",
+            Event::RelatedConfirmed { .. } => "related_confirmed",
+            Event::RelatedRemoved { .. } => "related_removed",
+            Event::CauseSet { .. } => "cause_set",
+            Event::MeasureSet { .. } => "measure_set",
             Event::Withheld { .. } => "withheld",
             Event::UnverifiedAnswer { .. } => "unverified_answer",
             Event::Alarm { .. } => "alarm",

@@ -12,7 +12,9 @@ use super::model::{Case, Event};
 use super::refusal::Refusal;
 use super::rejected::Rejected;
 use super::rules::Rules;
-use crate::domain::EmailAddress;
+use std::collections::HashMap;
+
+use crate::domain::{CaseRef, EmailAddress};
 
 /// The events a staff reply (inbound message `message_id` from `by`) stands for.
 /// The body is relayed to the customer unless a command uses it: `#note` (the note),
@@ -27,13 +29,18 @@ pub fn staff_events(
     by: &EmailAddress,
     message_id: &str,
     rules: &Rules,
+    causes: &HashMap<CaseRef, String>,
 ) -> Result<Vec<Event>, Rejected> {
     if !rules.is_staff(by) {
         return Err(Rejected::NotStaff(by.clone()));
     }
     let mut events = Vec::new();
     for command in &reply.commands {
-        events.push(command_event(case, command, reply, by, message_id, rules)?);
+        let event = match command {
+            StaffCommand::Cause { text, from } => cause_event(text, from.as_ref(), by, causes),
+            other => command_event(case, other, reply, by, message_id, rules)?,
+        };
+        events.push(event);
     }
     let uses_body = reply.commands.iter().any(|c| {
         matches!(
@@ -45,6 +52,10 @@ pub fn staff_events(
                 | StaffCommand::NotComplaint
                 | StaffCommand::Hold { .. }
                 | StaffCommand::Unhold
+                | StaffCommand::Related { .. }
+                | StaffCommand::Unrelated { .. }
+                | StaffCommand::Cause { .. }
+                | StaffCommand::Measure { .. }
         )
     });
     if !uses_body && !reply.body.trim().is_empty() {
@@ -117,8 +128,50 @@ fn command_event(
             reason: reason.clone(),
         },
         StaffCommand::Unhold => Event::LegalHoldReleased { by: by.clone() },
+        StaffCommand::Related { other } => Event::RelatedConfirmed {
+            other: other.clone(),
+            by: by.clone(),
+        },
+        StaffCommand::Unrelated { other } => Event::RelatedRemoved {
+            other: other.clone(),
+            by: by.clone(),
+        },
+        StaffCommand::Cause { text, .. } => Event::CauseSet {
+            cause: text.clone(),
+            by: by.clone(),
+            from: None,
+        },
+        StaffCommand::Measure { measure } => Event::MeasureSet {
+            measure: measure.clone(),
+            by: by.clone(),
+        },
     };
     Ok(event)
+}
+
+/// `#cause`: its text, or, given a case reference, that case's cause (from
+/// `causes`, which the caller read); a case without one is named as the cause.
+fn cause_event(
+    text: &str,
+    from: Option<&CaseRef>,
+    by: &EmailAddress,
+    causes: &HashMap<CaseRef, String>,
+) -> Event {
+    match from {
+        Some(other) => Event::CauseSet {
+            cause: causes
+                .get(other)
+                .cloned()
+                .unwrap_or_else(|| format!("as in {other}")),
+            by: by.clone(),
+            from: Some(other.clone()),
+        },
+        None => Event::CauseSet {
+            cause: text.to_string(),
+            by: by.clone(),
+            from: None,
+        },
+    }
 }
 
 /// The staff member's address as configured (its canonical spelling).
@@ -179,6 +232,19 @@ pub fn work_staff_reply(
     now: DateTime<Utc>,
     rules: &Rules,
 ) -> WorkedReply {
+    work_staff_reply_with(case, text, by, message_id, now, rules, &HashMap::new())
+}
+
+/// [`work_staff_reply`], with the causes of the cases a `#cause REF` names.
+pub fn work_staff_reply_with(
+    case: &Case,
+    text: &str,
+    by: &EmailAddress,
+    message_id: &str,
+    now: DateTime<Utc>,
+    rules: &Rules,
+    causes: &HashMap<CaseRef, String>,
+) -> WorkedReply {
     let unchanged = |reason: Refusal, reply: Option<StaffReply>| WorkedReply {
         step: Step {
             case: case.clone(),
@@ -195,7 +261,7 @@ pub fn work_staff_reply(
         Ok(reply) => reply,
         Err(err) => return rejected(case, by, err.into(), None, now, rules),
     };
-    let worked = staff_events(case, &reply, by, message_id, rules).and_then(|events| {
+    let worked = staff_events(case, &reply, by, message_id, rules, causes).and_then(|events| {
         let (next, actions) = apply_all(case, &events, now, rules)?;
         Ok(Step {
             case: next,

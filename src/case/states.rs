@@ -1,5 +1,5 @@
 //! The small vocabularies of a case's life: where it stands ([`Status`]), who
-//! handles it ([`Tier`]) and how it was decided ([`Outcome`]).
+//! handles it ([`Tier`]) and how it was decided ([`Outcome`]), and what it changed inside the firm ([`Measure`]).
 
 use serde::{Deserialize, Serialize};
 
@@ -80,5 +80,62 @@ impl Tier {
             Tier::ComplaintsDepartment => "complaints_department",
             Tier::ComplaintsManager => "complaints_manager",
         }
+    }
+}
+
+/// The internal consequence a complaint had (EBA/ESMA guidelines: complaints
+/// analysed for recurring problems lead to changed routines, practice or training).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Measure {
+    pub kind: MeasureKind,
+    /// What was changed, in staff's words (may be empty).
+    #[serde(default)]
+    pub text: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MeasureKind {
+    Routine,
+    Practice,
+    Training,
+    Other,
+    None,
+}
+
+impl MeasureKind {
+    pub const ALL: [MeasureKind; 5] = [
+        MeasureKind::Routine,
+        MeasureKind::Practice,
+        MeasureKind::Training,
+        MeasureKind::Other,
+        MeasureKind::None,
+    ];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            MeasureKind::Routine => "routine",
+            MeasureKind::Practice => "practice",
+            MeasureKind::Training => "training",
+            MeasureKind::Other => "other",
+            MeasureKind::None => "none",
+        }
+    }
+
+    /// The kind from its code or its word in any of the five languages.
+    pub fn parse(word: &str) -> Option<MeasureKind> {
+        let word = word.to_lowercase();
+        let kind = match word.as_str() {
+            "routine" | "rutine" | "rutin" | "rutiner" | "procedure" | "procedur" => {
+                MeasureKind::Routine
+            }
+            "practice" | "praksis" | "praxis" => MeasureKind::Practice,
+            "training" | "oplæring" | "oplaering" | "opplæring" | "opplaering" | "utbildning"
+            | "uddannelse" | "kursus" => MeasureKind::Training,
+            "other" | "andet" | "annet" | "anna" | "annat" => MeasureKind::Other,
+            "none" | "ingen" | "inga" | "intet" => MeasureKind::None,
+            _ => return Option::None,
+        };
+        Some(kind)
     }
 }

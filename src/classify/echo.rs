@@ -111,7 +111,9 @@ pub fn is_echo(
     earlier.iter().any(|e| {
         e.arrived <= arrived
             && e.fingerprint.is_some_and(|f| near(f, fingerprint))
-            && recent(e.arrived).min().is_some_and(|sent| sent < this_round)
+            && recent(e.arrived)
+                .min()
+                .is_some_and(|sent| sent < this_round)
     })
 }
 

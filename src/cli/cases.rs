@@ -11,7 +11,7 @@ use super::{CaseArgs, CasesArgs};
 use crate::case::{Case, Event};
 use crate::config::Config;
 use crate::domain::CaseRef;
-use crate::store::{CaseFilter, Outgoing};
+use crate::store::{CaseFilter, Outgoing, StoredLink};
 
 /// `println!` for text that may hold what a customer wrote: every control
 /// character (a terminal escape, a hyperlink, a carriage return that hides a
@@ -93,7 +93,7 @@ fn print_table(cases: &[Case], today: NaiveDate) {
 pub fn show(config: &Config, args: &CaseArgs) -> anyhow::Result<ExitCode> {
     let reference: CaseRef = args.reference.parse()?;
     let today = db::today(config);
-    let (case, timeline, outgoing, deadlines) = with_store(config, |store| async move {
+    let (case, timeline, outgoing, deadlines, links) = with_store(config, |store| async move {
         let case = store
             .case(&reference)
             .await?
@@ -103,11 +103,20 @@ pub fn show(config: &Config, args: &CaseArgs) -> anyhow::Result<ExitCode> {
         let deadlines = store.deadlines_for_case(&reference).await?;
         let read = db::audit_entry("case", Some(&reference), String::new());
         store.append_audit(&read, Utc::now()).await?;
-        Ok((case, timeline, outgoing, deadlines))
+        let links = store.links_of(&reference).await?;
+        Ok((case, timeline, outgoing, deadlines, links))
     })?;
+    let related = related_links(&case, &links);
     if args.json {
         let value = json!({
             "case": case,
+            "related": related.iter().map(|l| json!({
+                "reference": l.other.to_string(),
+                "score": l.score,
+                "reason": l.reason,
+                "state": l.state,
+                "by": l.by,
+            })).collect::<Vec<_>>(),
             "timeline": timeline.iter().map(|(at, e)| json!({"at": at, "kind": e.kind(), "event": e})).collect::<Vec<_>>(),
             "outgoing": outgoing.iter().map(outgoing_json).collect::<Vec<_>>(),
             "deadlines": deadlines.iter().map(|(key, due)| json!({"key": key, "due_at": due})).collect::<Vec<_>>(),
@@ -116,6 +125,23 @@ pub fn show(config: &Config, args: &CaseArgs) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     print_case(&case, config, today);
+    if !related.is_empty() {
+        println!();
+        say!("Related cases (same matter):");
+        for l in &related {
+            let by =
+                l.by.as_deref()
+                    .map(|b| format!(" by {b}"))
+                    .unwrap_or_default();
+            say!(
+                "  {:<16} {:.2}  {}{by}  {}",
+                l.other.to_string(),
+                l.score,
+                l.state,
+                l.reason
+            );
+        }
+    }
     println!();
     say!("Timeline ({}):", case.jurisdiction.time_zone());
     for (at, event) in &timeline {
@@ -164,6 +190,20 @@ fn print_case(case: &Case, config: &Config, today: NaiveDate) {
             if case.referred { "yes" } else { "no" }.to_string(),
         ),
         ("Related cases", related_text(&case.related)),
+        (
+            "Root cause",
+            case.cause.clone().unwrap_or_else(|| "-".into()),
+        ),
+        (
+            "Measure",
+            case.measure.as_ref().map_or_else(
+                || "-".into(),
+                |m| match m.text.is_empty() {
+                    true => m.kind.code().to_string(),
+                    false => format!("{}: {}", m.kind.code(), m.text),
+                },
+            ),
+        ),
     ];
     for (label, value) in lines {
         say!("{:<16} {value}", format!("{label}:"));
@@ -205,6 +245,29 @@ fn print_mail_and_deadlines(
             say!("  {}  {key}", local(case, *due));
         }
     }
+}
+
+/// The case's links to others about the same matter, the removed ones left
+/// out; a link by reference (`case.related`) that the index did not suggest is
+/// listed as confirmed.
+fn related_links(case: &Case, links: &[StoredLink]) -> Vec<StoredLink> {
+    let mut shown: Vec<StoredLink> = links
+        .iter()
+        .filter(|l| l.state != "removed")
+        .cloned()
+        .collect();
+    for other in &case.related {
+        if !links.iter().any(|l| &l.other == other) {
+            shown.push(StoredLink {
+                other: other.clone(),
+                score: 1.0,
+                reason: "named by reference".into(),
+                state: "confirmed".into(),
+                by: None,
+            });
+        }
+    }
+    shown
 }
 
 /// One line saying what happened, in words staff read without the code.
@@ -288,6 +351,19 @@ pub(super) fn describe(event: &Event) -> String {
             None => format!("a mail of ours bounced ({message_id}): the customer did not get it"),
         },
         Event::Linked { other } => format!("linked to {other}"),
+        Event::RelatedConfirmed { other, by } => {
+            format!("{other} confirmed as the same matter by {by}")
+        }
+        Event::RelatedRemoved { other, by } => {
+            format!("{other} removed as not the same matter by {by}")
+        }
+        Event::CauseSet { cause, by, from } => match from {
+            Some(other) => format!("root cause (as in {other}) by {by}: {cause}"),
+            None => format!("root cause by {by}: {cause}"),
+        },
+        Event::MeasureSet { measure, by } => {
+            format!("measure {} by {by}: {}", measure.kind.code(), measure.text)
+        }
         Event::Withheld { mail, reason } => format!("{mail} not sent: {reason}"),
         Event::UnverifiedAnswer { by, .. } => format!(
             "a mail to the customer copied to us as {by}'s answer, not verified by our MX: \

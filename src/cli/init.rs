@@ -597,6 +597,17 @@ pub fn render(a: &Answers) -> String {
          #                                   colleagues' mail without a case token counts only when it \
          vouches; see the README"
     );
+    let _ = writeln!(t);
+    let _ = writeln!(t, "[related]");
+    let _ = writeln!(
+        t,
+        "window_days = 180    # a new case lists earlier cases about the same matter from this far back"
+    );
+    let _ = writeln!(
+        t,
+        "surge_count = 5      # this many about one matter within surge_hours: one alert to the complaints manager"
+    );
+    let _ = writeln!(t, "surge_hours = 48");
     t
 }
 

@@ -88,6 +88,7 @@ fn describe(kind: TemplateKind) -> &'static str {
         TemplateKind::StaffDigest => "the daily list of mail left for people; #open",
         TemplateKind::StaffBacklog => "acknowledgements sent after their deadline (a backlog)",
         TemplateKind::StaffFlood => "one address over the per-address caps: its cases, hourly",
+        TemplateKind::StaffSurge => "many complaints about one matter at once: alert, daily update",
     }
 }
 
@@ -193,9 +194,9 @@ fn kind_parts(
             refusal: sample.refusal,
             ..base
         },
-        TemplateKind::StaffNewCase => {
-            base.with_customer_text(&text(sample.customer_text), sample.attachments)
-        }
+        TemplateKind::StaffNewCase => base
+            .with_customer_text(&text(sample.customer_text), sample.attachments)
+            .with_related(sample.related),
         TemplateKind::StaffReminder => base.with_reminder(2),
         TemplateKind::StaffHoldingPrompt => {
             let automatic = config
@@ -233,7 +234,8 @@ fn kind_parts(
         TemplateKind::ForwardNotComplaint
         | TemplateKind::StaffDigest
         | TemplateKind::StaffBacklog
-        | TemplateKind::StaffFlood => {
+        | TemplateKind::StaffFlood
+        | TemplateKind::StaffSurge => {
             let caseless = TemplateContext::for_company(config, case.jurisdiction);
             let reply = crate::outbox::mail_reply_address(
                 &config.company.complaint_address,
@@ -245,6 +247,7 @@ fn kind_parts(
                 digest: sample.digest,
                 late: sample.late,
                 flood: sample.flood,
+                surge: sample.surge,
                 ..caseless
             }
             .with_reply_address(&reply)

@@ -21,6 +21,7 @@ mod mailbox;
 mod oauth2;
 mod outgoing;
 mod policy;
+mod related;
 mod retention;
 mod secret;
 mod security;
@@ -39,6 +40,7 @@ pub use oauth2::{
 };
 pub use outgoing::{Outgoing, OutgoingKind};
 pub use policy::Policy;
+pub use related::Related;
 pub use retention::{Cutoffs, Retention};
 pub use secret::SecretRef;
 pub use security::Security;
@@ -74,6 +76,7 @@ pub struct Config {
     pub alerts: Alerts,
     #[serde(default)]
     pub retention: Retention,
+    pub related: Related,
     /// Set for the embedded default only.
     #[serde(skip)]
     embedded: bool,
@@ -126,6 +129,7 @@ impl Config {
         self.policy.validate()?;
         self.security.validate()?;
         self.retention.validate()?;
+        self.related.validate()?;
         staff::validate(&self.staff)
     }
 

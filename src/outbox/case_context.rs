@@ -82,6 +82,8 @@ impl TemplateContext {
             late: Vec::new(),
             flood: None,
             prompt: None,
+            related: Vec::new(),
+            surge: None,
         }
     }
 
@@ -131,7 +133,19 @@ impl TemplateContext {
             digest: None,
             late: Vec::new(),
             flood: None,
+            related: Vec::new(),
+            surge: None,
         }
+    }
+
+    pub fn with_related(mut self, related: Vec<RelatedCaseView>) -> Self {
+        self.related = related;
+        self
+    }
+
+    pub fn with_surge(mut self, surge: SurgeView) -> Self {
+        self.surge = Some(surge);
+        self
     }
 
     pub fn with_forward(mut self, forward: ForwardView) -> Self {
@@ -359,6 +373,8 @@ jurisdictions = ["se"]
             customer_message_id: "<abc@example.net>".into(),
             last_customer_message_id: "<abc@example.net>".into(),
             next_message_seq: 1,
+            cause: None,
+            measure: None,
         }
     }
 

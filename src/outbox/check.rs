@@ -131,6 +131,10 @@ fn required_values(kind: TemplateKind, ctx: &TemplateContext) -> Vec<(&'static s
         }
         TemplateKind::StaffNewCase => {
             need.push(("customer's text", opt(&ctx.customer_text)));
+            for case in &ctx.related {
+                need.push(("related case", case.reference.clone()));
+                need.push(("why it is related", case.reason.clone()));
+            }
             need.push(("answer date", ctx.dates.answer_due.clone()));
             need.extend(
                 ctx.attachments
@@ -204,6 +208,20 @@ fn required_values(kind: TemplateKind, ctx: &TemplateContext) -> Vec<(&'static s
             for case in flood.iter().flat_map(|f| &f.cases) {
                 need.push(("case", case.reference.clone()));
                 need.push(("its reply address", case.reply_address.clone()));
+            }
+        }
+        TemplateKind::StaffSurge => {
+            let surge = ctx.surge.as_ref();
+            need.push((
+                "common words",
+                surge.map(|s| s.words.clone()).unwrap_or_default(),
+            ));
+            need.push((
+                "first complaint",
+                surge.map(|s| s.first.clone()).unwrap_or_default(),
+            ));
+            for case in surge.iter().flat_map(|s| &s.cases) {
+                need.push(("case", case.reference.clone()));
             }
         }
         TemplateKind::StaffBacklog => {

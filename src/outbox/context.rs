@@ -68,6 +68,54 @@ pub struct TemplateContext {
     pub late: Vec<LateCaseView>,
     /// One address over the per-address caps: its cases of the last hour.
     pub flood: Option<FloodView>,
+    /// Earlier cases about the same matter (in the new-case notice).
+    pub related: Vec<RelatedCaseView>,
+    /// Many complaints about one matter: the alert, or its daily update.
+    pub surge: Option<SurgeView>,
+}
+
+/// An earlier case about the same matter, as the new case's notice lists it.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct RelatedCaseView {
+    pub reference: String,
+    pub received: String,
+    /// `received`, `acknowledged`, `on_hold`, `decided`, `closed`, `withdrawn`.
+    pub status: String,
+    /// `upheld`, `partially_upheld`, `rejected`, once decided.
+    pub outcome: Option<String>,
+    /// Who handles (or handled) it: the contact person's name.
+    pub handler: Option<String>,
+    /// How alike, 0 to 1, two decimals.
+    pub score: String,
+    /// What they share (amounts, dates, words).
+    pub reason: String,
+    /// Its root cause, when staff recorded one.
+    pub cause: Option<String>,
+}
+
+/// A surge: the alert when the Nth complaint about one matter arrives within
+/// the window, or the daily update listing the later ones.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct SurgeView {
+    /// The daily update (else the first alert).
+    pub update: bool,
+    /// The words (amounts, dates, names) the complaints share.
+    pub words: String,
+    pub first: String,
+    pub latest: String,
+    /// The window, in hours, and how many complaints make a surge.
+    pub hours: u32,
+    pub count: u32,
+    pub cases: Vec<SurgeCaseView>,
+}
+
+/// One case in a surge alert or update.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct SurgeCaseView {
+    pub reference: String,
+    pub received: String,
+    pub subject: String,
+    pub status: String,
 }
 
 /// What the holding-reply prompt tells staff beyond the dates.

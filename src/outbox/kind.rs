@@ -42,10 +42,13 @@ pub enum TemplateKind {
     /// One address over the per-address caps: its cases without an automatic
     /// acknowledgement, at most once an hour.
     StaffFlood,
+    /// Many complaints about one matter within hours (an incident): one alert
+    /// to the complaints manager, and a daily update of the later ones.
+    StaffSurge,
 }
 
 impl TemplateKind {
-    pub const ALL: [TemplateKind; 18] = [
+    pub const ALL: [TemplateKind; 19] = [
         TemplateKind::Acknowledgement,
         TemplateKind::HoldingReply,
         TemplateKind::Decision,
@@ -64,6 +67,7 @@ impl TemplateKind {
         TemplateKind::StaffDigest,
         TemplateKind::StaffBacklog,
         TemplateKind::StaffFlood,
+        TemplateKind::StaffSurge,
     ];
 
     /// Whether a customer reads this kind (the others go to staff).
@@ -98,6 +102,7 @@ impl TemplateKind {
             TemplateKind::StaffDigest => "staff_digest",
             TemplateKind::StaffBacklog => "staff_backlog",
             TemplateKind::StaffFlood => "staff_flood",
+            TemplateKind::StaffSurge => "staff_surge",
         }
     }
 
@@ -109,6 +114,7 @@ impl TemplateKind {
                 | TemplateKind::StaffDigest
                 | TemplateKind::StaffBacklog
                 | TemplateKind::StaffFlood
+                | TemplateKind::StaffSurge
         )
     }
 
@@ -150,6 +156,7 @@ impl TemplateKind {
             TemplateKind::StaffDigest => &[("digest", ctx.digest.is_some())],
             TemplateKind::StaffBacklog => &[("late", !ctx.late.is_empty())],
             TemplateKind::StaffFlood => &[("flood", ctx.flood.is_some())],
+            TemplateKind::StaffSurge => &[("surge", ctx.surge.is_some())],
             TemplateKind::Acknowledgement | TemplateKind::StaffAlarm => &[],
         };
         needs

@@ -107,12 +107,13 @@ macro_rules! shipped_language {
             include_str!(concat!("../../templates/", $lang, "/staff_digest.txt")),
             include_str!(concat!("../../templates/", $lang, "/staff_backlog.txt")),
             include_str!(concat!("../../templates/", $lang, "/staff_flood.txt")),
+            include_str!(concat!("../../templates/", $lang, "/staff_surge.txt")),
         ]
     };
 }
 
 /// The shipped sources, indexed like `Language::ALL` × `TemplateKind::ALL`.
-const SHIPPED: [[&str; 18]; 5] = [
+const SHIPPED: [[&str; 19]; 5] = [
     shipped_language!("da"),
     shipped_language!("nb"),
     shipped_language!("nn"),

@@ -175,6 +175,44 @@ pub fn full(lang: Language) -> TemplateContext {
         prompt: Some(PromptView {
             automatic_reason: Some(holding_reason(lang).into()),
         }),
+        related: vec![
+            RelatedCaseView {
+                reference: "KL-2026-000098".into(),
+                received: in_words(day(2026, 12, 1), lang),
+                status: "decided".into(),
+                outcome: Some("upheld".into()),
+                handler: Some("Mette Jensen".into()),
+                score: "0.62".into(),
+                reason: "shared: amount 49, date 12-01, fee, double".into(),
+                cause: Some("Gebyrkørslen 1/12 kørte to gange".into()),
+            },
+            RelatedCaseView {
+                reference: "KL-2026-000101".into(),
+                received: in_words(day(2026, 12, 2), lang),
+                status: "acknowledged".into(),
+                outcome: None,
+                handler: None,
+                score: "0.35".into(),
+                reason: "shared: amount 49, fee".into(),
+                cause: None,
+            },
+        ],
+        surge: Some(SurgeView {
+            update: false,
+            words: "amount 49, date 12-01, fee, double".into(),
+            first: in_words(day(2026, 12, 1), lang) + " 08:12",
+            latest: in_words(day(2026, 12, 2), lang) + " 10:40",
+            hours: 48,
+            count: 5,
+            cases: (98..=102)
+                .map(|n| SurgeCaseView {
+                    reference: format!("KL-2026-000{n}"),
+                    received: in_words(day(2026, 12, 1), lang),
+                    subject: format!("Gebyr {n} – æøå"),
+                    status: "received".into(),
+                })
+                .collect(),
+        }),
     }
 }
 
@@ -252,6 +290,8 @@ pub fn sparse(kind: TemplateKind, lang: Language) -> TemplateContext {
     ctx.late.clear();
     ctx.flood = None;
     ctx.prompt = None;
+    ctx.related.clear();
+    ctx.surge = None;
     // Put back exactly what the kind cannot do without, in its barest form.
     while let Some(field) = kind.missing_in(&ctx) {
         restore(&mut ctx, &full, field);
@@ -291,6 +331,12 @@ fn restore(ctx: &mut TemplateContext, full: &TemplateContext, field: &str) {
         }
         "digest" => ctx.digest = full.digest.clone(),
         "late" => ctx.late = full.late.clone(),
+        "surge" => {
+            ctx.surge = full.surge.clone().map(|s| SurgeView {
+                cases: s.cases.into_iter().take(1).collect(),
+                ..s
+            })
+        }
         "flood" => {
             ctx.flood = full.flood.clone().map(|f| FloodView {
                 cases: f.cases.into_iter().take(1).collect(),

@@ -8,7 +8,7 @@ use crate::case::{Action, Case, CustomerMail, StaffNotice, Warning};
 use crate::domain::EmailAddress;
 use crate::domain::in_angle_brackets as angle;
 use crate::outbox::context::{
-    AttachmentView, EscalationTrigger, ForwardView, RefusalReason, UpdateKind,
+    AttachmentView, EscalationTrigger, ForwardView, RefusalReason, RelatedCaseView, UpdateKind,
 };
 use crate::outbox::{NamedAddress, OutgoingMessage, TemplateContext, TemplateKind};
 use crate::parse::InboundMail;
@@ -30,6 +30,8 @@ pub struct Extras {
     /// The mail being answered (a staff reply: command replies thread to it).
     pub answering: Option<String>,
     pub bounce: Option<BounceFacts>,
+    /// Earlier cases about the same matter (the new case's staff notice).
+    pub related: Vec<RelatedCaseView>,
 }
 
 #[derive(Debug, Clone)]
@@ -271,7 +273,10 @@ fn staff_template(
         None => ctx,
     };
     match notice {
-        StaffNotice::NewCase => (TemplateKind::StaffNewCase, with_text(base)),
+        StaffNotice::NewCase => (
+            TemplateKind::StaffNewCase,
+            with_text(base).with_related(extras.related.clone()),
+        ),
         StaffNotice::Assigned { .. } => (
             TemplateKind::StaffUpdate,
             with_text(base).with_update(UpdateKind::Assigned),

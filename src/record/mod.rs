@@ -16,9 +16,11 @@ use tracing::warn;
 mod guard;
 pub mod letters;
 mod notices;
+mod related;
 
 pub use letters::{ACKNOWLEDGEMENT_KIND, BounceFacts, Extras};
 pub use notices::{DigestEntry, Notice};
+pub use related::link_new_case;
 
 use crate::case::{self, Action, Case, Event, Rejected, Rules, Step};
 use crate::config::Config;
@@ -64,6 +66,9 @@ pub struct CaseChange {
     /// The mail that caused it echoes our mail (an auto-responder that does not
     /// say so): its automatic answer and per-mail notices are held back.
     pub echo: bool,
+    /// A new complaint's keys (`related::keys`): what finds earlier cases
+    /// about the same matter, and what later cases find it by.
+    pub keys: Vec<crate::related::Key>,
 }
 
 impl CaseChange {
@@ -86,6 +91,7 @@ impl CaseChange {
             extras,
             files: None,
             echo: false,
+            keys: Vec::new(),
         }
     }
 
@@ -110,6 +116,7 @@ impl CaseChange {
             extras,
             files: None,
             echo: false,
+            keys: Vec::new(),
         };
         (change, result)
     }
@@ -178,6 +185,12 @@ impl Recorder {
         if change.kind == ChangeKind::Refused {
             return Ok(());
         }
+        related::record_link_events(tx, &case.reference, &change.events, now).await?;
+        let mut extras = std::borrow::Cow::Borrowed(&change.extras);
+        if change.kind == ChangeKind::Opened && !change.keys.is_empty() {
+            let shown = self.relate(tx, case, &change.keys, now).await?;
+            extras.to_mut().related = shown;
+        }
         let sifted = self.sift(tx, change, now).await?;
         for (action, held) in &sifted.held {
             let mail = guard::name(action);
@@ -191,7 +204,7 @@ impl Recorder {
             tx.append_event(&case.reference, now, &event).await?;
         }
         for action in &sifted.send {
-            let letter = match self.letter(case, action, &change.extras, now) {
+            let letter = match self.letter(case, action, &extras, now) {
                 Ok(letter) => letter,
                 // An address no mail can carry (a customer's odd From): the
                 // case stays, the mail is held and the case's timeline says so.

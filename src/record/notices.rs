@@ -13,6 +13,7 @@ use crate::case::Case;
 use crate::domain::{EmailAddress, Jurisdiction, LeftReason, in_angle_brackets};
 use crate::outbox::context::{
     CustomerView, DigestItem, DigestView, FloodCaseView, FloodView, ForwardView, LateCaseView,
+    SurgeCaseView, SurgeView,
 };
 use crate::outbox::dates::in_words;
 use crate::outbox::{NamedAddress, OutgoingMessage, TemplateContext, TemplateKind};
@@ -50,6 +51,16 @@ pub enum Notice {
         mails: u32,
         cases: Vec<(Case, bool)>,
     },
+    /// Many complaints about one matter: the alert (or, `update`, the daily
+    /// update of the cases that joined since).
+    Surge {
+        to: EmailAddress,
+        update: bool,
+        words: String,
+        first: DateTime<Utc>,
+        latest: DateTime<Utc>,
+        cases: Vec<Case>,
+    },
 }
 
 impl Notice {
@@ -59,7 +70,8 @@ impl Notice {
             Notice::ForwardNotComplaint { to, .. }
             | Notice::Digest { to, .. }
             | Notice::Backlog { to, .. }
-            | Notice::Flood { to, .. } => to,
+            | Notice::Flood { to, .. }
+            | Notice::Surge { to, .. } => to,
         }
     }
 }
@@ -100,6 +112,7 @@ impl Recorder {
                     .first()
                     .map_or(self.config.company.jurisdiction, |(c, _)| c.jurisdiction),
             ),
+            Notice::Surge { to, .. } => (to, self.config.company.jurisdiction),
         };
         let lang = self.language_for(to);
         let base = TemplateContext::for_company(&self.config, jurisdiction);
@@ -205,6 +218,34 @@ impl Recorder {
                     more: cases.len().saturating_sub(FloodView::MAX_CASES),
                 };
                 (TemplateKind::StaffFlood, base.with_flood(flood), None)
+            }
+            Notice::Surge {
+                update,
+                words: shared,
+                first,
+                latest,
+                cases,
+                ..
+            } => {
+                let settings = &self.config.related;
+                let surge = SurgeView {
+                    update: *update,
+                    words: shared.clone(),
+                    first: words(*first),
+                    latest: words(*latest),
+                    hours: settings.surge_hours,
+                    count: settings.surge_count,
+                    cases: cases
+                        .iter()
+                        .map(|case| SurgeCaseView {
+                            reference: case.reference.to_string(),
+                            received: words(case.received_at),
+                            subject: case.subject.clone(),
+                            status: case.status.code().to_string(),
+                        })
+                        .collect(),
+                };
+                (TemplateKind::StaffSurge, base.with_surge(surge), None)
             }
         };
         let rendered = self.templates.render(kind, lang, &ctx)?;

@@ -10,7 +10,7 @@ use super::{Register, RegisterRow, Totals};
 const BOM: &str = "\u{feff}";
 
 /// The register's column names, in order.
-pub const HEADER: [&str; 20] = [
+pub const HEADER: [&str; 23] = [
     "reference",
     "received",
     "channel",
@@ -31,6 +31,9 @@ pub const HEADER: [&str; 20] = [
     "escalated",
     "referred",
     "related_cases",
+    "root_cause",
+    "measure",
+    "measure_text",
 ];
 
 /// Writes the register's rows (the totals go to [`write_totals`]).
@@ -71,6 +74,18 @@ pub fn write_totals(totals: &Totals, out: &mut dyn Write) -> io::Result<()> {
                 .by_outcome
                 .iter()
                 .map(|(k, n)| ("outcome", k.clone(), *n)),
+        )
+        .chain(
+            totals
+                .by_cause
+                .iter()
+                .map(|(k, n)| ("cause", defuse_formula(k), *n)),
+        )
+        .chain(
+            totals
+                .by_measure
+                .iter()
+                .map(|(k, n)| ("measure", k.clone(), *n)),
         );
     for (group, name, n) in groups {
         write_record(out, [group.to_string(), name, n.to_string()])?;
@@ -103,6 +118,9 @@ fn row_fields(row: &RegisterRow) -> Vec<String> {
         yes_no(row.escalated),
         yes_no(row.referred),
         row.related_cases.join(" "),
+        defuse_formula(&row.root_cause),
+        row.measure.clone(),
+        defuse_formula(&row.measure_text),
     ]
 }
 

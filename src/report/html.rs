@@ -287,6 +287,21 @@ fn outcomes_section(out: &mut String, t: &Totals) {
         );
     }
     out.push_str("</table>\n</details>\n");
+    for (group, title, counts) in [
+        ("by_cause", "By root cause", &t.by_cause),
+        ("by_measure", "By measure", &t.by_measure),
+    ] {
+        let _ = writeln!(out, "<details><summary>{title}</summary>\n<table>");
+        for (key, n) in counts {
+            let _ = writeln!(
+                out,
+                "<tr><th>{}</th>{}</tr>",
+                escape(key),
+                cell(&format!("totals.{group}.{}", escape(key)), *n)
+            );
+        }
+        out.push_str("</table>\n</details>\n");
+    }
 }
 
 fn outcome_color(outcome: &str) -> usize {

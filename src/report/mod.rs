@@ -60,6 +60,12 @@ pub struct RegisterRow {
     pub escalated: bool,
     pub referred: bool,
     pub related_cases: Vec<String>,
+    /// The root cause staff recorded (`#cause`), empty when none.
+    pub root_cause: String,
+    /// The internal consequence: `routine`, `practice`, `training`, `other`,
+    /// `none`, or empty when none was recorded; and what was changed.
+    pub measure: String,
+    pub measure_text: String,
 }
 
 /// The period's figures.
@@ -76,6 +82,10 @@ pub struct Totals {
     pub by_category: BTreeMap<String, usize>,
     /// Outcome codes, plus `open`, `withdrawn` and `closed_without_decision`.
     pub by_outcome: BTreeMap<String, usize>,
+    /// Root causes as written (`unrecorded` where there is none).
+    pub by_cause: BTreeMap<String, usize>,
+    /// Measure kinds (`unrecorded` where there is none).
+    pub by_measure: BTreeMap<String, usize>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -162,6 +172,17 @@ fn register_row(case: &Case, rules: &RegisterRules<'_>) -> RegisterRow {
         escalated: case.escalated_at.is_some(),
         referred: case.referred,
         related_cases: case.related.iter().map(|r| r.to_string()).collect(),
+        root_cause: case.cause.clone().unwrap_or_default(),
+        measure: case
+            .measure
+            .as_ref()
+            .map(|m| m.kind.code().to_string())
+            .unwrap_or_default(),
+        measure_text: case
+            .measure
+            .as_ref()
+            .map(|m| m.text.clone())
+            .unwrap_or_default(),
     }
 }
 
@@ -217,10 +238,21 @@ fn totals(rows: &[RegisterRow]) -> Totals {
         t.deadline_missed += usize::from(row.deadline_met == Some(false));
         t.escalated += usize::from(row.escalated);
         t.referred += usize::from(row.referred);
+        let or_unrecorded = |s: &str| match s.trim() {
+            "" => UNRECORDED.to_string(),
+            s => s.to_string(),
+        };
+        *t.by_cause
+            .entry(or_unrecorded(&row.root_cause))
+            .or_default() += 1;
+        *t.by_measure.entry(or_unrecorded(&row.measure)).or_default() += 1;
     }
     t.open = t.by_outcome.get("open").copied().unwrap_or(0);
     t
 }
+
+/// The cause or measure bucket of the cases without one.
+pub const UNRECORDED: &str = "unrecorded";
 
 fn outcome_bucket(row: &RegisterRow) -> &str {
     if !row.outcome.is_empty() {

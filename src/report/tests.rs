@@ -54,6 +54,8 @@ fn case(n: u32, received: NaiveDate) -> Case {
         customer_message_id: "<a@example.dk>".into(),
         last_customer_message_id: "<a@example.dk>".into(),
         next_message_seq: 1,
+        cause: None,
+        measure: None,
     }
 }
 

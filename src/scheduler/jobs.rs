@@ -242,6 +242,61 @@ fn previous_digest(config: &Config, rules: &crate::case::Rules, day: NaiveDate) 
 }
 
 /// The complaints managers, or the complaint officers where there is none.
+impl Scheduler {
+    /// Sends the daily update of each surge that later cases joined: at most
+    /// one per surge and day, claimed in the transaction that queues it, so
+    /// that one instance sends it. Returns how many went out.
+    pub async fn send_surge_updates(&self) -> anyhow::Result<usize> {
+        let now = self.clock.now();
+        let mut tx = self.store.begin().await?;
+        let members = tx.unreported_surge_members().await?;
+        if members.is_empty() {
+            tx.rollback().await?;
+            return Ok(0);
+        }
+        let mut sent = 0;
+        let mut names: Vec<&str> = members.iter().map(|m| m.surge.as_str()).collect();
+        names.dedup();
+        for name in names {
+            if !tx
+                .claim_surge_update(name, now - chrono::Duration::days(1), now)
+                .await?
+            {
+                continue;
+            }
+            let Some(surge) = tx.surge(name).await? else {
+                continue;
+            };
+            let joined: Vec<_> = members.iter().filter(|m| m.surge == name).collect();
+            let mut cases = Vec::with_capacity(joined.len());
+            for member in &joined {
+                cases.push(load_case(&mut tx, &member.case_ref).await?);
+            }
+            let first = joined.first().map_or(surge.first_at, |m| m.received_at);
+            let references: Vec<_> = joined.iter().map(|m| m.case_ref.clone()).collect();
+            self.recorder
+                .queue_surge(
+                    &mut tx,
+                    true,
+                    &surge.words,
+                    first,
+                    surge.latest_at,
+                    cases,
+                    now,
+                )
+                .await?;
+            tx.mark_surge_reported(&references, now).await?;
+            info!(surge = %name, cases = references.len(), "daily update of a surge");
+            sent += 1;
+        }
+        tx.commit().await?;
+        if sent > 0 {
+            self.wake.outbox.notify_one();
+        }
+        Ok(sent)
+    }
+}
+
 fn managers_or_officers(config: &Config) -> Vec<EmailAddress> {
     let managers: Vec<EmailAddress> = config
         .staff

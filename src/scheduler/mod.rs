@@ -88,6 +88,12 @@ impl Scheduler {
                     "the summary over a flooding address failed; will retry"
                 );
             }
+            if let Err(err) = self.send_surge_updates().await {
+                error!(
+                    error = format!("{err:#}"),
+                    "the daily update of a surge failed; will retry"
+                );
+            }
             let pause = match self.fire_due().await {
                 Ok(fired) if fired >= BATCH => Duration::ZERO,
                 Ok(_) => self.time_to_next().await,

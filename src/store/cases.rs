@@ -9,7 +9,7 @@ use serde::de::DeserializeOwned;
 
 use super::{CaseFilter, Conn, Direction, Store, Tx};
 use super::{on_backend, parse_column};
-use crate::case::{Case, Event};
+use crate::case::{Case, Event, Measure};
 use crate::config::Staff;
 use crate::domain::CaseRef;
 
@@ -19,7 +19,8 @@ macro_rules! case_columns {
         "reference, status, tier, mailbox, jurisdiction, language, category, customer, \
          customer_name, subject, contact, received_at, acknowledge_due, answer_due, final_due, \
          acknowledged_at, holding_reply_at, decided_at, outcome, closed_at, escalated_at, \
-         referred, related, customer_message_id, last_customer_message_id, next_message_seq"
+         referred, related, customer_message_id, last_customer_message_id, next_message_seq, \
+         cause, measure, measure_text"
     };
 }
 
@@ -52,6 +53,9 @@ struct CaseRow {
     customer_message_id: String,
     last_customer_message_id: String,
     next_message_seq: i64,
+    cause: Option<String>,
+    measure: Option<String>,
+    measure_text: Option<String>,
 }
 
 impl CaseRow {
@@ -90,6 +94,16 @@ impl CaseRow {
             customer_message_id: self.customer_message_id,
             last_customer_message_id: self.last_customer_message_id,
             next_message_seq: u32::try_from(self.next_message_seq)?,
+            cause: self.cause,
+            measure: self
+                .measure
+                .map(|kind| -> anyhow::Result<Measure> {
+                    Ok(Measure {
+                        kind: from_code("measure", &kind)?,
+                        text: self.measure_text.unwrap_or_default(),
+                    })
+                })
+                .transpose()?,
         })
     }
 }
@@ -131,6 +145,9 @@ macro_rules! bind_case {
             .bind(c.customer_message_id.as_str())
             .bind(c.last_customer_message_id.as_str())
             .bind(i64::from(c.next_message_seq))
+            .bind(c.cause.as_deref())
+            .bind(c.measure.as_ref().map(|m| m.kind.code()))
+            .bind(c.measure.as_ref().map(|m| m.text.as_str()))
     }};
 }
 
@@ -161,7 +178,7 @@ impl Tx {
                 sqlx::query(concat!(
                     "INSERT INTO cases (", case_columns!(), ") VALUES ($1, $2, $3, $4, $5, $6, $7, \
                      $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, \
-                     $24, $25, $26)"
+                     $24, $25, $26, $27, $28, $29)"
                 )),
                 case
             )
@@ -183,7 +200,8 @@ impl Tx {
                      final_due = $15, acknowledged_at = $16, holding_reply_at = $17,
                      decided_at = $18, outcome = $19, closed_at = $20, escalated_at = $21,
                      referred = $22, related = $23, customer_message_id = $24,
-                     last_customer_message_id = $25, next_message_seq = $26
+                     last_customer_message_id = $25, next_message_seq = $26, cause = $27,
+                     measure = $28, measure_text = $29
                      WHERE reference = $1",
                 ),
                 case

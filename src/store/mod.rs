@@ -36,6 +36,9 @@
 //! | `withheld`, `flood_notices` | automatic mail not queued beyond a per-address cap (or to our own address); when staff last heard of each address | caps counted in the queueing transaction (PostgreSQL: an advisory lock per address); one summary per address and hour |
 //! | `retention_runs` | one row per local day the anonymisation ran, and what it did | once per day across instances |
 //! | `audit_log` | who (OS user or staff address) read or changed which case, when, why | append-only: triggers refuse UPDATE and DELETE |
+//! | `related_docs`, `related_keys`, `related_key_counts` | each case's weight, its keys' hashes (no text), how many cases hold each key | candidates found by the new case's rarer keys within the window, never a scan |
+//! | `case_links` | suggested links (score, reason), confirmed or removed by staff | one row per pair |
+//! | `surges`, `surge_members` | a cluster of complaints about one matter; its cases, listed in the alert or a daily update | one alert per cluster, named by its earliest case, whatever instances |
 //! | `corrections` | staff labels (`#notcomplaint`, `#open`, `#category`) with the opening mail's model features | features only, never the mail's text |
 //!
 //! Instants are `DateTime<Utc>`; deadline dates are local `NaiveDate`s of the
@@ -60,6 +63,7 @@ mod logins;
 mod outbox;
 mod people;
 mod privacy;
+mod related;
 mod types;
 
 pub use corrections::StoredCorrection;
@@ -68,6 +72,7 @@ pub use instances::{InstanceRow, LIVENESS};
 pub use logins::LoginFailure;
 pub use people::{LeftMail, StoredMail};
 pub use privacy::{AuditEntry, AuditRow, CustomerMail, RetentionPreview, RetentionState};
+pub use related::{StoredLink, StoredSurge, SurgeMember};
 pub use types::{
     CaseFilter, Direction, DueDeadline, InboundInsert, InboundStatus, NewInbound, NewOutgoing,
     Outgoing, OutgoingState, PendingInbound, SyncState,

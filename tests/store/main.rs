@@ -124,6 +124,8 @@ fn sample_case(n: u32, received_at: DateTime<Utc>) -> Case {
         customer_message_id: format!("<m{n}@example.dk>"),
         last_customer_message_id: format!("<m{n}@example.dk>"),
         next_message_seq: 1,
+        cause: None,
+        measure: None,
     }
 }
 

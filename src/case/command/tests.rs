@@ -191,3 +191,64 @@ fn hold_needs_its_reason_and_unhold_stands_alone() {
     assert!(error("#hold x\n#unhold").contains("cannot be used together"));
     assert!(error("#unhlod").contains("did you mean #unhold"));
 }
+
+#[test]
+fn related_unrelated_cause_and_measure() {
+    let other: CaseRef = "KL-2026-000098".parse().unwrap();
+    assert_eq!(
+        parsed("#related KL-2026-000098").commands,
+        vec![StaffCommand::Related {
+            other: other.clone()
+        }]
+    );
+    assert_eq!(
+        parsed("#unrelated [KL-2026-000098]").commands,
+        vec![StaffCommand::Unrelated {
+            other: other.clone()
+        }]
+    );
+    assert!(error("#related").contains("the other case's reference"));
+    assert!(error("#related the fee one").contains("a case reference"));
+    assert!(
+        error("#related KL-2026-000098\n#unrelated KL-2026-000098")
+            .contains("cannot be used together")
+    );
+
+    assert_eq!(
+        parsed("#cause the fee run of 1 December ran twice").commands,
+        vec![StaffCommand::Cause {
+            text: "the fee run of 1 December ran twice".into(),
+            from: None
+        }]
+    );
+    assert_eq!(
+        parsed("#cause KL-2026-000098").commands,
+        vec![StaffCommand::Cause {
+            text: "KL-2026-000098".into(),
+            from: Some(other)
+        }]
+    );
+    assert!(error("#cause").contains("the root cause"));
+
+    let measure = |text: &str| match parsed(text).commands.as_slice() {
+        [StaffCommand::Measure { measure }] => measure.clone(),
+        other => panic!("{text}: {other:?}"),
+    };
+    assert_eq!(
+        measure("#measure routine fee runs are checked by two people"),
+        Measure {
+            kind: MeasureKind::Routine,
+            text: "fee runs are checked by two people".into()
+        }
+    );
+    assert_eq!(measure("#measure oplæring").kind, MeasureKind::Training);
+    assert_eq!(
+        measure("#measure Utbildning: kurs i avgifter").kind,
+        MeasureKind::Training
+    );
+    assert_eq!(measure("#measure ingen").kind, MeasureKind::None);
+    assert_eq!(measure("#measure praksis").kind, MeasureKind::Practice);
+    assert!(error("#measure").contains("routine, practice, training, other or none"));
+    assert!(error("#measure rutinee").contains("did you mean routine"));
+    assert!(error("#casue x").contains("did you mean #cause"));
+}

@@ -120,8 +120,15 @@ impl Life {
     /// A staff reply, parsed, turned into events and applied all or nothing.
     pub fn staff_reply(&mut self, at: &str, by: &str, text: &str) -> Result<Vec<Action>, String> {
         let reply = parse_commands(text).map_err(|e| e.to_string())?;
-        let events = staff_events(&self.case, &reply, &addr(by), "<s1@bank.dk>", &self.rules)
-            .map_err(|e| e.to_string())?;
+        let events = staff_events(
+            &self.case,
+            &reply,
+            &addr(by),
+            "<s1@bank.dk>",
+            &self.rules,
+            &Default::default(),
+        )
+        .map_err(|e| e.to_string())?;
         let (case, actions) =
             apply_all(&self.case, &events, utc(at), &self.rules).map_err(|e| e.to_string())?;
         self.case = case;

@@ -42,6 +42,7 @@ pub async fn handle(
             extras: Extras::default(),
             files: Some(mail.message_id.clone()),
             echo: false,
+            keys: Vec::new(),
         };
         let note = format!("bounce of our {} in case {reference}", sent.kind);
         return Ok(Handled::in_case(

@@ -181,7 +181,12 @@ async fn open(
         });
         step.case.related.push(other.clone());
     }
-    let change =
+    let mut change =
         CaseChange::opened(step, Extras::from_customer_mail(mail)).filing(&mail.message_id);
+    let text = match mail.new_text.trim().is_empty() {
+        true => &mail.full_text,
+        false => &mail.new_text,
+    };
+    change.keys = crate::related::keys(&mail.subject, text, c.language, c.category);
     Ok((reference, change))
 }

@@ -4,9 +4,11 @@
 //! in their language. `#open` on a forward whose mail is in a case already is
 //! refused the same way.
 
+use std::collections::HashMap;
+
 use tracing::warn;
 
-use crate::case::{self, Event, Refusal};
+use crate::case::{self, Event, Refusal, StaffCommand};
 use crate::daemon::inbound::{Env, Handled, Inbound, Lookups};
 use crate::domain::{CaseRef, EmailAddress};
 use crate::record::{CaseChange, Extras};
@@ -23,13 +25,15 @@ pub async fn handle(
     let mail = inbound.mail;
     let case = crate::daemon::inbound::existing(look, reference).await?;
     faults::check(Stage::Commands, &mail.subject);
-    let worked = case::work_staff_reply(
+    let causes = named_causes(&mail.new_text, look).await?;
+    let worked = case::work_staff_reply_with(
         &case,
         &mail.new_text,
         by,
         &mail.message_id,
         inbound.now,
         env.rules,
+        &causes,
     );
     let body = worked.reply.as_ref().map(|r| r.body.as_str()).unwrap_or("");
     let extras = Extras::with_staff_text(body).answering(mail);
@@ -74,6 +78,28 @@ fn staff_audit(by: &EmailAddress, reference: &CaseRef, detail: String) -> AuditE
         case_ref: Some(reference.clone()),
         detail,
     }
+}
+
+/// The causes of the cases a `#cause REF` line names (a case's cause taken
+/// from the case it is linked to).
+async fn named_causes(
+    text: &str,
+    look: &mut impl Lookups,
+) -> anyhow::Result<HashMap<CaseRef, String>> {
+    let mut causes = HashMap::new();
+    let Ok(reply) = case::parse_commands(text) else {
+        return Ok(causes);
+    };
+    for command in &reply.commands {
+        if let StaffCommand::Cause {
+            from: Some(other), ..
+        } = command
+            && let Some(cause) = look.case(other).await?.and_then(|c| c.cause)
+        {
+            causes.insert(other.clone(), cause);
+        }
+    }
+    Ok(causes)
 }
 
 /// `#open` by `by` on a forwarded mail that is in case `reference` already: no
