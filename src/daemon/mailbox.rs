@@ -274,7 +274,11 @@ async fn handle_group(
         if group.len() > 0 && (group.is_full() || shutdown.is_requested()) {
             break;
         }
-        match group.add(cfg, message).instrument(message_span(cfg, message)).await {
+        match group
+            .add(cfg, message)
+            .instrument(message_span(cfg, message))
+            .await
+        {
             Ok(disposition) => dispositions.push(disposition),
             Err(err) => return Ok((dispositions.len() + 1, Err(err))),
         }

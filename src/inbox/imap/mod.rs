@@ -552,7 +552,11 @@ mod tests {
     fn a_batch_stops_before_its_bytes_pass_the_bound_but_holds_one_mail() {
         let sizes = [(1, 600), (2, 300), (3, 200), (5, 50)];
         assert_eq!(first_within(&[1, 2, 3, 5], &sizes, 1000), vec![1, 2]);
-        assert_eq!(first_within(&[1, 2, 3, 5], &sizes, 100), vec![1], "one at least");
+        assert_eq!(
+            first_within(&[1, 2, 3, 5], &sizes, 100),
+            vec![1],
+            "one at least"
+        );
         assert_eq!(first_within(&[2, 3, 4, 5], &sizes, 550), vec![2, 3, 4, 5]);
     }
 
