@@ -55,6 +55,8 @@ pub struct ImapMailbox {
     /// UIDs the last look at the folder found, oldest first: later fetches take
     /// their batches from here, so a backlog is searched once, not once per batch.
     pending: VecDeque<u32>,
+    /// How many at the front of `pending` the last fetch handed out.
+    handed_out: usize,
 }
 
 impl fmt::Debug for ImapMailbox {
@@ -100,6 +102,7 @@ impl ImapMailbox {
             ca_file: cfg.ca_file.clone(),
             renew_at,
             pending: VecDeque::new(),
+            handed_out: 0,
         })
     }
 
@@ -133,9 +136,9 @@ impl ImapMailbox {
         self.uidvalidity
     }
 
-    /// UIDs of the last search not yet handled (the batch in hand among them).
+    /// UIDs of the last search not yet handed out.
     pub fn waiting(&self) -> usize {
-        self.pending.len()
+        self.pending.len().saturating_sub(self.handed_out)
     }
 
     /// Whether the server pushes new mail (IDLE) or must be polled.
@@ -169,6 +172,7 @@ impl ImapMailbox {
         if self.pending.is_empty() {
             self.look(last_uid).await?;
         }
+        self.handed_out = 0;
         let wanted: Vec<u32> = self.pending.iter().take(limit).copied().collect();
         if wanted.is_empty() {
             return Ok(Vec::new());
@@ -194,6 +198,7 @@ impl ImapMailbox {
             .drain(..uids.len().min(self.pending.len()))
             .filter(|uid| got.contains(uid))
             .collect();
+        self.handed_out = kept.len();
         for uid in kept.into_iter().rev() {
             self.pending.push_front(uid);
         }
