@@ -119,7 +119,7 @@ def time_v(out):
 
 
 def strace_c(out):
-    return ["strace", "-f", "-c", "-o", str(out), "-e", "trace=fsync,fdatasync,statx,newfstatat,rename"]
+    return ["strace", "-f", "-c", "--seccomp-bpf", "-o", str(out), "-e", "trace=fsync,fdatasync,statx,newfstatat,rename"]
 
 
 def peak_rss_mib(time_output):
