@@ -15,6 +15,12 @@ W, H, LEFT, RIGHT, TOP, BOTTOM = 640, 360, 70, 190, 30, 50
 COLOURS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b"]
 
 
+def short(name):
+    """A legend label that fits: the setup's first part and the figure."""
+    setup, figure = name.split(": ", 1)
+    return f"{setup.split('+')[0]}: {figure}"
+
+
 def main():
     source = sys.argv[1] if len(sys.argv) > 1 else "target/bench-backlog.json"
     target = sys.argv[2] if len(sys.argv) > 2 else "docs/performance-backlog.svg"
@@ -62,7 +68,7 @@ def main():
             out.append(f'<circle cx="{x(b):.1f}" cy="{y(v):.1f}" r="3" fill="{colour}"/>')
         ly = TOP + 14 + i * 16
         out.append(f'<rect x="{W - RIGHT + 10}" y="{ly - 8}" width="10" height="10" fill="{colour}"/>')
-        out.append(f'<text x="{W - RIGHT + 24}" y="{ly + 1}">{name.replace("+", " + ")[:30]}</text>')
+        out.append(f'<text x="{W - RIGHT + 24}" y="{ly + 1}">{short(name)}</text>')
     out.append("</svg>")
     with open(target, "w") as f:
         f.write("\n".join(out) + "\n")
