@@ -280,3 +280,38 @@ async fn a_backlog_commits_in_groups_and_a_failing_mail_is_quarantined_alone() {
     );
     assert_eq!(files_in(&root.join("new")) + files_in(&root.join("cur")), 0);
 }
+
+/// A fetch holds no more than `MAX_BATCH_BYTES` of mail (at least one message),
+/// and says that more is waiting, so a backlog of large mail is read in several
+/// bounded batches instead of all at once or not at all.
+#[tokio::test]
+async fn a_fetch_is_bounded_by_bytes_and_says_what_is_left() {
+    use klagebot::inbox::MAX_BATCH_BYTES;
+
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = dir.path().join("maildir");
+    let mut own = MaildirMailbox::open_path(&root, MailboxMode::Own).expect("create maildir");
+    let big = vec![b'x'; MAX_BATCH_BYTES * 3 / 5];
+    for n in 0..3 {
+        let mut mail = format!("Subject: big {n}\r\n\r\n").into_bytes();
+        mail.extend_from_slice(&big);
+        std::fs::write(root.join(format!("new/170000000{n}.B{n}.host")), mail).expect("w");
+    }
+    let first = own.fetch_pending(200).expect("fetch");
+    assert_eq!(
+        first.len(),
+        2,
+        "the second passes the bound and ends the batch"
+    );
+    assert_eq!(own.waiting(), 1);
+    for message in &first {
+        let klagebot::inbox::SourceKey::Maildir { file } = &message.key else {
+            panic!("a Maildir key")
+        };
+        own.settle(file, Disposition::Handled { complaint: false })
+            .expect("settle");
+    }
+    let second = own.fetch_pending(200).expect("fetch");
+    assert_eq!(second.len(), 1);
+    assert_eq!(own.waiting(), 0);
+}

@@ -165,7 +165,8 @@ async fn session(
             source.close().await;
             return Ok(());
         }
-        if handled < BATCH {
+        // A batch cut short by its bytes is no sign that the mailbox is read through.
+        if handled < BATCH && source.waiting() == 0 {
             progress.done();
             alarm_late_acknowledgements(daemon).await;
             wait(&mut source, cfg, shutdown).await?;
@@ -179,7 +180,12 @@ pub(super) async fn drain_once(daemon: Arc<Daemon>, index: usize) -> anyhow::Res
     let (_trigger, mut shutdown) = crate::runtime::channel();
     let mut source = Source::open(&cfg).await?;
     let mut progress = Progress::new();
-    while drain(&daemon, &cfg, &mut source, &mut shutdown, &mut progress).await? >= BATCH {}
+    loop {
+        let handled = drain(&daemon, &cfg, &mut source, &mut shutdown, &mut progress).await?;
+        if handled < BATCH && source.waiting() == 0 {
+            break;
+        }
+    }
     progress.done();
     alarm_late_acknowledgements(&daemon).await;
     Ok(())
