@@ -7,16 +7,17 @@
 //! parsing to the commit, ends in quarantine for that one message.
 
 use std::panic::AssertUnwindSafe;
+use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use chrono::{DateTime, Utc};
 use futures::FutureExt;
 use sha2::{Digest, Sha256};
-use tracing::{error, info, warn};
+use tracing::{Span, error, info, warn};
 
 use super::Daemon;
 use super::handle::handle;
-use super::inbound::{Forwarded, Handled, Inbound, Route};
+use super::inbound::{Forwarded, Handled, Inbound, Outcome, Route};
 use super::route;
 use crate::case::command::starts_with_open;
 use crate::classify::training::{Correction, correction_for};
@@ -28,7 +29,123 @@ use crate::record::{CaseChange, Notice};
 use crate::runtime::faults::{self, Stage};
 use crate::store::{InboundInsert, InboundStatus, NewInbound, Tx};
 
-/// Handles one message and says what the mailbox should do with it. An error
+/// How many messages one transaction takes at most, and for how long it may
+/// stay open (SQLite has one writer: the sender and the scheduler wait meanwhile).
+pub(super) const GROUP_MAX: usize = 200;
+pub(super) const GROUP_TIME: Duration = Duration::from_millis(50);
+
+/// Messages handled in one transaction (group commit): each message behind its
+/// own savepoint, so that one that fails is rolled back alone and quarantined
+/// while the rest commit. Nothing of a group is told to the mailbox, logged as
+/// done or sent before [`Group::commit`].
+pub(super) struct Group<'d> {
+    daemon: &'d Daemon,
+    tx: Tx,
+    started: Instant,
+    reports: Vec<(Span, Report)>,
+}
+
+/// What became of one message, logged once its transaction committed.
+enum Report {
+    Handled {
+        classification: Box<Classification>,
+        outcome: Outcome,
+    },
+    Duplicate {
+        status: InboundStatus,
+    },
+    Quarantined {
+        why: String,
+    },
+}
+
+impl<'d> Group<'d> {
+    pub(super) async fn begin(daemon: &'d Daemon) -> anyhow::Result<Group<'d>> {
+        Ok(Group {
+            daemon,
+            tx: daemon.store.begin().await?,
+            started: Instant::now(),
+            reports: Vec::new(),
+        })
+    }
+
+    /// Whether the group should be committed before it takes another message.
+    pub(super) fn is_full(&self) -> bool {
+        self.reports.len() >= GROUP_MAX || self.started.elapsed() >= GROUP_TIME
+    }
+
+    pub(super) fn len(&self) -> usize {
+        self.reports.len()
+    }
+
+    /// Handles one message inside the group (run it in the message's span) and
+    /// says what the mailbox should do with it once the group committed. An error
+    /// means the group cannot go on (the database failed, or a message's savepoint
+    /// could not be rolled back): drop it, nothing of it is committed.
+    pub(super) async fn add(
+        &mut self,
+        mailbox: &Mailbox,
+        message: &RawMessage,
+    ) -> anyhow::Result<Disposition> {
+        let daemon = self.daemon;
+        let now = daemon.clock.now();
+        let mail = parse::parse(&message.bytes);
+        tracing::Span::current().record("message_id", mail.message_id.as_str());
+        info!(bytes = message.bytes.len(), "mail received");
+        self.tx.savepoint().await?;
+        let handled = AssertUnwindSafe(handle_in(
+            daemon,
+            mailbox,
+            message,
+            &mail,
+            now,
+            &mut self.tx,
+        ))
+        .catch_unwind()
+        .await
+        .unwrap_or_else(|panic| Err(anyhow::anyhow!("panic: {}", panic_text(&panic))));
+        let (disposition, report) = match handled {
+            Ok(done) => done,
+            Err(err) if crate::store::is_transient(&err) => return Err(err),
+            Err(err) => {
+                self.tx
+                    .rollback_to_savepoint()
+                    .await
+                    .context("while rolling back a failed message")?;
+                let why = format!("{err:#}");
+                store_quarantined(&mut self.tx, mailbox, message, &mail, now, &why).await?;
+                (Disposition::Quarantined, Report::Quarantined { why })
+            }
+        };
+        self.tx.release_savepoint().await?;
+        self.reports.push((tracing::Span::current(), report));
+        Ok(disposition)
+    }
+
+    /// Commits every message of the group, then logs what became of each (in its
+    /// span) and wakes the sender and the scheduler.
+    pub(super) async fn commit(self) -> anyhow::Result<()> {
+        let daemon = self.daemon;
+        self.tx
+            .commit()
+            .await
+            .context("while committing the messages' transaction")?;
+        let mut queued = false;
+        for (span, report) in self.reports {
+            let _entered = span.enter();
+            queued |= matches!(report, Report::Handled { .. });
+            log_report(daemon, report);
+        }
+        if queued {
+            daemon.wake.outbox.notify_one();
+            daemon.wake.deadlines.notify_one();
+        }
+        Ok(())
+    }
+}
+
+/// Handles one message in a transaction of its own and says what the mailbox
+/// should do with it: the way back when a group failed as a whole. An error
 /// means nothing was committed and the message should be tried again later
 /// (the database is unreachable); anything wrong with the message itself ends
 /// in quarantine instead.
@@ -43,7 +160,7 @@ pub async fn ingest(
     let pseudonym = crate::telemetry::pseudonym(&mail.message_id);
     tracing::Span::current().record("message_id", pseudonym.as_str());
     info!(bytes = message.bytes.len(), "mail received");
-    let handled = AssertUnwindSafe(handle_in_transaction(daemon, mailbox, message, &mail, now))
+    let handled = AssertUnwindSafe(handle_alone(daemon, mailbox, message, &mail, now))
         .catch_unwind()
         .await
         .unwrap_or_else(|panic| Err(anyhow::anyhow!("panic: {}", panic_text(&panic))));
@@ -55,31 +172,48 @@ pub async fn ingest(
     }
 }
 
-async fn handle_in_transaction(
+async fn handle_alone(
     daemon: &Daemon,
     mailbox: &Mailbox,
     message: &RawMessage,
     mail: &InboundMail,
     now: DateTime<Utc>,
 ) -> anyhow::Result<Disposition> {
+    let mut tx = daemon.store.begin().await?;
+    let (disposition, report) = handle_in(daemon, mailbox, message, mail, now, &mut tx).await?;
+    tx.commit()
+        .await
+        .context("while committing the message's transaction")?;
+    if matches!(report, Report::Handled { .. }) {
+        daemon.wake.outbox.notify_one();
+        daemon.wake.deadlines.notify_one();
+    }
+    log_report(daemon, report);
+    Ok(disposition)
+}
+
+/// Everything one message causes, written through `tx` (not committed).
+async fn handle_in(
+    daemon: &Daemon,
+    mailbox: &Mailbox,
+    message: &RawMessage,
+    mail: &InboundMail,
+    now: DateTime<Utc>,
+    tx: &mut Tx,
+) -> anyhow::Result<(Disposition, Report)> {
     let classification = classify_for(daemon, mailbox, mail)?;
     let received_at = arrival(message, now);
-    let mut tx = daemon.store.begin().await?;
     let inbound_id = match tx
         .insert_inbound(&new_inbound(mailbox, message, mail, now))
         .await?
     {
         InboundInsert::New(id) => id,
         InboundInsert::Duplicate(_, status) => {
-            tx.rollback().await?;
-            info!(
-                status = status.code(),
-                "message already handled before; not handled again"
-            );
-            return Ok(disposition_of(status, classification.complaint));
+            let disposition = disposition_of(status, classification.complaint);
+            return Ok((disposition, Report::Duplicate { status }));
         }
     };
-    let forwarded = forwarded_for(daemon, mailbox, mail, received_at, &mut tx).await?;
+    let forwarded = forwarded_for(daemon, mailbox, mail, received_at, tx).await?;
     let inbound = Inbound {
         id: inbound_id,
         mailbox,
@@ -92,11 +226,11 @@ async fn handle_in_transaction(
     };
     let env = daemon.env();
     faults::check(Stage::Route, &mail.subject);
-    let route = route::for_mail(&inbound, env, &mut tx).await?;
+    let route = route::for_mail(&inbound, env, tx).await?;
     let echo = matches!(route, Route::NewCase { .. } | Route::FollowUp { .. })
-        && route::echoes_our_mail(&inbound, &mut tx).await?;
+        && route::echoes_our_mail(&inbound, tx).await?;
     faults::check(Stage::Handle, &mail.subject);
-    let mut handled = handle(route, &inbound, env, &mut tx).await?;
+    let mut handled = handle(route, &inbound, env, tx).await?;
     if echo {
         // Its case is kept; nothing automatic answers an auto-responder.
         handled.changes.iter_mut().for_each(|c| c.echo = true);
@@ -104,15 +238,13 @@ async fn handle_in_transaction(
             "; it echoes our mail (the same text again within minutes): no automatic answer",
         );
     }
-    record(daemon, &mut tx, inbound_id, &handled, now).await?;
-    tx.commit()
-        .await
-        .context("while committing the message's transaction")?;
-    log_outcome(&inbound.classification, &handled);
-    daemon.metrics.message(handled.outcome.action);
-    daemon.wake.outbox.notify_one();
-    daemon.wake.deadlines.notify_one();
-    Ok(handled.outcome.disposition)
+    record(daemon, tx, inbound_id, &handled, now).await?;
+    let disposition = handled.outcome.disposition;
+    let report = Report::Handled {
+        classification: Box::new(inbound.classification),
+        outcome: handled.outcome,
+    };
+    Ok((disposition, report))
 }
 
 /// Why a notice a mail asked for is not sent: to one of our own addresses (a
@@ -227,20 +359,31 @@ async fn quarantine(
 ) -> anyhow::Result<Disposition> {
     let why = format!("{cause:#}");
     let mut tx = daemon.store.begin().await?;
+    store_quarantined(&mut tx, mailbox, message, mail, now, &why).await?;
+    if let Err(commit_err) = tx.commit().await {
+        return Err(cause.context(format!("and quarantining failed too: {commit_err:#}")));
+    }
+    log_report(daemon, Report::Quarantined { why });
+    Ok(Disposition::Quarantined)
+}
+
+/// The raw bytes stored (once) with the status quarantined and why.
+async fn store_quarantined(
+    tx: &mut Tx,
+    mailbox: &Mailbox,
+    message: &RawMessage,
+    mail: &InboundMail,
+    now: DateTime<Utc>,
+    why: &str,
+) -> anyhow::Result<()> {
     let id = match tx
         .insert_inbound(&new_inbound(mailbox, message, mail, now))
         .await?
     {
         InboundInsert::New(id) | InboundInsert::Duplicate(id, _) => id,
     };
-    tx.set_inbound_status(id, InboundStatus::Quarantined, Some(&why), None)
-        .await?;
-    if let Err(commit_err) = tx.commit().await {
-        return Err(cause.context(format!("and quarantining failed too: {commit_err:#}")));
-    }
-    error!(error = %why, "message quarantined: stored, not handled; the mailbox goes on");
-    daemon.metrics.message("quarantined");
-    Ok(Disposition::Quarantined)
+    tx.set_inbound_status(id, InboundStatus::Quarantined, Some(why), None)
+        .await
 }
 
 /// Classification, with a panic in any rule turned into an error (and so a
@@ -414,19 +557,35 @@ fn disposition_of(status: InboundStatus, complaint: bool) -> Disposition {
     }
 }
 
-fn log_outcome(c: &Classification, handled: &Handled) {
-    let outcome = &handled.outcome;
-    info!(
-        case = outcome.case.as_ref().map(|r| r.to_string()).unwrap_or_default(),
-        action = outcome.action,
-        complaint = c.complaint,
-        language = %c.language,
-        automated = c.automated,
-        category = c.category.map(|k| k.code()).unwrap_or(""),
-        reasons = %c.reasons.iter().map(|r| classify::unquoted(r)).collect::<Vec<_>>().join("; "),
-        "{}",
-        outcome.note
-    );
+/// The one log line per message saying what became of it, once committed.
+fn log_report(daemon: &Daemon, report: Report) {
+    match report {
+        Report::Handled {
+            classification: c,
+            outcome,
+        } => {
+            info!(
+                case = outcome.case.as_ref().map(|r| r.to_string()).unwrap_or_default(),
+                action = outcome.action,
+                complaint = c.complaint,
+                language = %c.language,
+                automated = c.automated,
+                category = c.category.map(|k| k.code()).unwrap_or(""),
+                reasons = %c.reasons.iter().map(|r| classify::unquoted(r)).collect::<Vec<_>>().join("; "),
+                "{}",
+                outcome.note
+            );
+            daemon.metrics.message(outcome.action);
+        }
+        Report::Duplicate { status } => info!(
+            status = status.code(),
+            "message already handled before; not handled again"
+        ),
+        Report::Quarantined { why } => {
+            error!(error = %why, "message quarantined: stored, not handled; the mailbox goes on");
+            daemon.metrics.message("quarantined");
+        }
+    }
 }
 
 #[cfg(test)]

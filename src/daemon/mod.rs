@@ -249,10 +249,18 @@ impl Daemon {
         }
     }
 
-    async fn run_once(self: Arc<Self>) -> anyhow::Result<()> {
+    /// Reads every mailbox through once: each waiting message handled and
+    /// committed, then settled; nothing is sent. `run --once` starts with it, and
+    /// the ingest benchmark measures it.
+    pub async fn ingest_waiting(self: &Arc<Self>) -> anyhow::Result<()> {
         for index in 0..self.config.mailboxes.len() {
             mailbox::drain_once(self.clone(), index).await?;
         }
+        Ok(())
+    }
+
+    async fn run_once(self: Arc<Self>) -> anyhow::Result<()> {
+        self.ingest_waiting().await?;
         self.scheduler.send_digest_if_due().await?;
         self.scheduler.summarize_floods().await?;
         self.scheduler.fire_due().await?;

@@ -1,11 +1,13 @@
 //! A local Maildir as a mail source: the embedded default, and any Maildir an
 //! operator points `path` at. Mail is read from `new/` and `cur/`, never deleted.
 //!
-//! Each fetch lists the two folders once and keeps an index of the files (unique
-//! name → path), updated on every move, so that settling a message never lists
-//! the folders again: a backlog costs one listing per batch, not one per message.
+//! A scan lists the two folders once, oldest first, into a queue that later
+//! fetches take from, and an index of the files (unique name → path) kept up to
+//! date on every move, so that neither fetching nor settling lists or stats the
+//! folders again: a backlog of n mails costs one listing, not one per batch or
+//! per message. The folders are listed again only when the queue is empty.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::fs;
 use std::future::Future;
 use std::io;
@@ -14,7 +16,7 @@ use std::time::{Duration, SystemTime};
 
 use chrono::{DateTime, Utc};
 
-use super::{Disposition, InboxError, RawMessage, SourceKey, Wakeup};
+use super::{Disposition, InboxError, MAX_BATCH_BYTES, RawMessage, SourceKey, Wakeup};
 use crate::config::{Mailbox, MailboxMode};
 
 /// How often the folder is looked at while waiting; a stat of two directories.
@@ -33,6 +35,10 @@ pub struct MaildirMailbox {
     /// Where each message file of `new/` and `cur/` was at the last listing,
     /// kept up to date as files are moved.
     index: HashMap<String, PathBuf>,
+    /// Files of the last listing not yet handed out, oldest first.
+    queue: VecDeque<MessageFile>,
+    /// Folders whose `new/ cur/ tmp/` exist already (made once, not per move).
+    prepared: HashSet<PathBuf>,
 }
 
 impl MaildirMailbox {
@@ -64,41 +70,70 @@ impl MaildirMailbox {
             quarantine: path.join(".klagebot.quarantine"),
             settled: HashSet::new(),
             index: HashMap::new(),
+            queue: VecDeque::new(),
+            prepared: HashSet::new(),
         })
+    }
+
+    /// Files of the last listing not yet handed out.
+    pub fn waiting(&self) -> usize {
+        self.queue.len()
     }
 
     pub fn path(&self) -> &Path {
         &self.root
     }
 
-    /// Up to `limit` messages from `new/` and `cur/` not yet settled, oldest first.
+    /// Up to `limit` messages from `new/` and `cur/` not yet settled, oldest
+    /// first, and no more than [`MAX_BATCH_BYTES`] of them (at least one). They
+    /// come from the queue of the last listing; the folders are listed again only
+    /// when it is empty, so a message handed out but never settled comes back
+    /// after the queue ran dry.
     pub fn fetch_pending(&mut self, limit: usize) -> Result<Vec<RawMessage>, InboxError> {
+        if self.queue.is_empty() {
+            self.scan()?;
+        }
+        let mut messages = Vec::new();
+        let mut bytes = 0;
+        while messages.len() < limit && (messages.is_empty() || bytes < MAX_BATCH_BYTES) {
+            let Some(file) = self.queue.pop_front() else {
+                break;
+            };
+            if self.settled.contains(&file.unique) {
+                continue;
+            }
+            let path = self.index.get(&file.unique).unwrap_or(&file.path);
+            match fs::read(path) {
+                Ok(raw) => {
+                    bytes += raw.len();
+                    messages.push(RawMessage {
+                        arrived_at: delivered_at(&file.unique, file.modified),
+                        key: SourceKey::Maildir { file: file.unique },
+                        bytes: raw,
+                    });
+                }
+                // A mail client moved it meanwhile; the next listing finds it again.
+                Err(e) if e.kind() == io::ErrorKind::NotFound => continue,
+                Err(e) => return Err(io_error(path, e)),
+            }
+        }
+        Ok(messages)
+    }
+
+    /// Lists `new/` and `cur/` once: the queue of files not yet settled, oldest
+    /// first, and the index of every file.
+    fn scan(&mut self) -> Result<(), InboxError> {
         let mut files = self.list()?;
         files.sort();
         self.index = files
             .iter()
             .map(|f| (f.unique.clone(), f.path.clone()))
             .collect();
-        let mut messages = Vec::new();
-        for file in files {
-            if messages.len() >= limit {
-                break;
-            }
-            if self.settled.contains(&file.unique) {
-                continue;
-            }
-            match fs::read(&file.path) {
-                Ok(bytes) => messages.push(RawMessage {
-                    arrived_at: delivered_at(&file.unique, file.modified),
-                    key: SourceKey::Maildir { file: file.unique },
-                    bytes,
-                }),
-                // A mail client moved it meanwhile; the next look finds it again.
-                Err(e) if e.kind() == io::ErrorKind::NotFound => continue,
-                Err(e) => return Err(io_error(&file.path, e)),
-            }
-        }
-        Ok(messages)
+        self.queue = files
+            .into_iter()
+            .filter(|f| !self.settled.contains(&f.unique))
+            .collect();
+        Ok(())
     }
 
     /// `own`: moves the file into the processed or quarantine folder (its `cur/`);
@@ -123,17 +158,59 @@ impl MaildirMailbox {
             self.settled.insert(unique.to_string());
             return Ok(());
         };
+        let Some(current) = self.index.get(unique).cloned() else {
+            return self.settle_unindexed(unique, &target);
+        };
+        self.prepare(&target)?;
+        let moved = match move_into(&current, &target) {
+            Ok(moved) => moved,
+            // Moved by a mail client since the listing: look for it once more.
+            Err(InboxError::Maildir { source, .. }) if source.kind() == io::ErrorKind::NotFound => {
+                self.index.remove(unique);
+                return self.settle_unindexed(unique, &target);
+            }
+            Err(err) => return Err(err),
+        };
+        self.remember_move(unique, &target, moved);
+        Ok(())
+    }
+
+    /// Settles a file the index does not know where it is: from a fresh listing
+    /// (a mail client may have moved it); one that is gone was settled already
+    /// (a settle repeated after a crash): nothing left to do.
+    fn settle_unindexed(&mut self, unique: &str, target: &Path) -> Result<(), InboxError> {
         let Some(current) = self.find(unique)? else {
-            // Already moved (a settle repeated after a crash): nothing left to do.
             return Ok(());
         };
-        let moved = move_into(&current, &target)?;
+        self.prepare(target)?;
+        let moved = move_into(&current, target)?;
+        self.remember_move(unique, target, moved);
+        Ok(())
+    }
+
+    fn remember_move(&mut self, unique: &str, target: &Path, moved: PathBuf) {
         if target == self.root {
             self.settled.insert(unique.to_string());
             self.index.insert(unique.to_string(), moved);
         } else {
             self.index.remove(unique);
         }
+    }
+
+    /// Makes `folder` a Maildir (++ subfolder) once per process.
+    fn prepare(&mut self, folder: &Path) -> Result<(), InboxError> {
+        if self.prepared.contains(folder) {
+            return Ok(());
+        }
+        for sub in ["new", "cur", "tmp"] {
+            let dir = folder.join(sub);
+            fs::create_dir_all(&dir).map_err(|e| io_error(&dir, e))?;
+        }
+        let marker = folder.join("maildirfolder");
+        if !is_root(folder) && !marker.exists() {
+            fs::write(&marker, b"").map_err(|e| io_error(&marker, e))?;
+        }
+        self.prepared.insert(folder.to_path_buf());
         Ok(())
     }
 
@@ -191,14 +268,8 @@ impl MaildirMailbox {
         Ok(files)
     }
 
-    /// Where a message file is now: from the index when it is still there, else
-    /// from a fresh listing (a mail client may have moved it meanwhile).
-    fn find(&mut self, unique: &str) -> Result<Option<PathBuf>, InboxError> {
-        if let Some(path) = self.index.get(unique)
-            && path.exists()
-        {
-            return Ok(Some(path.clone()));
-        }
+    /// Where a message file is now, from a fresh listing.
+    fn find(&self, unique: &str) -> Result<Option<PathBuf>, InboxError> {
         let found = self
             .list()?
             .into_iter()
@@ -240,18 +311,10 @@ fn maildir_plus_plus(folder: &str) -> String {
     format!(".{}", folder.trim_matches('/').replace('/', "."))
 }
 
-/// Moves a message file into `folder/cur/` (creating the folder), keeping its
+/// Moves a message file into `folder/cur/` (a Maildir already), keeping its
 /// flags; a file from `new/` gets the `:2,` info part a `cur/` file must have.
 /// Returns where it is now.
 fn move_into(current: &Path, folder: &Path) -> Result<PathBuf, InboxError> {
-    for sub in ["new", "cur", "tmp"] {
-        let dir = folder.join(sub);
-        fs::create_dir_all(&dir).map_err(|e| io_error(&dir, e))?;
-    }
-    let marker = folder.join("maildirfolder");
-    if !folder.join("maildirfolder").exists() && !is_root(folder) {
-        fs::write(&marker, b"").map_err(|e| io_error(&marker, e))?;
-    }
     let name = current
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())

@@ -34,6 +34,11 @@ use chrono::{DateTime, Utc};
 
 use crate::config::{Mailbox, MailboxKind};
 
+/// At most this many bytes of raw mail in one fetch (a batch holds at least one
+/// message whatever its size), so that a backlog of large mails never sits in
+/// memory at once.
+pub const MAX_BATCH_BYTES: usize = 16 * 1024 * 1024;
+
 /// Where a message sits in its source; stable across restarts.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum SourceKey {
@@ -117,7 +122,7 @@ pub enum Wakeup {
 #[derive(Debug)]
 pub enum Source {
     Imap(Box<ImapMailbox>),
-    Maildir(MaildirMailbox),
+    Maildir(Box<MaildirMailbox>),
 }
 
 impl Source {
@@ -125,7 +130,7 @@ impl Source {
     pub async fn open(cfg: &Mailbox) -> Result<Source, InboxError> {
         match cfg.kind {
             MailboxKind::Imap => Ok(Source::Imap(Box::new(ImapMailbox::connect(cfg).await?))),
-            MailboxKind::Maildir => Ok(Source::Maildir(MaildirMailbox::open(cfg)?)),
+            MailboxKind::Maildir => Ok(Source::Maildir(Box::new(MaildirMailbox::open(cfg)?))),
         }
     }
 
@@ -147,6 +152,15 @@ impl Source {
         match self {
             Source::Imap(m) => m.fetch_after(last_uid, limit).await,
             Source::Maildir(m) => m.fetch_pending(limit),
+        }
+    }
+
+    /// How many messages the source knows to be waiting beyond what it handed
+    /// out (from its last look at the folder): for the progress of a backlog.
+    pub fn waiting(&self) -> usize {
+        match self {
+            Source::Imap(m) => m.waiting(),
+            Source::Maildir(m) => m.waiting(),
         }
     }
 

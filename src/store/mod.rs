@@ -272,6 +272,30 @@ impl Tx {
         .context("while rolling back a transaction")
     }
 
+    /// Marks the point [`Tx::rollback_to_savepoint`] goes back to: the start of
+    /// one message in a group of messages sharing this transaction.
+    pub async fn savepoint(&mut self) -> anyhow::Result<()> {
+        self.execute_plain("SAVEPOINT message").await
+    }
+
+    /// Discards what was written since [`Tx::savepoint`], keeping what came
+    /// before it; the savepoint stays, to be released.
+    pub async fn rollback_to_savepoint(&mut self) -> anyhow::Result<()> {
+        self.execute_plain("ROLLBACK TO SAVEPOINT message").await
+    }
+
+    /// Keeps what was written since [`Tx::savepoint`] as part of the transaction.
+    pub async fn release_savepoint(&mut self) -> anyhow::Result<()> {
+        self.execute_plain("RELEASE SAVEPOINT message").await
+    }
+
+    async fn execute_plain(&mut self, sql: &'static str) -> anyhow::Result<()> {
+        on_backend!(self.conn(), c => {
+            sqlx::raw_sql(sql).execute(&mut *c).await?;
+        });
+        Ok(())
+    }
+
     fn conn(&mut self) -> Conn<'_> {
         match self {
             Tx::Sqlite(tx) => Conn::Sqlite(tx),

@@ -47,6 +47,7 @@ mod scratch;
 
 mod cases;
 mod deadlines;
+mod group;
 mod inbound;
 mod logins;
 mod outbox;
@@ -71,6 +72,8 @@ on_both_backends!(
     outbox::floods_are_counted_and_summarised_once_an_hour,
     deadlines::deadlines_fire_once_under_concurrency,
     deadlines::deadlines_move_cancel_and_stay_fired,
+    group::a_rolled_back_mail_leaves_the_others_of_its_transaction,
+    group::an_uncommitted_group_leaves_nothing,
     register::report_csv_opens_cleanly_in_a_spreadsheet,
     logins::one_alarm_per_failure_and_another_after_recovery,
     logins::two_instances_raise_one_alarm,

@@ -6,7 +6,7 @@ mod connect;
 mod folders;
 mod setup;
 
-use std::collections::HashSet;
+use std::collections::{HashSet, VecDeque};
 use std::fmt;
 use std::future::Future;
 use std::time::Duration;
@@ -19,7 +19,7 @@ use futures::TryStreamExt;
 
 use super::error::Endpoint;
 use super::tls::ImapStream;
-use super::{Disposition, InboxError, RawMessage, SourceKey, Wakeup};
+use super::{Disposition, InboxError, MAX_BATCH_BYTES, RawMessage, SourceKey, Wakeup};
 use crate::config::{Mailbox, MailboxMode};
 use connect::{STEP_TIMEOUT, timed};
 use setup::{
@@ -52,6 +52,11 @@ pub struct ImapMailbox {
     /// With OAuth2: when the session's token is due for renewal; the session is
     /// then replaced by one logged in with a fresh token.
     renew_at: Option<tokio::time::Instant>,
+    /// UIDs the last look at the folder found, oldest first: later fetches take
+    /// their batches from here, so a backlog is searched once, not once per batch.
+    pending: VecDeque<u32>,
+    /// How many at the front of `pending` the last fetch handed out.
+    handed_out: usize,
 }
 
 impl fmt::Debug for ImapMailbox {
@@ -96,6 +101,8 @@ impl ImapMailbox {
             credentials,
             ca_file: cfg.ca_file.clone(),
             renew_at,
+            pending: VecDeque::new(),
+            handed_out: 0,
         })
     }
 
@@ -129,6 +136,11 @@ impl ImapMailbox {
         self.uidvalidity
     }
 
+    /// UIDs of the last search not yet handed out.
+    pub fn waiting(&self) -> usize {
+        self.pending.len().saturating_sub(self.handed_out)
+    }
+
     /// Whether the server pushes new mail (IDLE) or must be polled.
     pub fn has_idle(&self) -> bool {
         self.capabilities.idle
@@ -146,14 +158,57 @@ impl ImapMailbox {
     }
 
     /// Up to `limit` messages with a UID above `last_uid`, oldest first, read with
-    /// BODY.PEEK so that nobody sees them marked as read.
+    /// BODY.PEEK so that nobody sees them marked as read, and no more than
+    /// [`MAX_BATCH_BYTES`] of them (at least one). The folder is searched only
+    /// when the UIDs of the last search are used up.
     pub async fn fetch_after(
         &mut self,
         last_uid: u32,
         limit: usize,
     ) -> Result<Vec<RawMessage>, InboxError> {
-        let Some(first) = last_uid.checked_add(1) else {
+        while self.pending.front().is_some_and(|&uid| uid <= last_uid) {
+            self.pending.pop_front();
+        }
+        if self.pending.is_empty() {
+            self.look(last_uid).await?;
+        }
+        self.handed_out = 0;
+        let wanted: Vec<u32> = self.pending.iter().take(limit).copied().collect();
+        if wanted.is_empty() {
             return Ok(Vec::new());
+        }
+        let uids = self.within_byte_bound(wanted).await?;
+        let fetched = self.fetch_bodies(&uid_set(&uids)).await;
+        let mut messages = self.keep_if_usable(fetched)?;
+        messages.sort_by_key(|m| match m.key {
+            SourceKey::Imap { uid, .. } => uid,
+            SourceKey::Maildir { .. } => 0,
+        });
+        // A UID the server no longer has (a person moved the mail) is not asked for again.
+        let got: HashSet<u32> = messages
+            .iter()
+            .filter_map(|m| match m.key {
+                SourceKey::Imap { uid, .. } => Some(uid),
+                SourceKey::Maildir { .. } => None,
+            })
+            .collect();
+        // `uids` are the front of `pending`.
+        let kept: Vec<u32> = self
+            .pending
+            .drain(..uids.len().min(self.pending.len()))
+            .filter(|uid| got.contains(uid))
+            .collect();
+        self.handed_out = kept.len();
+        for uid in kept.into_iter().rev() {
+            self.pending.push_front(uid);
+        }
+        Ok(messages)
+    }
+
+    /// Searches the folder for every UID above `last_uid`, into `pending`.
+    async fn look(&mut self, last_uid: u32) -> Result<(), InboxError> {
+        let Some(first) = last_uid.checked_add(1) else {
+            return Ok(());
         };
         let session = live(&mut self.session, &self.server)?;
         // SEARCH runs on the client's current view of the folder, which grows only
@@ -165,17 +220,33 @@ impl ImapMailbox {
         let search = session.uid_search(format!("UID {first}:*"));
         let found = timed(&self.server, "UID SEARCH", STEP_TIMEOUT, search).await;
         let found = self.keep_if_usable(found)?;
-        let uids = oldest_after(found, last_uid, limit);
-        if uids.is_empty() {
-            return Ok(Vec::new());
+        self.pending = oldest_after(found, last_uid, usize::MAX).into();
+        Ok(())
+    }
+
+    /// The first of `uids` whose sizes add up to no more than [`MAX_BATCH_BYTES`]
+    /// (at least one): one `UID FETCH (RFC822.SIZE)` of the set.
+    async fn within_byte_bound(&mut self, uids: Vec<u32>) -> Result<Vec<u32>, InboxError> {
+        if uids.len() < 2 {
+            return Ok(uids);
         }
-        let fetched = self.fetch_bodies(&uid_set(&uids)).await;
-        let mut messages = self.keep_if_usable(fetched)?;
-        messages.sort_by_key(|m| match m.key {
-            SourceKey::Imap { uid, .. } => uid,
-            SourceKey::Maildir { .. } => 0,
-        });
-        Ok(messages)
+        let session = live(&mut self.session, &self.server)?;
+        let set = uid_set(&uids);
+        let sizes = async {
+            let stream = session.uid_fetch(&set, "(UID RFC822.SIZE)").await?;
+            stream
+                .try_fold(Vec::new(), |mut sizes, f| {
+                    if let (Some(uid), Some(size)) = (f.uid, f.size) {
+                        sizes.push((uid, size as usize));
+                    }
+                    futures::future::ready(Ok(sizes))
+                })
+                .await
+        };
+        let sizes = timed(&self.server, "UID FETCH", STEP_TIMEOUT, sizes).await;
+        let mut sizes = self.keep_if_usable(sizes)?;
+        sizes.sort_unstable();
+        Ok(first_within(&uids, &sizes, MAX_BATCH_BYTES))
     }
 
     async fn fetch_bodies(&mut self, set: &str) -> Result<Vec<RawMessage>, InboxError> {
@@ -432,6 +503,25 @@ fn oldest_after(found: HashSet<u32>, last_uid: u32, limit: usize) -> Vec<u32> {
     uids
 }
 
+/// The leading `uids` whose sizes (sorted by UID; a UID without one counts as
+/// nothing: the server no longer has it) add up to at most `max_bytes`, and at
+/// least the first.
+fn first_within(uids: &[u32], sizes: &[(u32, usize)], max_bytes: usize) -> Vec<u32> {
+    let mut total = 0;
+    let mut taken = Vec::with_capacity(uids.len());
+    for &uid in uids {
+        let size = sizes
+            .binary_search_by_key(&uid, |(u, _)| *u)
+            .map_or(0, |i| sizes[i].1);
+        if !taken.is_empty() && total + size > max_bytes {
+            break;
+        }
+        total += size;
+        taken.push(uid);
+    }
+    taken
+}
+
 /// `1:3,7,9:10` for sorted UIDs.
 fn uid_set(sorted: &[u32]) -> String {
     let mut parts: Vec<String> = Vec::new();
@@ -461,6 +551,18 @@ mod tests {
     fn uid_sets_compress_runs() {
         assert_eq!(uid_set(&[1, 2, 3, 7, 9, 10]), "1:3,7,9:10");
         assert_eq!(uid_set(&[5]), "5");
+    }
+
+    #[test]
+    fn a_batch_stops_before_its_bytes_pass_the_bound_but_holds_one_mail() {
+        let sizes = [(1, 600), (2, 300), (3, 200), (5, 50)];
+        assert_eq!(first_within(&[1, 2, 3, 5], &sizes, 1000), vec![1, 2]);
+        assert_eq!(
+            first_within(&[1, 2, 3, 5], &sizes, 100),
+            vec![1],
+            "one at least"
+        );
+        assert_eq!(first_within(&[2, 3, 4, 5], &sizes, 550), vec![2, 3, 4, 5]);
     }
 
     #[test]
