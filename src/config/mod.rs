@@ -76,6 +76,7 @@ pub struct Config {
     pub alerts: Alerts,
     #[serde(default)]
     pub retention: Retention,
+    #[serde(default)]
     pub related: Related,
     /// Set for the embedded default only.
     #[serde(skip)]
