@@ -34,28 +34,37 @@ async fn a_flood_from_one_address_stops_at_the_cap_and_staff_get_one_summary() {
     h.start();
     let cap = h.config.outgoing.max_per_address_per_hour as usize;
     let flooder = h.customer("flod");
-    let total = cap + 4;
-    for i in 0..total {
-        h.send(
-            &flooder,
-            &mails::complaint(
-                &flooder.address,
-                &h.klage.address,
-                &format!("Klage nummer {i}"),
-                &varied(i),
-            ),
-        );
-    }
-    let cases = h.wait_for_cases(total).await;
-    assert_eq!(cases.len(), total, "every mail still opens its case");
+    let first = cap + 4;
+    let send = |range: std::ops::Range<usize>| {
+        for i in range {
+            h.send(
+                &flooder,
+                &mails::complaint(
+                    &flooder.address,
+                    &h.klage.address,
+                    &format!("Klage nummer {i}"),
+                    &varied(i),
+                ),
+            );
+        }
+    };
+    send(0..first);
+    let cases = h.wait_for_cases(first).await;
+    assert_eq!(cases.len(), first, "every mail still opens its case");
     h.wait_until_inbox_handled().await;
     let acknowledgements = h.settled_messages(&flooder, cap);
     assert_eq!(acknowledgements.len(), cap, "exactly the cap, no more");
-    // One summary at once; the cases withheld after it in the next one, an
-    // hour later at the soonest.
+    // One summary at once; what is withheld after it waits for the next one,
+    // an hour later at the soonest.
     h.servers.wait_for_messages(&h.manager, "INBOX", 1, WAIT);
     h.wait_until_sent().await;
     assert_eq!(summaries(&h).len(), 1, "one summary for the address");
+    let total = first + 2;
+    send(first..total);
+    h.wait_for_cases(total).await;
+    h.wait_until_inbox_handled().await;
+    h.wait_until_sent().await;
+    assert_eq!(summaries(&h).len(), 1, "no second summary within the hour");
     h.clock
         .set(chrono::Utc::now() + chrono::Duration::minutes(61));
     h.daemon
