@@ -23,9 +23,8 @@ use klagebot::related::{self, Key};
 use klagebot::store::Store;
 use tokio::runtime::Runtime;
 
-#[path = "../tests/support/postgres.rs"]
-mod scratch;
-use scratch::ScratchPostgres;
+#[path = "support/backends.rs"]
+mod backends;
 
 const VOCABULARY: u64 = 20_000;
 const SIZES: [u64; 3] = [1_000, 10_000, 100_000];
@@ -156,24 +155,7 @@ fn related_benches(c: &mut Criterion) {
     c.bench_function("keys of one complaint (pure)", |b| {
         b.iter(|| keys_of(&mut rng))
     });
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("runtime");
-    let dir = tempfile::tempdir().expect("temp dir");
-    let url = format!("sqlite://{}", dir.path().join("bench.db").display());
-    let sqlite = rt.block_on(Store::connect(&url)).expect("SQLite");
-    bench_backend(c, &rt, "sqlite", &sqlite);
-    rt.block_on(sqlite.close());
-
-    let scratch = rt.block_on(ScratchPostgres::create()).expect("PostgreSQL");
-    let postgres = rt
-        .block_on(Store::connect(&scratch.url))
-        .expect("PostgreSQL");
-    bench_backend(c, &rt, "postgres", &postgres);
-    rt.block_on(scratch.drop_schema(postgres))
-        .expect("drop schema");
+    backends::on_both_backends(c, bench_backend);
 }
 
 criterion_group! {

@@ -14,9 +14,8 @@ use klagebot::domain::{CaseRef, EmailAddress, Jurisdiction, Language};
 use klagebot::store::{Direction, InboundStatus, NewInbound, NewOutgoing, Store};
 use tokio::runtime::Runtime;
 
-#[path = "../tests/support/postgres.rs"]
-mod scratch;
-use scratch::ScratchPostgres;
+#[path = "support/backends.rs"]
+mod backends;
 
 /// A realistic mail of about 3 KB.
 fn raw_mail(n: u64) -> Vec<u8> {
@@ -172,24 +171,7 @@ async fn queue_ten(store: &Store) -> anyhow::Result<chrono::DateTime<Utc>> {
 }
 
 fn store_benches(c: &mut Criterion) {
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("runtime");
-    let dir = tempfile::tempdir().expect("temp dir");
-    let url = format!("sqlite://{}", dir.path().join("bench.db").display());
-    let sqlite = rt.block_on(Store::connect(&url)).expect("SQLite");
-    bench_backend(c, &rt, "sqlite", &sqlite);
-    rt.block_on(sqlite.close());
-
-    let scratch = rt.block_on(ScratchPostgres::create()).expect("PostgreSQL");
-    let postgres = rt
-        .block_on(Store::connect(&scratch.url))
-        .expect("PostgreSQL");
-    bench_backend(c, &rt, "postgres", &postgres);
-    rt.block_on(scratch.drop_schema(postgres))
-        .expect("drop schema");
+    backends::on_both_backends(c, bench_backend);
 }
 
 criterion_group! {
