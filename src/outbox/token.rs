@@ -20,14 +20,10 @@ pub fn reply_address(
     reference: &CaseRef,
     secret: &[u8],
 ) -> EmailAddress {
-    let base = base_local_part(complaint_address);
-    let text = format!(
-        "{base}+{reference}.{}@{}",
-        token(reference, secret),
-        complaint_address.domain()
-    );
-    // A local part and domain that parsed once, a reference and base32: still valid.
-    EmailAddress::parse(&text).unwrap_or_else(|_| complaint_address.clone())
+    with_tag(
+        complaint_address,
+        &format!("{reference}.{}", token(reference, secret)),
+    )
 }
 
 /// The case `addr` answers, when it is `complaint_address` plus a valid token for
@@ -38,16 +34,7 @@ pub fn verify_reply_address(
     secret: &[u8],
     prefix: &str,
 ) -> Option<CaseRef> {
-    if !addr
-        .domain()
-        .eq_ignore_ascii_case(complaint_address.domain())
-    {
-        return None;
-    }
-    let (base, tag) = addr.local_part().split_once('+')?;
-    if !base.eq_ignore_ascii_case(base_local_part(complaint_address)) {
-        return None;
-    }
+    let tag = tag_of(addr, complaint_address)?;
     let (reference, given) = tag.rsplit_once('.')?;
     let reference: CaseRef = reference.parse().ok()?;
     if !reference.prefix().eq_ignore_ascii_case(prefix) {
@@ -64,13 +51,10 @@ pub fn mail_reply_address(
     id: i64,
     secret: &[u8],
 ) -> EmailAddress {
-    let base = base_local_part(complaint_address);
-    let text = format!(
-        "{base}+m{id}.{}@{}",
-        mail_token(id, secret),
-        complaint_address.domain()
-    );
-    EmailAddress::parse(&text).unwrap_or_else(|_| complaint_address.clone())
+    with_tag(
+        complaint_address,
+        &format!("m{id}.{}", mail_token(id, secret)),
+    )
 }
 
 /// The stored mail `addr` names, when it is `complaint_address` plus a valid
@@ -80,16 +64,7 @@ pub fn verify_mail_reply_address(
     complaint_address: &EmailAddress,
     secret: &[u8],
 ) -> Option<i64> {
-    if !addr
-        .domain()
-        .eq_ignore_ascii_case(complaint_address.domain())
-    {
-        return None;
-    }
-    let (base, tag) = addr.local_part().split_once('+')?;
-    if !base.eq_ignore_ascii_case(base_local_part(complaint_address)) {
-        return None;
-    }
+    let tag = tag_of(addr, complaint_address)?;
     let (id, given) = tag.strip_prefix(['m', 'M'])?.rsplit_once('.')?;
     let id: i64 = id.parse().ok().filter(|id| *id > 0)?;
     let expected = mail_token(id, secret);
@@ -97,11 +72,7 @@ pub fn verify_mail_reply_address(
 }
 
 fn mail_token(id: i64, secret: &[u8]) -> String {
-    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(secret).unwrap_or_else(|_| unreachable!());
-    mac.update(b"klagebot-mail:");
-    mac.update(id.to_string().as_bytes());
-    let digest = mac.finalize().into_bytes();
-    base32_lower(&digest[..TOKEN_BYTES])
+    hmac_token(b"klagebot-mail:", &id.to_string(), secret)
 }
 
 /// The envelope sender of mail `seq` of case `reference` (VERP): a bounce comes
@@ -113,13 +84,13 @@ pub fn bounce_address(
     seq: u32,
     secret: &[u8],
 ) -> EmailAddress {
-    let base = base_local_part(complaint_address);
-    let text = format!(
-        "{base}+b.{reference}.{seq}.{}@{}",
-        bounce_token(reference, seq, secret),
-        complaint_address.domain()
-    );
-    EmailAddress::parse(&text).unwrap_or_else(|_| complaint_address.clone())
+    with_tag(
+        complaint_address,
+        &format!(
+            "b.{reference}.{seq}.{}",
+            bounce_token(reference, seq, secret)
+        ),
+    )
 }
 
 /// The case and mail a bounce address names, when its token is valid.
@@ -129,16 +100,7 @@ pub fn verify_bounce_address(
     secret: &[u8],
     prefix: &str,
 ) -> Option<(CaseRef, u32)> {
-    if !addr
-        .domain()
-        .eq_ignore_ascii_case(complaint_address.domain())
-    {
-        return None;
-    }
-    let (base, tag) = addr.local_part().split_once('+')?;
-    if !base.eq_ignore_ascii_case(base_local_part(complaint_address)) {
-        return None;
-    }
+    let tag = tag_of(addr, complaint_address)?;
     let rest = tag.strip_prefix("b.").or_else(|| tag.strip_prefix("B."))?;
     let (rest, given) = rest.rsplit_once('.')?;
     let (reference, seq) = rest.rsplit_once('.')?;
@@ -153,11 +115,7 @@ pub fn verify_bounce_address(
 }
 
 fn bounce_token(reference: &CaseRef, seq: u32, secret: &[u8]) -> String {
-    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(secret).unwrap_or_else(|_| unreachable!());
-    mac.update(b"klagebot-bounce:");
-    mac.update(format!("{reference}.{seq}").as_bytes());
-    let digest = mac.finalize().into_bytes();
-    base32_lower(&digest[..TOKEN_BYTES])
+    hmac_token(b"klagebot-bounce:", &format!("{reference}.{seq}"), secret)
 }
 
 /// The complaint address's own local part, without any `+tag` it may carry.
@@ -167,12 +125,41 @@ fn base_local_part(address: &EmailAddress) -> &str {
 }
 
 fn token(reference: &CaseRef, secret: &[u8]) -> String {
+    hmac_token(b"klagebot-reply:", &reference.to_string(), secret)
+}
+
+/// The first [`TOKEN_BYTES`] of an HMAC-SHA256 of `label` and `what`, in base32.
+fn hmac_token(label: &[u8], what: &str, secret: &[u8]) -> String {
     // HMAC accepts keys of any length, so this cannot fail.
     let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(secret).unwrap_or_else(|_| unreachable!());
-    mac.update(b"klagebot-reply:");
-    mac.update(reference.to_string().as_bytes());
+    mac.update(label);
+    mac.update(what.as_bytes());
     let digest = mac.finalize().into_bytes();
     base32_lower(&digest[..TOKEN_BYTES])
+}
+
+/// The complaint address with `+tag` on its own local part.
+fn with_tag(complaint_address: &EmailAddress, tag: &str) -> EmailAddress {
+    let text = format!(
+        "{}+{tag}@{}",
+        base_local_part(complaint_address),
+        complaint_address.domain()
+    );
+    // A local part and domain that parsed once, a reference and base32: still valid.
+    EmailAddress::parse(&text).unwrap_or_else(|_| complaint_address.clone())
+}
+
+/// The `+tag` of `addr` when it is the complaint address with a tag.
+fn tag_of<'a>(addr: &'a EmailAddress, complaint_address: &EmailAddress) -> Option<&'a str> {
+    if !addr
+        .domain()
+        .eq_ignore_ascii_case(complaint_address.domain())
+    {
+        return None;
+    }
+    let (base, tag) = addr.local_part().split_once('+')?;
+    base.eq_ignore_ascii_case(base_local_part(complaint_address))
+        .then_some(tag)
 }
 
 /// RFC 4648 base32 in lower case without padding: safe in any local part, and
@@ -201,7 +188,7 @@ fn base32_lower(bytes: &[u8]) -> String {
 pub fn without_tagged_addresses(text: &str, complaint: &EmailAddress) -> String {
     let pattern = format!(
         r#"(?i){}\+[^\s<>"(),;@]*@{}"#,
-        regex::escape(complaint.local_part()),
+        regex::escape(base_local_part(complaint)),
         regex::escape(complaint.domain())
     );
     match regex::Regex::new(&pattern) {
