@@ -191,7 +191,10 @@ impl Harness {
         }
         let helpdesk = setup.helpdesk.then(|| servers.new_user("helpdesk"));
         if let Some(helpdesk) = &helpdesk {
-            config_text.push_str(&helpdesk_mailbox(&servers, helpdesk));
+            config_text.push('\n');
+            config_text.push_str(&imap_mailbox(
+                &servers, "helpdesk", helpdesk, "own", "dk", "da",
+            ));
         }
         let config = Config::from_toml(&config_text).expect("the test config is valid");
         let clock = Clock::system();
@@ -496,17 +499,23 @@ fn with_oauth2(
     )
 }
 
-/// A second `[[mailbox]]` for `user`, Danish, on the same Dovecot.
-fn helpdesk_mailbox(servers: &MailServers, user: &TestUser) -> String {
+/// A `[[mailbox]]` on the test Dovecot that `user` logs in to.
+fn imap_mailbox(
+    servers: &MailServers,
+    name: &str,
+    user: &TestUser,
+    mode: &str,
+    jurisdiction: &str,
+    language: &str,
+) -> String {
     format!(
-        r#"
-[[mailbox]]
-name = "helpdesk"
+        r#"[[mailbox]]
+name = "{name}"
 kind = "imap"
-mode = "own"
+mode = "{mode}"
 address = "{address}"
-jurisdiction = "dk"
-default_language = "da"
+jurisdiction = "{jurisdiction}"
+default_language = "{language}"
 host = "localhost"
 port = {imap}
 tls = "starttls"
@@ -544,21 +553,7 @@ internal_domains = {internal:?}
 [database]
 url = "{db}"
 
-[[mailbox]]
-name = "klage"
-kind = "imap"
-mode = "{mode}"
-address = "{klage}"
-jurisdiction = "{jurisdiction}"
-default_language = "{language}"
-host = "localhost"
-port = {imap}
-tls = "starttls"
-ca_file = {ca:?}
-username = "{klage}"
-password_file = {klage_pw:?}
-poll_seconds = 5
-
+{klage_mailbox}
 [outgoing]
 kind = "smtp"
 host = "localhost"
@@ -591,16 +586,20 @@ token_secret_file = {secret:?}
         klage = users.klage.address,
         handler = users.handler.address,
         manager = users.manager.address,
-        jurisdiction = setup.jurisdiction,
-        language = setup.language,
+        klage_mailbox = imap_mailbox(
+            servers,
+            "klage",
+            users.klage,
+            setup.mode,
+            setup.jurisdiction,
+            setup.language,
+        ),
         auto_holding = setup.auto_holding_reply,
-        mode = setup.mode,
         auto_reasons = auto_holding_reasons(),
         db = setup
             .database_url
             .clone()
             .unwrap_or_else(|| format!("sqlite://{}", dir.join("klagebot.db").display())),
-        imap = servers.imap_port,
         submission = servers.submission_port,
         ca = servers.ca_file,
         klage_pw = users.klage.password_file,
