@@ -99,7 +99,8 @@ async fn grow(store: &Store, rng: &mut Rng, from: u64, to: u64) -> anyhow::Resul
             let at = start() + chrono::Duration::from_std(step * u32::try_from(*n)?)?;
             let reference = CaseRef::new("KL", 2026, u32::try_from(*n + 1)?)?;
             let weight = 10.0 + keys.len() as f64;
-            tx.index_case(&reference, at, weight, &hashes).await?;
+            tx.index_case(&reference, at, weight, &hashes, &hashes)
+                .await?;
         }
         tx.commit().await?;
     }

@@ -24,7 +24,7 @@ pub use related::link_new_case;
 
 use crate::case::{self, Action, Case, Event, Rejected, Rules, Step};
 use crate::config::Config;
-use crate::domain::{CaseRef, EmailAddress, Language, strip_angle_brackets};
+use crate::domain::{CaseRef, EmailAddress, Language};
 use crate::outbox::{Referrals, Templates};
 use crate::store::{Direction, NewOutgoing, Tx};
 
@@ -179,9 +179,8 @@ impl Recorder {
             tx.record_message_id(id, &case.reference, Direction::In)
                 .await?;
         }
-        for event in &change.events {
-            tx.append_event(&case.reference, now, event).await?;
-        }
+        let events: Vec<&Event> = change.events.iter().collect();
+        tx.append_events(&case.reference, now, &events).await?;
         if change.kind == ChangeKind::Refused {
             return Ok(());
         }
@@ -218,19 +217,19 @@ impl Recorder {
                 }
                 Err(err) => return Err(err),
             };
-            let id = strip_angle_brackets(&letter.message_id);
-            tx.record_message_id(id, &case.reference, Direction::Out)
-                .await?;
+            // Queued with the case's reference, which files its Message-ID too.
+            debug_assert_eq!(letter.case_ref.as_ref(), Some(&case.reference));
             tx.enqueue(&letter).await?;
         }
         if change.kind == ChangeKind::Changed {
             tx.update_case(case).await?;
         }
         if case.status.is_open() {
-            for deadline in case::deadlines(case, &self.rules) {
-                tx.upsert_deadline(&case.reference, &deadline.kind.key(), deadline.due_at)
-                    .await?;
-            }
+            let deadlines: Vec<(String, DateTime<Utc>)> = case::deadlines(case, &self.rules)
+                .into_iter()
+                .map(|d| (d.kind.key(), d.due_at))
+                .collect();
+            tx.upsert_deadlines(&case.reference, &deadlines).await?;
         } else {
             tx.cancel_deadlines(&case.reference).await?;
         }
@@ -262,9 +261,8 @@ impl Recorder {
         let hour_ago = now - chrono::Duration::hours(1);
         let room = match automatic {
             true => {
-                let hour = tx.customer_mail_count(address, hour_ago).await?;
-                let day = tx
-                    .customer_mail_count(address, now - chrono::Duration::days(1))
+                let (hour, day) = tx
+                    .customer_mail_counts(address, hour_ago, now - chrono::Duration::days(1))
                     .await?;
                 Some(guard::Room {
                     hour: caps.max_per_address_per_hour.saturating_sub(hour),

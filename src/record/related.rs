@@ -41,13 +41,20 @@ impl Recorder {
             info!(case = %case.reference, related = matches.len(), "related cases found");
         }
         self.surge(tx, case, &matches, now).await?;
-        let mut shown = Vec::new();
-        for m in matches.iter().take(related::SHOWN) {
-            if let Some(other) = tx.case(&m.reference).await? {
-                shown.push(self.related_view(&other, m, case));
-            }
-        }
-        Ok(shown)
+        let listed: Vec<CaseRef> = matches
+            .iter()
+            .take(related::SHOWN)
+            .map(|m| m.reference.clone())
+            .collect();
+        let others = tx.cases_among(&listed).await?;
+        Ok(matches
+            .iter()
+            .take(related::SHOWN)
+            .filter_map(|m| {
+                let other = others.iter().find(|o| o.reference == m.reference)?;
+                Some(self.related_view(other, m, case))
+            })
+            .collect())
     }
 
     fn related_view(&self, other: &Case, link: &Match, new: &Case) -> RelatedCaseView {
@@ -200,12 +207,16 @@ pub async fn link_new_case(
     let freq = tx.related_frequencies(&hashes).await?;
     let own = related::document_weight(keys, &freq);
     let wanted = related::lookup(keys, &freq);
-    let postings = tx.related_postings(&wanted, since).await?;
-    let gathered = related::gather(&postings, keys, &freq);
+    let found = tx
+        .related_postings(&wanted, since, related::PER_KEY)
+        .await?;
+    let gathered = related::gather(found, keys, &freq);
     let candidates = tx.related_candidates(gathered).await?;
     let mut matches = related::best(keys, own, &freq, &candidates);
     matches.retain(|m| m.reference != *reference);
-    tx.index_case(reference, received_at, own, &hashes).await?;
+    let posted = related::worth_posting(&hashes, &freq);
+    tx.index_case(reference, received_at, own, &hashes, &posted)
+        .await?;
     tx.insert_links(reference, &matches, now).await?;
     Ok(matches)
 }

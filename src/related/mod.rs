@@ -31,7 +31,11 @@ pub const THRESHOLD: f64 = 0.12;
 /// reading their postings would cost as much as a scan.
 pub const MAX_POSTINGS: i64 = 1000;
 /// At most this many keys of a new case are looked up (the rarest).
-pub const MAX_LOOKUPS: usize = 48;
+pub const MAX_LOOKUPS: usize = 32;
+/// Of each key looked up, the cases read: the most recent this many within the
+/// window (an incident's common words are held by many recent cases; the
+/// newest of them are the ones to link).
+pub const PER_KEY: i64 = 40;
 /// At most this many candidates are weighed in full.
 pub const MAX_CANDIDATES: usize = 200;
 /// Links kept per case; the staff notice shows the first [`SHOWN`].
@@ -177,29 +181,38 @@ pub fn common_labels(matches: &[&Match], at_most: usize) -> Vec<String> {
     common.into_iter().take(at_most).map(|(l, _)| l).collect()
 }
 
-/// Of the postings found (case, key hash), the cases sharing the most weight,
-/// at most [`MAX_CANDIDATES`], each with the keys it shares.
+/// Of the cases found (each with the looked-up keys it holds), those sharing
+/// two keys or more, the most weight first, at most [`MAX_CANDIDATES`].
 pub fn gather(
-    postings: &[(CaseRef, i64)],
+    found: Vec<(CaseRef, Vec<i64>)>,
     keys: &[Key],
     freq: &Frequencies,
 ) -> Vec<(CaseRef, Vec<i64>)> {
     let weights: HashMap<i64, f64> = keys.iter().map(|k| (k.hash(), weight(k, freq))).collect();
-    let mut by_case: HashMap<&CaseRef, (f64, Vec<i64>)> = HashMap::new();
-    for (reference, hash) in postings {
-        let entry = by_case.entry(reference).or_default();
-        entry.0 += weights.get(hash).copied().unwrap_or(0.0);
-        entry.1.push(*hash);
-    }
-    let mut ranked: Vec<(&CaseRef, (f64, Vec<i64>))> = by_case
+    let mut ranked: Vec<(f64, CaseRef, Vec<i64>)> = found
         .into_iter()
-        .filter(|(_, (_, h))| h.len() >= 2)
+        .filter(|(_, hashes)| hashes.len() >= 2)
+        .map(|(reference, hashes)| {
+            let shared = hashes.iter().filter_map(|h| weights.get(h)).sum();
+            (shared, reference, hashes)
+        })
         .collect();
-    ranked.sort_by(|a, b| b.1.0.total_cmp(&a.1.0).then(a.0.cmp(b.0)));
+    ranked.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+    ranked.truncate(MAX_CANDIDATES);
     ranked
         .into_iter()
-        .take(MAX_CANDIDATES)
-        .map(|(r, (_, hashes))| (r.clone(), hashes))
+        .map(|(_, r, hashes)| (r, hashes))
+        .collect()
+}
+
+/// The keys of a new case worth a posting in the index: those a later case may
+/// look up ([`lookup`] passes over keys held by more than [`MAX_POSTINGS`]
+/// cases, and a key's count only grows). Every key is counted all the same.
+pub fn worth_posting(hashes: &[i64], freq: &Frequencies) -> Vec<i64> {
+    hashes
+        .iter()
+        .copied()
+        .filter(|h| freq.cases_with(*h) < MAX_POSTINGS)
         .collect()
 }
 

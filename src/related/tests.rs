@@ -21,17 +21,13 @@ impl Index {
         let keys = keys("", text, language, None);
         let own = document_weight(&keys, &self.freq);
         let wanted = lookup(&keys, &self.freq);
-        let postings: Vec<(CaseRef, i64)> = wanted
-            .iter()
-            .flat_map(|h| {
-                self.postings
-                    .get(h)
-                    .into_iter()
-                    .flatten()
-                    .map(move |(r, _)| (r.clone(), *h))
-            })
-            .collect();
-        let candidates: Vec<Candidate> = gather(&postings, &keys, &self.freq)
+        let mut found: HashMap<CaseRef, Vec<i64>> = HashMap::new();
+        for h in &wanted {
+            for (r, _) in self.postings.get(h).into_iter().flatten() {
+                found.entry(r.clone()).or_default().push(*h);
+            }
+        }
+        let candidates: Vec<Candidate> = gather(found.into_iter().collect(), &keys, &self.freq)
             .into_iter()
             .map(|(r, shared)| Candidate {
                 weight: self.weights[&r],

@@ -4,6 +4,8 @@
 //! across restarts and with several instances on one PostgreSQL.
 
 use chrono::{DateTime, Utc};
+// The dynamic SQL below only repeats numbered placeholders: every value is bound.
+use sqlx::AssertSqlSafe;
 
 use super::{DueDeadline, Store, Tx};
 use super::{on_backend, parse_column, skip_locked};
@@ -18,18 +20,36 @@ impl Tx {
         key: &str,
         due_at: DateTime<Utc>,
     ) -> anyhow::Result<()> {
+        self.upsert_deadlines(reference, &[(key.to_string(), due_at)])
+            .await
+    }
+
+    /// Arms (or moves) several deadlines of a case in one statement, each as
+    /// [`Tx::upsert_deadline`] does.
+    pub async fn upsert_deadlines(
+        &mut self,
+        reference: &CaseRef,
+        deadlines: &[(String, DateTime<Utc>)],
+    ) -> anyhow::Result<()> {
+        if deadlines.is_empty() {
+            return Ok(());
+        }
+        let sql = format!(
+            "INSERT INTO deadlines (case_ref, key, due_at) VALUES {}
+             ON CONFLICT (case_ref, key) DO UPDATE SET due_at = excluded.due_at,
+                 cancelled = FALSE
+             WHERE deadlines.fired_at IS NULL",
+            (0..deadlines.len())
+                .map(|i| format!("($1, ${}, ${})", 2 * i + 2, 2 * i + 3))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
         on_backend!(self.conn(), c => {
-            sqlx::query(
-                "INSERT INTO deadlines (case_ref, key, due_at) VALUES ($1, $2, $3)
-                 ON CONFLICT (case_ref, key) DO UPDATE SET due_at = excluded.due_at,
-                     cancelled = FALSE
-                 WHERE deadlines.fired_at IS NULL",
-            )
-            .bind(reference.to_string())
-            .bind(key)
-            .bind(due_at)
-            .execute(&mut *c)
-            .await?;
+            let mut q = sqlx::query(AssertSqlSafe(sql.as_str())).bind(reference.to_string());
+            for (key, due_at) in deadlines {
+                q = q.bind(key).bind(*due_at);
+            }
+            q.execute(&mut *c).await?;
         });
         Ok(())
     }

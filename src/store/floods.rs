@@ -47,18 +47,31 @@ impl Tx {
         address: &str,
         since: DateTime<Utc>,
     ) -> anyhow::Result<u32> {
-        let n: i64 = on_backend!(self.conn(), c => {
-            sqlx::query_scalar(
-                "SELECT COUNT(*) FROM outbox o JOIN outbox_recipients r ON r.outgoing_id = o.id
+        Ok(self.customer_mail_counts(address, since, since).await?.0)
+    }
+
+    /// [`Tx::customer_mail_count`] since `recent` and since `earlier` (the hour
+    /// and the day of the caps) in one query; `recent` is the later instant.
+    pub async fn customer_mail_counts(
+        &mut self,
+        address: &str,
+        recent: DateTime<Utc>,
+        earlier: DateTime<Utc>,
+    ) -> anyhow::Result<(u32, u32)> {
+        let (recent, earlier): (i64, i64) = on_backend!(self.conn(), c => {
+            sqlx::query_as(
+                "SELECT COALESCE(SUM(CASE WHEN o.not_before >= $2 THEN 1 ELSE 0 END), 0), COUNT(*)
+                 FROM outbox o JOIN outbox_recipients r ON r.outgoing_id = o.id
                  WHERE r.address = $1 AND o.kind LIKE 'customer\\_%' ESCAPE '\\'
-                   AND o.not_before >= $2",
+                   AND o.not_before >= $3",
             )
             .bind(key(address))
-            .bind(since)
+            .bind(recent)
+            .bind(earlier.min(recent))
             .fetch_one(&mut *c)
             .await?
         });
-        Ok(u32::try_from(n)?)
+        Ok((u32::try_from(recent)?, u32::try_from(earlier)?))
     }
 
     /// When each mail of any kind to `address` was queued since `since`.

@@ -85,29 +85,52 @@ impl Tx {
         Ok(freq)
     }
 
-    /// The cases received since `since` holding any of `hashes`, with the keys
-    /// each holds.
+    /// The cases received since `since` that hold two or more of `hashes`, with
+    /// the keys each holds; of each key only its `per_key` most recent cases are
+    /// read (a range of the primary key each, newest first), so that a common key
+    /// costs no more than a rare one, and the database groups them by case.
     pub async fn related_postings(
         &mut self,
         hashes: &[i64],
         since: DateTime<Utc>,
-    ) -> anyhow::Result<Vec<(CaseRef, i64)>> {
+        per_key: i64,
+    ) -> anyhow::Result<Vec<(CaseRef, Vec<i64>)>> {
         if hashes.is_empty() {
             return Ok(Vec::new());
         }
+        let ranges = (0..hashes.len())
+            .map(|i| {
+                format!(
+                    "SELECT case_ref, key FROM (SELECT case_ref, key FROM related_keys
+                     WHERE key = ${} AND received_at >= $1 ORDER BY received_at DESC LIMIT $2) AS p{i}",
+                    i + 3
+                )
+            })
+            .collect::<Vec<_>>()
+            .join(" UNION ALL ");
+        let keys_of = match self.conn() {
+            Conn::Sqlite(_) => "group_concat(key, ',')",
+            Conn::Postgres(_) => "string_agg(key::text, ',')",
+        };
         let sql = format!(
-            "SELECT case_ref, key FROM related_keys WHERE key IN ({}) AND received_at >= $1",
-            placeholders(2, hashes.len())
+            "SELECT case_ref, {keys_of} FROM ({ranges}) AS postings
+             GROUP BY case_ref HAVING COUNT(*) >= 2"
         );
-        let rows: Vec<(String, i64)> = on_backend!(self.conn(), c => {
-            let mut q = sqlx::query_as(AssertSqlSafe(sql.as_str())).bind(since);
+        let rows: Vec<(String, String)> = on_backend!(self.conn(), c => {
+            let mut q = sqlx::query_as(AssertSqlSafe(sql.as_str())).bind(since).bind(per_key);
             for h in hashes {
                 q = q.bind(*h);
             }
             q.fetch_all(&mut *c).await?
         });
         rows.into_iter()
-            .map(|(r, k)| Ok((parse_column("case reference", &r)?, k)))
+            .map(|(r, keys)| {
+                let keys = keys
+                    .split(',')
+                    .map(|k| parse_column("related key", k))
+                    .collect::<anyhow::Result<Vec<i64>>>()?;
+                Ok((parse_column("case reference", &r)?, keys))
+            })
             .collect()
     }
 
@@ -146,22 +169,28 @@ impl Tx {
             .collect())
     }
 
-    /// Adds a case to the index: its weight, its keys' postings and counts.
+    /// Adds a case to the index: its weight, a posting for each of `posted`
+    /// (the keys worth one) and a count for each of `hashes`.
     pub async fn index_case(
         &mut self,
         reference: &CaseRef,
         received_at: DateTime<Utc>,
         weight: f64,
         hashes: &[i64],
+        posted: &[i64],
     ) -> anyhow::Result<()> {
-        let mut hashes = hashes.to_vec();
-        hashes.sort_unstable();
-        hashes.dedup();
-        hashes.retain(|h| *h != TOTAL);
+        let distinct = |hashes: &[i64]| {
+            let mut hashes = hashes.to_vec();
+            hashes.sort_unstable();
+            hashes.dedup();
+            hashes.retain(|h| *h != TOTAL);
+            hashes
+        };
+        let (hashes, posted) = (distinct(hashes), distinct(posted));
         let reference = reference.to_string();
         let postings = format!(
             "INSERT INTO related_keys (key, case_ref, received_at) VALUES {} ON CONFLICT DO NOTHING",
-            (0..hashes.len())
+            (0..posted.len())
                 .map(|i| format!("(${}, $1, $2)", i + 3))
                 .collect::<Vec<_>>()
                 .join(", ")
@@ -188,9 +217,9 @@ impl Tx {
             if inserted == 0 {
                 return Ok(());
             }
-            if !hashes.is_empty() {
+            if !posted.is_empty() {
                 let mut q = sqlx::query(AssertSqlSafe(postings.as_str())).bind(&reference).bind(received_at);
-                for h in &hashes {
+                for h in &posted {
                     q = q.bind(*h);
                 }
                 q.execute(&mut *c).await?;
@@ -211,21 +240,31 @@ impl Tx {
         links: &[Match],
         now: DateTime<Utc>,
     ) -> anyhow::Result<()> {
-        for link in links {
-            on_backend!(self.conn(), c => {
-                sqlx::query(
-                    "INSERT INTO case_links (case_ref, other_ref, score, reason, state, at)
-                     VALUES ($1, $2, $3, $4, 'suggested', $5) ON CONFLICT DO NOTHING",
-                )
-                .bind(reference.to_string())
-                .bind(link.reference.to_string())
-                .bind(link.score)
-                .bind(&link.reason)
-                .bind(now)
-                .execute(&mut *c)
-                .await?;
-            });
+        if links.is_empty() {
+            return Ok(());
         }
+        let sql = format!(
+            "INSERT INTO case_links (case_ref, other_ref, score, reason, state, at)
+             VALUES {} ON CONFLICT DO NOTHING",
+            (0..links.len())
+                .map(|i| format!(
+                    "($1, ${}, ${}, ${}, 'suggested', $2)",
+                    3 * i + 3,
+                    3 * i + 4,
+                    3 * i + 5
+                ))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        on_backend!(self.conn(), c => {
+            let mut q = sqlx::query(AssertSqlSafe(sql.as_str()))
+                .bind(reference.to_string())
+                .bind(now);
+            for link in links {
+                q = q.bind(link.reference.to_string()).bind(link.score).bind(&link.reason);
+            }
+            q.execute(&mut *c).await?;
+        });
         Ok(())
     }
 
