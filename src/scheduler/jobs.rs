@@ -27,7 +27,16 @@ impl Scheduler {
         let since = match self.store.last_digest_through().await? {
             Some(since) if since >= through => return Ok(false),
             Some(since) => since,
-            None => previous_digest(config, &self.recorder.rules, day),
+            // The first digest ever: from the previous working day's digest
+            // time, or from the oldest mail left when that came earlier (the
+            // mail left before this install's first digest is listed too).
+            None => {
+                let previous = previous_digest(config, &self.recorder.rules, day);
+                match self.store.first_left_mail_at().await? {
+                    Some(first) if first <= previous => first - chrono::Duration::microseconds(1),
+                    _ => previous,
+                }
+            }
         };
         let mut tx = self.store.begin().await?;
         if !tx.claim_digest(day, through, now).await? {

@@ -168,6 +168,16 @@ impl Tx {
 }
 
 impl Store {
+    /// When the oldest mail left for people arrived, if there is any.
+    pub async fn first_left_mail_at(&self) -> anyhow::Result<Option<DateTime<Utc>>> {
+        let first = on_backend!(self.acquire().await?.conn(), c => {
+            sqlx::query_scalar("SELECT MIN(received_at) FROM inbound WHERE status = 'left'")
+                .fetch_one(&mut *c)
+                .await?
+        });
+        Ok(first)
+    }
+
     /// Where the last digest's period ended, if one was ever sent.
     pub async fn last_digest_through(&self) -> anyhow::Result<Option<DateTime<Utc>>> {
         let through = on_backend!(self.acquire().await?.conn(), c => {

@@ -23,13 +23,20 @@ async fn a_closed_case_is_anonymised_by_the_daily_job_after_its_period_unless_he
     let ended = closed.closed_at.unwrap();
     let expires = ended + Months::new(60);
     let scheduler = &h.daemon.scheduler;
+    // Noon (UTC) of a day: after the daily job's local time, whenever the test runs.
+    let noon = |at: chrono::DateTime<chrono::Utc>| {
+        at.date_naive()
+            .and_hms_opt(12, 0, 0)
+            .expect("noon")
+            .and_utc()
+    };
 
     // The day before the five years end: nothing, and the day is claimed.
-    h.clock.set(expires - Duration::days(1));
+    h.clock.set(noon(expires - Duration::days(1)));
     let day_before = scheduler.anonymise_expired_if_due().await.unwrap();
     assert!(day_before.is_none_or(|done| done.cases.is_empty()));
     // Past the period, but on legal hold: kept.
-    h.clock.set(expires + Duration::days(1));
+    h.clock.set(noon(expires + Duration::days(1)));
     let held = scheduler.anonymise_expired_if_due().await.unwrap();
     assert!(held.is_none_or(|done| done.cases.is_empty()));
     assert_eq!(store.case(&case.reference).await.unwrap().unwrap(), closed);
@@ -51,7 +58,7 @@ async fn a_closed_case_is_anonymised_by_the_daily_job_after_its_period_unless_he
             .is_none(),
         "today's run was done"
     );
-    h.clock.set(expires + Duration::days(2));
+    h.clock.set(noon(expires + Duration::days(2)));
     let done = scheduler.anonymise_expired_if_due().await.unwrap();
     assert_eq!(done.map(|d| d.cases), Some(vec![case.reference.clone()]));
     assert!(
