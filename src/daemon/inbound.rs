@@ -32,6 +32,19 @@ pub struct Inbound<'a> {
     pub received_at: DateTime<Utc>,
     /// The company's jurisdiction, for a mailbox that names none.
     pub config_jurisdiction: crate::domain::Jurisdiction,
+    /// The mail's own related-case keys ([`related_keys`]), worked out ahead of
+    /// the transaction when it reads as a complaint.
+    pub related_keys: Option<Vec<crate::related::Key>>,
+}
+
+/// What finds a complaint's related cases: the keys of its subject and its
+/// new text (the whole text when it has nothing new).
+pub fn related_keys(mail: &InboundMail, c: &Classification) -> Vec<crate::related::Key> {
+    let text = match mail.new_text.trim().is_empty() {
+        true => &mail.full_text,
+        false => &mail.new_text,
+    };
+    crate::related::keys(&mail.subject, text, c.language, c.category)
 }
 
 impl Inbound<'_> {

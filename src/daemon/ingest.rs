@@ -17,11 +17,11 @@ use tracing::{Span, error, info, warn};
 
 use super::Daemon;
 use super::handle::handle;
-use super::inbound::{Forwarded, Handled, Inbound, Outcome, Route};
+use super::inbound::{Forwarded, Handled, Inbound, Outcome, Route, related_keys};
 use super::route;
 use crate::case::command::starts_with_open;
 use crate::classify::training::{Correction, correction_for};
-use crate::classify::{self, Classification};
+use crate::classify::{self, Classification, Classifier};
 use crate::config::Mailbox;
 use crate::inbox::{Disposition, RawMessage};
 use crate::parse::{self, InboundMail};
@@ -86,10 +86,15 @@ impl<'d> Group<'d> {
         &mut self,
         mailbox: &Mailbox,
         message: &RawMessage,
+        prepared: Prepared,
     ) -> anyhow::Result<Disposition> {
         let daemon = self.daemon;
         let now = daemon.clock.now();
-        let mail = parse::parse(&message.bytes);
+        let Prepared {
+            mail,
+            classified,
+            keys,
+        } = prepared;
         tracing::Span::current().record("message_id", mail.message_id.as_str());
         info!(bytes = message.bytes.len(), "mail received");
         self.tx.savepoint().await?;
@@ -98,6 +103,7 @@ impl<'d> Group<'d> {
             mailbox,
             message,
             &mail,
+            (classified, keys),
             now,
             &mut self.tx,
         ))
@@ -153,17 +159,29 @@ pub async fn ingest(
     daemon: &Daemon,
     mailbox: &Mailbox,
     message: &RawMessage,
+    prepared: Prepared,
 ) -> anyhow::Result<Disposition> {
     let now = daemon.clock.now();
-    let mail = parse::parse(&message.bytes);
+    let Prepared {
+        mail,
+        classified,
+        keys,
+    } = prepared;
     // A Message-ID can hold a name or an address: logged as its hash only.
     let pseudonym = crate::telemetry::pseudonym(&mail.message_id);
     tracing::Span::current().record("message_id", pseudonym.as_str());
     info!(bytes = message.bytes.len(), "mail received");
-    let handled = AssertUnwindSafe(handle_alone(daemon, mailbox, message, &mail, now))
-        .catch_unwind()
-        .await
-        .unwrap_or_else(|panic| Err(anyhow::anyhow!("panic: {}", panic_text(&panic))));
+    let handled = AssertUnwindSafe(handle_alone(
+        daemon,
+        mailbox,
+        message,
+        &mail,
+        (classified, keys),
+        now,
+    ))
+    .catch_unwind()
+    .await
+    .unwrap_or_else(|panic| Err(anyhow::anyhow!("panic: {}", panic_text(&panic))));
     match handled {
         Ok(disposition) => Ok(disposition),
         // A busy or unreachable database: nothing was committed; try again later.
@@ -177,10 +195,12 @@ async fn handle_alone(
     mailbox: &Mailbox,
     message: &RawMessage,
     mail: &InboundMail,
+    classified: Classified,
     now: DateTime<Utc>,
 ) -> anyhow::Result<Disposition> {
     let mut tx = daemon.store.begin().await?;
-    let (disposition, report) = handle_in(daemon, mailbox, message, mail, now, &mut tx).await?;
+    let (disposition, report) =
+        handle_in(daemon, mailbox, message, mail, classified, now, &mut tx).await?;
     tx.commit()
         .await
         .context("while committing the message's transaction")?;
@@ -198,10 +218,11 @@ async fn handle_in(
     mailbox: &Mailbox,
     message: &RawMessage,
     mail: &InboundMail,
+    (classified, related_keys): Classified,
     now: DateTime<Utc>,
     tx: &mut Tx,
 ) -> anyhow::Result<(Disposition, Report)> {
-    let classification = classify_for(daemon, mailbox, mail)?;
+    let classification = classified?;
     let received_at = arrival(message, now);
     let inbound_id = match tx
         .insert_inbound(&new_inbound(mailbox, message, mail, now))
@@ -223,6 +244,7 @@ async fn handle_in(
         now,
         received_at,
         config_jurisdiction: daemon.config.company.jurisdiction,
+        related_keys,
     };
     let env = daemon.env();
     faults::check(Stage::Route, &mail.subject);
@@ -386,22 +408,72 @@ async fn store_quarantined(
         .await
 }
 
-/// Classification, with a panic in any rule turned into an error (and so a
-/// quarantined message) instead of a stopped mailbox.
+/// A message parsed and classified ahead of its transaction: pure work, done
+/// on a thread of its own while earlier messages are written (see
+/// `mailbox::Preparer`), so that the database never waits for the classifier.
+pub struct Prepared {
+    mail: InboundMail,
+    /// An error when the classifier failed (the message is then quarantined).
+    classified: anyhow::Result<Classification>,
+    /// For a complaint: the keys its related cases are found by.
+    keys: Option<Vec<crate::related::Key>>,
+}
+
+impl Prepared {
+    /// Parses and classifies one message; a panic in any rule becomes an error
+    /// (and so a quarantined message) instead of a stopped mailbox.
+    pub fn new(classifier: &Classifier, ctx: &classify::Context, message: &RawMessage) -> Prepared {
+        let mail = parse::parse(&message.bytes);
+        let classified = classify_caught(classifier, &mail, ctx);
+        let keys = match &classified {
+            Ok(c) if c.complaint && !c.automated => {
+                std::panic::catch_unwind(AssertUnwindSafe(|| related_keys(&mail, c))).ok()
+            }
+            _ => None,
+        };
+        Prepared {
+            mail,
+            classified,
+            keys,
+        }
+    }
+}
+
+/// Classification, with a panic in any rule turned into an error.
+fn classify_caught(
+    classifier: &Classifier,
+    mail: &InboundMail,
+    ctx: &classify::Context,
+) -> anyhow::Result<Classification> {
+    std::panic::catch_unwind(AssertUnwindSafe(|| classifier.classify(mail, ctx)))
+        .map_err(|panic| anyhow::anyhow!("the classifier failed: {}", panic_text(&panic)))
+}
+
+/// A forwarded customer's mail classified as if it came to `mailbox` itself.
 fn classify_for(
     daemon: &Daemon,
     mailbox: &Mailbox,
     mail: &InboundMail,
 ) -> anyhow::Result<Classification> {
-    let ctx = classify::Context {
+    classify_caught(&daemon.classifier, mail, &context_for(daemon, mailbox))
+}
+
+/// A mail's classification (an error when the classifier failed) and, for a
+/// complaint, its related-case keys.
+type Classified = (
+    anyhow::Result<Classification>,
+    Option<Vec<crate::related::Key>>,
+);
+
+/// What the classifier needs to know of a mailbox.
+pub fn context_for(daemon: &Daemon, mailbox: &Mailbox) -> classify::Context {
+    classify::Context {
         default_language: mailbox
             .default_language
             .unwrap_or(daemon.config.company.default_language),
         case_prefix: daemon.config.company.case_prefix.clone(),
         own_domain: daemon.config.company.domain.clone(),
-    };
-    std::panic::catch_unwind(AssertUnwindSafe(|| daemon.classifier.classify(mail, &ctx)))
-        .map_err(|panic| anyhow::anyhow!("the classifier failed: {}", panic_text(&panic)))
+    }
 }
 
 /// The message a panic carried (our own code's words, never the mail's).

@@ -8,8 +8,9 @@ use std::time::{Duration, Instant};
 use tracing::{Instrument, debug, error, info, info_span, warn};
 
 use super::Daemon;
-use super::ingest::{Group, ingest};
+use super::ingest::{Group, Prepared, context_for, ingest};
 use crate::alarm::Login;
+use crate::classify::{self, Classifier};
 use crate::config::Mailbox;
 use crate::inbox::{Disposition, InboxError, RawMessage, Source, SourceKey};
 use crate::runtime::Shutdown;
@@ -263,11 +264,12 @@ async fn drain(
     progress: &mut Progress,
 ) -> anyhow::Result<usize> {
     let after = last_uid(daemon, cfg, source).await?;
-    let batch = source.fetch(after, BATCH).await?;
+    let batch = Arc::new(source.fetch(after, BATCH).await?);
     let count = batch.len();
     let mut settled = Vec::with_capacity(count);
-    let handled = handle_batch(daemon, cfg, &batch, shutdown, &mut settled).await;
-    drop(batch);
+    let mut prepared = Preparer::start(daemon, cfg, batch.clone());
+    let handled = handle_batch(daemon, cfg, &batch, &mut prepared, shutdown, &mut settled).await;
+    drop((prepared, batch));
     settle(daemon, cfg, source, &settled).await?;
     progress.add(settled.len(), source.waiting());
     handled.map(|()| count)
@@ -281,6 +283,7 @@ async fn handle_batch(
     daemon: &Daemon,
     cfg: &Mailbox,
     batch: &[RawMessage],
+    prepared: &mut Preparer,
     shutdown: &Shutdown,
     settled: &mut Vec<(SourceKey, Disposition)>,
 ) -> anyhow::Result<()> {
@@ -288,11 +291,11 @@ async fn handle_batch(
     // groups of two, an echoing auto-responder got a third answer in
     // tests/security/floods.rs; not yet understood: docs/performance.md.)
     if batch.len() < GROUP_FROM {
-        return handle_one_by_one(daemon, cfg, batch, settled).await;
+        return handle_one_by_one(daemon, cfg, batch, prepared, settled).await;
     }
     let mut rest = batch;
     while !rest.is_empty() && !shutdown.is_requested() {
-        let (taken, outcome) = handle_group(daemon, cfg, rest, shutdown).await?;
+        let (taken, outcome) = handle_group(daemon, cfg, rest, prepared, shutdown).await?;
         let (group, later) = rest.split_at(taken);
         match outcome {
             Ok(dispositions) => {
@@ -308,7 +311,9 @@ async fn handle_batch(
                     messages = group.len(),
                     "a group of messages could not be committed together; handling them one by one"
                 );
-                handle_one_by_one(daemon, cfg, group, settled).await?;
+                // Their preparation went with the group: done again here.
+                let mut again = Preparer::inline(daemon, cfg);
+                handle_one_by_one(daemon, cfg, group, &mut again, settled).await?;
             }
         }
         rest = later;
@@ -324,6 +329,7 @@ async fn handle_group(
     daemon: &Daemon,
     cfg: &Mailbox,
     messages: &[RawMessage],
+    prepared: &mut Preparer,
     shutdown: &Shutdown,
 ) -> anyhow::Result<(usize, anyhow::Result<Vec<Disposition>>)> {
     let mut group = Group::begin(daemon).await?;
@@ -332,8 +338,9 @@ async fn handle_group(
         if group.len() > 0 && (group.is_full() || shutdown.is_requested()) {
             break;
         }
+        let ready = prepared.next(message).await;
         match group
-            .add(cfg, message)
+            .add(cfg, message, ready)
             .instrument(message_span(cfg, message))
             .await
         {
@@ -350,16 +357,71 @@ async fn handle_one_by_one(
     daemon: &Daemon,
     cfg: &Mailbox,
     messages: &[RawMessage],
+    prepared: &mut Preparer,
     settled: &mut Vec<(SourceKey, Disposition)>,
 ) -> anyhow::Result<()> {
     for message in messages {
-        let disposition = ingest(daemon, cfg, message)
+        let ready = prepared.next(message).await;
+        let disposition = ingest(daemon, cfg, message, ready)
             .instrument(message_span(cfg, message))
             .await?;
         faults::check_raw(Stage::Settle, &message.bytes);
         settled.push((message.key.clone(), disposition));
     }
     Ok(())
+}
+
+/// Parses and classifies the messages of a batch, in order, on a blocking
+/// thread ahead of the transactions that write them: the classifier's work on
+/// one core while the other writes the messages before them. At most
+/// [`PREPARED_AHEAD`] wait; the thread stops when the batch is dropped.
+struct Preparer {
+    ready: Option<tokio::sync::mpsc::Receiver<Prepared>>,
+    classifier: Arc<Classifier>,
+    ctx: classify::Context,
+}
+
+const PREPARED_AHEAD: usize = 32;
+
+impl Preparer {
+    fn start(daemon: &Daemon, cfg: &Mailbox, batch: Arc<Vec<RawMessage>>) -> Preparer {
+        let mut preparer = Preparer::inline(daemon, cfg);
+        let (sender, ready) = tokio::sync::mpsc::channel(PREPARED_AHEAD);
+        let (classifier, ctx) = (preparer.classifier.clone(), preparer.ctx.clone());
+        tokio::task::spawn_blocking(move || {
+            for message in batch.iter() {
+                if sender
+                    .blocking_send(Prepared::new(&classifier, &ctx, message))
+                    .is_err()
+                {
+                    break;
+                }
+            }
+        });
+        preparer.ready = Some(ready);
+        preparer
+    }
+
+    /// One that prepares each message when it is asked for.
+    fn inline(daemon: &Daemon, cfg: &Mailbox) -> Preparer {
+        Preparer {
+            ready: None,
+            classifier: daemon.classifier.clone(),
+            ctx: context_for(daemon, cfg),
+        }
+    }
+
+    /// `message` prepared: the next the thread sent (they come in the batch's
+    /// order, one per call), or done here when there is no thread (any more).
+    async fn next(&mut self, message: &RawMessage) -> Prepared {
+        if let Some(ready) = &mut self.ready {
+            if let Some(prepared) = ready.recv().await {
+                return prepared;
+            }
+            self.ready = None;
+        }
+        Prepared::new(&self.classifier, &self.ctx, message)
+    }
 }
 
 fn message_span(cfg: &Mailbox, message: &RawMessage) -> tracing::Span {

@@ -36,6 +36,7 @@ mod heartbeat;
 mod http;
 mod inbound;
 mod ingest;
+mod journal;
 mod mailbox;
 mod route;
 pub mod sender;
@@ -45,7 +46,8 @@ mod supervise;
 pub struct Daemon {
     pub config: Arc<Config>,
     pub store: Store,
-    pub classifier: Classifier,
+    /// Shared with the thread that classifies a batch ahead of its transaction.
+    pub classifier: Arc<Classifier>,
     /// Calendars, policy and staff for the pure case logic.
     pub rules: Arc<Rules>,
     /// Writes case changes with the mail they cause.
@@ -59,6 +61,8 @@ pub struct Daemon {
     pub instance: Arc<Instance>,
     /// Deliveries the server accepted that the database could not take yet.
     pub unrecorded: sender::Unrecorded,
+    /// On SQLite: where the sender notes each delivery before the database has it.
+    journal: Option<journal::Journal>,
     /// Counters for `/metrics`.
     pub metrics: Arc<Metrics>,
     /// How tasks wake each other when work is waiting.
@@ -93,8 +97,9 @@ impl Daemon {
             .sync_staff(&config.staff)
             .await
             .context("while recording the configured staff")?;
-        let classifier =
-            Classifier::from_config(&config).context("while loading the classification rules")?;
+        let classifier = Arc::new(
+            Classifier::from_config(&config).context("while loading the classification rules")?,
+        );
         let templates = Templates::load(config.templates.dir.as_deref())
             .context("while loading the templates")?;
         let referrals = Referrals::load(config.templates.referrals_file.as_deref())
@@ -106,6 +111,10 @@ impl Daemon {
             config.mailboxes.iter().map(|m| m.name.as_str()),
         );
         let rules = Arc::new(Rules::from_config(&config));
+        let journal = store
+            .sqlite_file()
+            .map(|db| journal::Journal::beside(&db))
+            .transpose()?;
         let config = Arc::new(config);
         let recorder = Arc::new(Recorder::new(
             config.clone(),
@@ -133,6 +142,7 @@ impl Daemon {
             clock,
             instance: Arc::new(Instance::current()),
             unrecorded: sender::Unrecorded::default(),
+            journal,
             metrics,
             wake,
             health: Arc::new(Health::default()),

@@ -190,12 +190,13 @@ pub async fn deliver_round(
     let down = ServerState::default();
     // A mail server takes tens of milliseconds per mail; several in flight over the
     // transport's connection pool keep a backlog from queueing behind each other.
-    let outcomes: Vec<anyhow::Result<()>> = futures::stream::iter(batch)
+    let outcomes: Vec<anyhow::Result<Option<Delivery>>> = futures::stream::iter(batch)
         .map(|mail| {
             let down = &down;
             async move {
                 if !may_send() || down.is_down() {
-                    return daemon.store.release_outgoing(mail.id).await;
+                    daemon.store.release_outgoing(mail.id).await?;
+                    return Ok(None);
                 }
                 let span = info_span!(
                     "outgoing",
@@ -203,18 +204,38 @@ pub async fn deliver_round(
                     kind = %mail.kind,
                     message_id = %mail.message_id
                 );
-                deliver_one(daemon, &mail, now, down).instrument(span).await
+                deliver_one(daemon, mail, now, down).instrument(span).await
             }
         })
         .buffer_unordered(IN_FLIGHT)
         .collect()
         .await;
-    outcomes.into_iter().collect::<anyhow::Result<()>>()?;
+    let mut deliveries = Vec::with_capacity(outcomes.len());
+    let mut failed = None;
+    for outcome in outcomes {
+        match outcome {
+            Ok(Some(delivery)) => deliveries.push(delivery),
+            Ok(None) => {}
+            Err(err) => _ = failed.get_or_insert(err),
+        }
+    }
+    record_deliveries(daemon, deliveries).await;
+    if let Some(err) = failed {
+        return Err(err);
+    }
+    if let Some(journal) = &daemon.journal
+        && daemon.unrecorded.is_empty()
+    {
+        journal.clear();
+    }
     Ok(match down.reason() {
         Some(why) => Round::ServerDown(why),
         None => Round::Claimed(count),
     })
 }
+
+/// A mail the server accepted, and when.
+type Delivery = (Outgoing, DateTime<Utc>);
 
 /// Whether a mail of this round found the server gone, and why.
 #[derive(Default)]
@@ -241,6 +262,7 @@ impl ServerState {
 /// Writes the deliveries remembered because their state could not be written;
 /// an error while any is still unwritten (then nothing else is sent).
 async fn record_unrecorded(daemon: &Daemon) -> anyhow::Result<()> {
+    read_journal(daemon).await?;
     if daemon.unrecorded.is_empty() {
         return Ok(());
     }
@@ -268,19 +290,51 @@ async fn record_unrecorded(daemon: &Daemon) -> anyhow::Result<()> {
     }
 }
 
+/// Once per process, before anything is sent: the deliveries an earlier
+/// process noted in the sent journal that the database does not have (it died
+/// between the server's reply and the write) are taken to be written first.
+async fn read_journal(daemon: &Daemon) -> anyhow::Result<()> {
+    let Some(journal) = daemon.journal.as_ref().filter(|j| !j.is_read_back()) else {
+        return Ok(());
+    };
+    let noted = journal.noted()?;
+    let ids: Vec<i64> = noted.iter().map(|(id, _)| *id).collect();
+    let unwritten = daemon.store.queued_outgoing(&ids).await?;
+    if !unwritten.is_empty() {
+        info!(
+            mails = unwritten.len(),
+            "mail the server accepted before the last stop is recorded as sent now (from the sent journal)"
+        );
+    }
+    for mail in unwritten {
+        let at = noted
+            .iter()
+            .find(|(id, _)| *id == mail.id)
+            .map_or_else(|| daemon.clock.now(), |(_, at)| *at);
+        daemon.unrecorded.remember(&mail, at);
+    }
+    journal.set_read_back();
+    Ok(())
+}
+
+/// Sends one mail; what the server accepted is returned, to be written with
+/// the rest of the round (on SQLite it is noted in the sent journal at once,
+/// on PostgreSQL marked sent at once).
 async fn deliver_one(
     daemon: &Daemon,
-    mail: &Outgoing,
+    mail: Outgoing,
     now: DateTime<Utc>,
     server: &ServerState,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<Option<Delivery>> {
+    let mail = &mail;
     let recipients = match parse_recipients(&mail.recipients) {
         Ok(list) => list,
         Err(bad) => {
             warn!(recipient = %bad, "unusable recipient address; not sent");
             let why = format!("unusable recipient address {bad:?}");
             daemon.store.mark_failed(mail.id, &why, now).await?;
-            return undeliverable(daemon, mail, &why, now).await;
+            undeliverable(daemon, mail, &why, now).await?;
+            return Ok(None);
         }
     };
     let from = EmailAddress::parse(&mail.envelope_from)?;
@@ -290,10 +344,18 @@ async fn deliver_one(
         Ok(()) => {
             // The moment the server took it, not when the batch was claimed.
             let sent_at = daemon.clock.now();
-            record_delivery(daemon, mail, sent_at).await;
+            match &daemon.journal {
+                Some(journal) => journal.note(mail.id, sent_at),
+                None => {
+                    if let Err(err) = daemon.store.mark_sent(mail.id, sent_at).await {
+                        debug!(error = format!("{err:#}"), "cannot mark the mail sent yet");
+                    }
+                }
+            }
             info!(recipients = recipients.len(), "mail sent");
             daemon.metrics.mail_sent(&mail.kind);
             daemon.login_works(&Login::Outgoing).await;
+            return Ok(Some((mail.clone(), sent_at)));
         }
         Err(err) if err.is_login_failure() => {
             daemon.login_failed(&Login::Outgoing, &err).await;
@@ -325,7 +387,40 @@ async fn deliver_one(
             undeliverable(daemon, mail, &why, now).await?;
         }
     }
-    Ok(())
+    Ok(None)
+}
+
+/// Writes the round's deliveries with what they change for their cases, in one
+/// transaction; when one of them cannot be written, each on its own.
+async fn record_deliveries(daemon: &Daemon, deliveries: Vec<Delivery>) {
+    if deliveries.is_empty() {
+        return;
+    }
+    let all = async {
+        let mut tx = daemon.store.begin().await?;
+        for (mail, sent_at) in &deliveries {
+            delivered_in(daemon, &mut tx, mail, *sent_at).await?;
+        }
+        tx.commit().await
+    };
+    match all.await {
+        Ok(()) => daemon.health.store_works(),
+        Err(err) if crate::store::is_transient(&err) => {
+            warn!(
+                mails = deliveries.len(),
+                "delivered, but the database did not take it; kept in memory and written when it does"
+            );
+            daemon.health.store_failed(&format!("{err:#}"));
+            for (mail, sent_at) in &deliveries {
+                daemon.unrecorded.remember(mail, *sent_at);
+            }
+        }
+        Err(_) => {
+            for (mail, sent_at) in &deliveries {
+                record_delivery(daemon, mail, *sent_at).await;
+            }
+        }
+    }
 }
 
 /// Writes that the server accepted `mail`, with what that changes for its case;
@@ -361,16 +456,27 @@ async fn record_delivery(daemon: &Daemon, mail: &Outgoing, sent_at: DateTime<Utc
 /// moves its case on), in one transaction.
 async fn delivered(daemon: &Daemon, mail: &Outgoing, sent_at: DateTime<Utc>) -> anyhow::Result<()> {
     let mut tx = daemon.store.begin().await?;
+    delivered_in(daemon, &mut tx, mail, sent_at).await?;
+    tx.commit().await
+}
+
+/// [`delivered`] inside the caller's transaction.
+async fn delivered_in(
+    daemon: &Daemon,
+    tx: &mut crate::store::Tx,
+    mail: &Outgoing,
+    sent_at: DateTime<Utc>,
+) -> anyhow::Result<()> {
     tx.mark_sent(mail.id, sent_at).await?;
     if let (Some(reference), true) = (&mail.case_ref, mail.kind == ACKNOWLEDGEMENT_KIND) {
-        let case = load_case(&mut tx, reference).await?;
+        let case = load_case(tx, reference).await?;
         let event = Event::AcknowledgementSent {
             message_id: strip_angle_brackets(&mail.message_id).to_string(),
         };
         let rules = &daemon.recorder.rules;
         match CaseChange::of_event(&case, event, Extras::default(), sent_at, rules) {
             (change, Ok(())) => {
-                daemon.recorder.write(&mut tx, &change, sent_at).await?;
+                daemon.recorder.write(tx, &change, sent_at).await?;
                 info!(case = %reference, "acknowledgement delivered");
             }
             (_, Err(rejected)) => {
@@ -378,7 +484,7 @@ async fn delivered(daemon: &Daemon, mail: &Outgoing, sent_at: DateTime<Utc>) -> 
             }
         }
     }
-    tx.commit().await
+    Ok(())
 }
 
 /// Records that `mail` failed for good with `reason`: a mail to a customer is

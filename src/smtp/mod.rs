@@ -162,7 +162,20 @@ impl Transport {
         raw: &[u8],
     ) -> Result<(), SendError> {
         match self {
-            Transport::Folder(path) => folder::write(path, raw).map(|_| ()),
+            Transport::Folder(path) => {
+                // A file written and synced: on a blocking thread, so that the
+                // sender's mails in flight are written side by side (their
+                // fsyncs share the file system's journal commits) and the
+                // runtime's threads never wait for the disk.
+                let (dir, raw) = (path.clone(), raw.to_vec());
+                match tokio::task::spawn_blocking(move || folder::write(&dir, &raw)).await {
+                    Ok(written) => written.map(|_| ()),
+                    Err(join) => Err(SendError::Folder {
+                        path: path.display().to_string(),
+                        source: std::io::Error::other(format!("the writing thread failed: {join}")),
+                    }),
+                }
+            }
             Transport::Smtp { transport, server } => {
                 let envelope = relay::envelope(envelope_from, recipients)?;
                 match transport.send_raw(&envelope, raw).await {

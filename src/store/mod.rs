@@ -244,6 +244,14 @@ impl Store {
         }
     }
 
+    /// The SQLite database's file; `None` on PostgreSQL.
+    pub fn sqlite_file(&self) -> Option<std::path::PathBuf> {
+        match self {
+            Store::Sqlite(pool) => Some(pool.connect_options().get_filename().to_path_buf()),
+            Store::Postgres(_) => None,
+        }
+    }
+
     async fn acquire(&self) -> anyhow::Result<PoolConn> {
         let conn = match self {
             Store::Sqlite(pool) => PoolConn::Sqlite(pool.acquire().await?),

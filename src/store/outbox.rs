@@ -272,6 +272,30 @@ impl Store {
         outgoing_for_case(self.acquire().await?.conn(), reference).await
     }
 
+    /// Of the mails `ids`, those still queued (not marked sent or failed).
+    pub async fn queued_outgoing(&self, ids: &[i64]) -> anyhow::Result<Vec<Outgoing>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let sql = format!(
+            "SELECT {} FROM outbox WHERE state = 'queued' AND id IN ({}) ORDER BY id",
+            outgoing_columns!(),
+            (1..=ids.len())
+                .map(|i| format!("${i}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        let rows: Vec<OutgoingRow> = on_backend!(self.acquire().await?.conn(), c => {
+            // Only the column list and numbered placeholders are spliced in.
+            let mut q = sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()));
+            for id in ids {
+                q = q.bind(*id);
+            }
+            q.fetch_all(&mut *c).await?
+        });
+        rows.into_iter().map(OutgoingRow::into_outgoing).collect()
+    }
+
     /// Mails still waiting to be sent (queued, whether or not due yet).
     pub async fn queued_outgoing_count(&self) -> anyhow::Result<u64> {
         let n: i64 = on_backend!(self.acquire().await?.conn(), c => {

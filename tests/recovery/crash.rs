@@ -182,3 +182,82 @@ async fn on_postgres_a_second_instance_takes_over_a_dead_ones_mailbox_and_mail_w
         .await
         .expect("drop the test schema");
 }
+
+/// A mail the server accepted just before klagebot was killed (after the
+/// server's reply, before the round's deliveries were written): the sent journal
+/// beside the SQLite database names it, so the next start records it as sent
+/// instead of sending it a second time; mail not in the journal goes out.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_delivery_in_the_sent_journal_is_recorded_after_a_kill_and_not_sent_again() {
+    let _turn = ONE_AT_A_TIME.lock().await;
+    let h = Harness::new().await;
+    let recipient = h.customer("journal");
+    let now = h.clock.now();
+    let mut ids = Vec::new();
+    for (n, subject) in ["Accepted before the kill", "Not sent before the kill"]
+        .iter()
+        .enumerate()
+    {
+        let id = h
+            .daemon
+            .store
+            .enqueue(&NewOutgoing {
+                case_ref: None,
+                kind: "staff_notice".into(),
+                message_id: format!("<journal-{n}-{}@nordvik.test>", std::process::id()),
+                envelope_from: h.klage.address.clone(),
+                recipients: vec![recipient.address.clone()],
+                raw: crate::support::simple_mail(
+                    &h.klage.address,
+                    &recipient.address,
+                    subject,
+                    "A mail of the sent journal test.",
+                )
+                .into_bytes(),
+                not_before: now,
+            })
+            .await
+            .expect("queue a mail");
+        ids.push(id);
+    }
+    // What the killed process noted right after the server's reply.
+    let db = h
+        .daemon
+        .store
+        .sqlite_file()
+        .expect("the harness runs on SQLite");
+    let mut journal = db.into_os_string();
+    journal.push("-sent");
+    let line = format!("{}\t{}\n", ids[0], now.to_rfc3339());
+    std::fs::write(&journal, line).expect("write the sent journal");
+
+    let restarted = h.another_instance().await;
+    klagebot::daemon::sender::deliver_due(&restarted)
+        .await
+        .expect("a round of delivery");
+    let got = h.servers.wait_for_messages(&recipient, "INBOX", 1, WAIT);
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let got = h.servers.messages(&recipient, "INBOX").len().max(got.len());
+    assert_eq!(got, 1, "the journaled mail was sent again");
+    let subjects: Vec<String> = h
+        .servers
+        .messages(&recipient, "INBOX")
+        .iter()
+        .map(|m| klagebot::parse::parse(&m.bytes).subject)
+        .collect();
+    assert_eq!(subjects, vec!["Not sent before the kill".to_string()]);
+    assert!(
+        h.daemon
+            .store
+            .queued_outgoing(&ids)
+            .await
+            .expect("read the outbox")
+            .is_empty(),
+        "both are recorded as sent"
+    );
+    assert_eq!(
+        std::fs::read(&journal).expect("the journal is there").len(),
+        0,
+        "emptied once the database has every delivery it named"
+    );
+}

@@ -11,7 +11,7 @@ use chrono::{DateTime, Datelike, Utc};
 
 use crate::case::{self, Event, NewCase};
 use crate::classify::Classification;
-use crate::daemon::inbound::{Env, Forwarded, Handled, Inbound, Lookups};
+use crate::daemon::inbound::{Env, Forwarded, Handled, Inbound, Lookups, related_keys};
 use crate::domain::{CaseRef, EmailAddress};
 use crate::parse::InboundMail;
 use crate::record::{CaseChange, Extras, Notice};
@@ -183,10 +183,9 @@ async fn open(
     }
     let mut change =
         CaseChange::opened(step, Extras::from_customer_mail(mail)).filing(&mail.message_id);
-    let text = match mail.new_text.trim().is_empty() {
-        true => &mail.full_text,
-        false => &mail.new_text,
+    change.keys = match &inbound.related_keys {
+        Some(keys) if std::ptr::eq(mail, inbound.mail) => keys.clone(),
+        _ => related_keys(mail, c),
     };
-    change.keys = crate::related::keys(&mail.subject, text, c.language, c.category);
     Ok((reference, change))
 }
