@@ -9,9 +9,16 @@ use crate::config::Config;
 use crate::daemon::{Daemon, RunOptions};
 use crate::runtime::{self, Clock};
 
+/// At most this many blocking threads (the default is 512).
+const BLOCKING_THREADS: usize = 12;
+
 pub fn run(config: &Config, args: &super::RunArgs) -> anyhow::Result<ExitCode> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
+        // The blocking threads classify a batch ahead of its transaction and
+        // write the folder transport's files: a few are enough, and each thread
+        // costs memory (its stack, its own allocator arena).
+        .max_blocking_threads(BLOCKING_THREADS)
         .build()
         .context("while starting the async runtime")?;
     runtime.block_on(async {

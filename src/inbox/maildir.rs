@@ -35,8 +35,9 @@ pub struct MaildirMailbox {
     /// Where each message file of `new/` and `cur/` was at the last listing,
     /// kept up to date as files are moved.
     index: HashMap<String, PathBuf>,
-    /// Files of the last listing not yet handed out, oldest first.
-    queue: VecDeque<MessageFile>,
+    /// Files of the last listing not yet handed out, oldest first (where each
+    /// is, the index says: a backlog of 100,000 keeps each path once).
+    queue: VecDeque<Queued>,
     /// Folders whose `new/ cur/ tmp/` exist already (made once, not per move).
     prepared: HashSet<PathBuf>,
 }
@@ -102,7 +103,11 @@ impl MaildirMailbox {
             if self.settled.contains(&file.unique) {
                 continue;
             }
-            let path = self.index.get(&file.unique).unwrap_or(&file.path);
+            // Gone from the index: settled or moved meanwhile; the next listing
+            // finds it again if it is still there.
+            let Some(path) = self.index.get(&file.unique) else {
+                continue;
+            };
             match fs::read(path) {
                 Ok(raw) => {
                     bytes += raw.len();
@@ -125,14 +130,17 @@ impl MaildirMailbox {
     fn scan(&mut self) -> Result<(), InboxError> {
         let mut files = self.list()?;
         files.sort();
-        self.index = files
-            .iter()
-            .map(|f| (f.unique.clone(), f.path.clone()))
-            .collect();
-        self.queue = files
-            .into_iter()
-            .filter(|f| !self.settled.contains(&f.unique))
-            .collect();
+        self.index = HashMap::with_capacity(files.len());
+        self.queue = VecDeque::with_capacity(files.len());
+        for file in files {
+            if !self.settled.contains(&file.unique) {
+                self.queue.push_back(Queued {
+                    modified: file.modified,
+                    unique: file.unique.clone(),
+                });
+            }
+            self.index.insert(file.unique, file.path);
+        }
         Ok(())
     }
 
@@ -277,6 +285,13 @@ impl MaildirMailbox {
             .map(|f| f.path);
         Ok(found)
     }
+}
+
+/// A file of the last listing waiting to be handed out.
+#[derive(Debug)]
+struct Queued {
+    modified: SystemTime,
+    unique: String,
 }
 
 /// One message file as listed, ordered oldest first.
