@@ -188,12 +188,23 @@ pub async fn deliver_round(
         .await?;
     let count = batch.len();
     let down = ServerState::default();
+    let customer_lane = tokio::sync::Semaphore::new(1);
     // A mail server takes tens of milliseconds per mail; several in flight over the
     // transport's connection pool keep a backlog from queueing behind each other.
     let outcomes: Vec<anyhow::Result<Option<Delivery>>> = futures::stream::iter(batch)
         .map(|mail| {
-            let down = &down;
+            let (down, customer_lane) = (&down, &customer_lane);
             async move {
+                // Over SMTP a customer's mail goes out one at a time: a crash
+                // may leave the fate of a mail in flight unknown (the server took
+                // it, its reply was not read), and then at most one customer gets
+                // a mail twice (with the same Message-ID, so mail clients fold
+                // it). Staff notices and the folder transport, whose file is in
+                // place or not, go side by side.
+                let _lane = match mail.kind.starts_with("customer_") && daemon.transport.is_smtp() {
+                    true => Some(customer_lane.acquire().await?),
+                    false => None,
+                };
                 if !may_send() || down.is_down() {
                     daemon.store.release_outgoing(mail.id).await?;
                     return Ok(None);

@@ -190,6 +190,11 @@ impl Transport {
         }
     }
 
+    /// Whether mail goes to an SMTP server (not into a folder).
+    pub fn is_smtp(&self) -> bool {
+        !matches!(self, Transport::Folder(_))
+    }
+
     /// Whether this transport logs in with an OAuth2 token.
     pub fn uses_oauth2(&self) -> bool {
         matches!(self, Transport::SmtpOAuth(_))
