@@ -13,6 +13,7 @@ mod harness;
 mod mails;
 mod oauth;
 mod people;
+mod related;
 mod retention;
 mod staff;
 mod staff_mail;
