@@ -10,7 +10,7 @@ use serde::de::DeserializeOwned;
 use sqlx::AssertSqlSafe;
 
 use super::{CaseFilter, Conn, Direction, Store, Tx};
-use super::{on_backend, parse_column};
+use super::{on_backend, parse_column, placeholders};
 use crate::case::{Case, Event, Measure};
 use crate::config::Staff;
 use crate::domain::CaseRef;
@@ -227,10 +227,7 @@ impl Tx {
         let sql = format!(
             "SELECT {} FROM cases WHERE reference IN ({})",
             case_columns!(),
-            (1..=references.len())
-                .map(|i| format!("${i}"))
-                .collect::<Vec<_>>()
-                .join(", ")
+            placeholders(1, references.len())
         );
         let rows: Vec<CaseRow> = on_backend!(self.conn(), c => {
             let mut q = sqlx::query_as(AssertSqlSafe(sql.as_str()));

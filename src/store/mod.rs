@@ -418,6 +418,14 @@ pub fn is_transient(err: &anyhow::Error) -> bool {
 }
 
 /// Turns a stored text back into a domain value, naming the column when it does not parse.
+/// `$from, $from+1, …`: `n` numbered placeholders, for an `IN (…)` list.
+fn placeholders(from: usize, n: usize) -> String {
+    (from..from + n)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 fn parse_column<T: FromStr>(column: &str, value: &str) -> anyhow::Result<T>
 where
     T::Err: std::fmt::Display,

@@ -8,7 +8,7 @@
 use chrono::{DateTime, Utc};
 
 use super::{Conn, Direction, NewOutgoing, Outgoing, Store, Tx};
-use super::{on_backend, parse_column, skip_locked};
+use super::{on_backend, parse_column, placeholders, skip_locked};
 use crate::domain::CaseRef;
 
 /// The columns of `outbox` that make an [`Outgoing`].
@@ -280,10 +280,7 @@ impl Store {
         let sql = format!(
             "SELECT {} FROM outbox WHERE state = 'queued' AND id IN ({}) ORDER BY id",
             outgoing_columns!(),
-            (1..=ids.len())
-                .map(|i| format!("${i}"))
-                .collect::<Vec<_>>()
-                .join(", ")
+            placeholders(1, ids.len())
         );
         let rows: Vec<OutgoingRow> = on_backend!(self.acquire().await?.conn(), c => {
             // Only the column list and numbered placeholders are spliced in.

@@ -13,7 +13,7 @@ use chrono::{DateTime, Utc};
 // every value is bound.
 use sqlx::AssertSqlSafe;
 
-use super::{Conn, Store, Tx, on_backend, parse_column};
+use super::{Conn, Store, Tx, on_backend, parse_column, placeholders};
 use crate::domain::CaseRef;
 use crate::related::{Candidate, Frequencies, Match};
 
@@ -46,14 +46,6 @@ pub struct StoredSurge {
     pub words: String,
     pub first_at: DateTime<Utc>,
     pub latest_at: DateTime<Utc>,
-}
-
-/// `$from, $from+1, …`: `n` placeholders.
-fn placeholders(from: usize, n: usize) -> String {
-    (from..from + n)
-        .map(|i| format!("${i}"))
-        .collect::<Vec<_>>()
-        .join(", ")
 }
 
 impl Tx {
