@@ -8,14 +8,11 @@
 //! the mail up would lose an acknowledgement an operator can still get delivered.
 
 mod folder;
-mod oauth;
+mod pool;
 mod relay;
 
 use std::path::PathBuf;
 use std::sync::Arc;
-
-use lettre::transport::smtp::AsyncSmtpTransport;
-use lettre::{AsyncTransport, Tokio1Executor};
 
 use crate::config::{Outgoing, OutgoingKind};
 use crate::domain::EmailAddress;
@@ -23,13 +20,9 @@ use crate::domain::EmailAddress;
 /// How outgoing mail leaves klagebot.
 #[derive(Clone)]
 pub enum Transport {
-    /// An SMTP server; `server` is `host:port (tls)` for messages.
-    Smtp {
-        transport: AsyncSmtpTransport<Tokio1Executor>,
-        server: String,
-    },
-    /// An SMTP server logged in to with an OAuth2 token (XOAUTH2 or OAUTHBEARER).
-    SmtpOAuth(Arc<oauth::OAuthRelay>),
+    /// An SMTP server, logged in to with a password, an OAuth2 token (XOAUTH2 or
+    /// OAUTHBEARER) or not at all.
+    Smtp(Arc<pool::Relay>),
     /// A folder receiving one `.eml` file per mail.
     Folder(PathBuf),
 }
@@ -37,8 +30,7 @@ pub enum Transport {
 impl std::fmt::Debug for Transport {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            Transport::Smtp { server, .. } => write!(f, "Transport::Smtp({server})"),
-            Transport::SmtpOAuth(relay) => write!(f, "Transport::SmtpOAuth({})", relay.server),
+            Transport::Smtp(relay) => write!(f, "Transport::Smtp({})", relay.server),
             Transport::Folder(path) => write!(f, "Transport::Folder({})", path.display()),
         }
     }
@@ -73,6 +65,12 @@ pub enum SendError {
         mechanism: &'static str,
         reason: String,
     },
+    #[error("{server}: cannot connect: {source}")]
+    Connect {
+        server: String,
+        #[source]
+        source: std::io::Error,
+    },
     #[error("{server} did not answer {step} within {seconds} s")]
     Timeout {
         server: String,
@@ -102,6 +100,7 @@ impl SendError {
             | SendError::Token { .. }
             | SendError::TokenRefused { .. }
             | SendError::Timeout { .. }
+            | SendError::Connect { .. }
             | SendError::Folder { .. } => false,
         }
     }
@@ -116,7 +115,9 @@ impl SendError {
                 self.smtp_code() == Some(421)
                     || (source.status().is_none() && !source.is_client() && !source.is_response())
             }
-            SendError::Timeout { .. } | SendError::Folder { .. } => true,
+            SendError::Timeout { .. } | SendError::Connect { .. } | SendError::Folder { .. } => {
+                true
+            }
             SendError::Address { .. }
             | SendError::Auth { .. }
             | SendError::Token { .. }
@@ -176,16 +177,9 @@ impl Transport {
                     }),
                 }
             }
-            Transport::Smtp { transport, server } => {
+            Transport::Smtp(smtp) => {
                 let envelope = relay::envelope(envelope_from, recipients)?;
-                match transport.send_raw(&envelope, raw).await {
-                    Ok(_) => Ok(()),
-                    Err(source) => Err(relay::classify(server, source)),
-                }
-            }
-            Transport::SmtpOAuth(relay) => {
-                let envelope = relay::envelope(envelope_from, recipients)?;
-                relay.send(&envelope, raw).await
+                smtp.send(&envelope, raw).await
             }
         }
     }
@@ -197,7 +191,7 @@ impl Transport {
 
     /// Whether this transport logs in with an OAuth2 token.
     pub fn uses_oauth2(&self) -> bool {
-        matches!(self, Transport::SmtpOAuth(_))
+        matches!(self, Transport::Smtp(relay) if relay.uses_oauth2())
     }
 
     /// For `klagebot check`: connect (and log in), then quit; or check the folder.
@@ -208,19 +202,7 @@ impl Transport {
                 folder::check(path)?;
                 Ok(format!("folder {} writable", path.display()))
             }
-            Transport::Smtp { transport, server } => {
-                relay::check(transport, server).await?;
-                Ok(format!("{server} accepted a connection"))
-            }
-            Transport::SmtpOAuth(relay) => {
-                let checked = relay.check().await?;
-                Ok(format!(
-                    "{}: OAuth2 token obtained (valid {} s), logged in with {}",
-                    relay.server,
-                    checked.token_lifetime.as_secs(),
-                    checked.mechanism
-                ))
-            }
+            Transport::Smtp(relay) => relay.check().await,
         }
     }
 }

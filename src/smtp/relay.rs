@@ -1,23 +1,18 @@
-//! The SMTP side of [`super::Transport`]: building the pooled lettre transport from
-//! config, envelopes, and sorting lettre's errors into ours.
+//! The SMTP side of [`super::Transport`]: building the relay (our pool of
+//! connections, `super::pool`) from config, envelopes, and sorting lettre's
+//! errors into ours.
 
-use std::time::Duration;
+use std::sync::Arc;
 
 use anyhow::{Context, bail};
-use lettre::Tokio1Executor;
 use lettre::address::{Address, Envelope};
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
-use lettre::transport::smtp::{AsyncSmtpTransport, PoolConfig};
 
+use super::pool::{Login, Relay};
 use super::{SendError, Transport};
 use crate::config::{Outgoing, TlsMode};
 use crate::domain::EmailAddress;
-
-/// One SMTP command (or the connect) may take this long before it counts as failed.
-const COMMAND_TIMEOUT: Duration = Duration::from_secs(60);
-/// Connections kept open: the sender task sends one mail at a time per worker.
-const POOL_SIZE: u32 = 8;
 
 pub fn build(cfg: &Outgoing) -> anyhow::Result<Transport> {
     let Some(host) = cfg.host.as_deref() else {
@@ -29,29 +24,21 @@ pub fn build(cfg: &Outgoing) -> anyhow::Result<Transport> {
         TlsMode::None => 25,
     });
     let server = describe(host, port, cfg.tls);
-    if let Some(source) = cfg.token_source() {
-        let tls = tls(cfg, host).with_context(|| format!("while setting up TLS for {server}"))?;
-        let user = cfg.username.clone().unwrap_or_default();
-        let relay = super::oauth::OAuthRelay::new(server, host, port, tls, user, source);
-        return Ok(Transport::SmtpOAuth(std::sync::Arc::new(relay)));
-    }
-    let mut builder = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(host)
-        .port(port)
-        .tls(tls(cfg, host).with_context(|| format!("while setting up TLS for {server}"))?)
-        .timeout(Some(COMMAND_TIMEOUT))
-        .pool_config(
-            PoolConfig::new()
-                .max_size(POOL_SIZE)
-                .idle_timeout(Duration::from_secs(60)),
-        );
-    if let Some(user) = &cfg.username {
-        let password = cfg.password().read("outgoing")?;
-        builder = builder.credentials(Credentials::new(user.clone(), password));
-    }
-    Ok(Transport::Smtp {
-        transport: builder.build(),
-        server,
-    })
+    let tls = tls(cfg, host).with_context(|| format!("while setting up TLS for {server}"))?;
+    let login = match (cfg.token_source(), &cfg.username) {
+        (Some(source), user) => Login::Token {
+            user: user.clone().unwrap_or_default(),
+            source,
+        },
+        (None, Some(user)) => {
+            let password = cfg.password().read("outgoing")?;
+            Login::Password(Credentials::new(user.clone(), password))
+        }
+        (None, None) => Login::None,
+    };
+    Ok(Transport::Smtp(Arc::new(Relay::new(
+        server, host, port, tls, login,
+    ))))
 }
 
 fn describe(host: &str, port: u16, tls: TlsMode) -> String {
@@ -112,18 +99,4 @@ pub fn classify(server: &str, source: lettre::transport::smtp::Error) -> SendErr
         Some("530" | "534" | "535" | "538") => SendError::Auth { server, source },
         _ => SendError::Smtp { server, source },
     }
-}
-
-pub async fn check(
-    transport: &AsyncSmtpTransport<Tokio1Executor>,
-    server: &str,
-) -> anyhow::Result<()> {
-    let usable = transport
-        .test_connection()
-        .await
-        .with_context(|| format!("while connecting to {server}"))?;
-    if !usable {
-        bail!("{server} did not accept a NOOP after connecting");
-    }
-    Ok(())
 }

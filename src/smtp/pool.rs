@@ -1,8 +1,12 @@
-//! SMTP with an OAuth2 token: lettre's connection for the protocol, our own AUTH
-//! (XOAUTH2 or OAUTHBEARER, which lettre lacks, with the server's error challenge
-//! answered), and a small pool of logged-in connections, each retired when the
-//! token it logged in with is due for renewal. A cached token the server refuses
-//! is handed back and a fresh one tried at once.
+//! SMTP over a small pool of logged-in connections of our own: lettre's
+//! connection for the protocol, on a socket we open with `TCP_NODELAY` (lettre
+//! writes a mail's body and its end-of-data line apart; with Nagle's algorithm
+//! the second waited for the server's delayed ACK, ~40 ms a mail). The login is
+//! a password (AUTH PLAIN or LOGIN), none, or an OAuth2 token with our own AUTH
+//! (XOAUTH2 or OAUTHBEARER, which lettre lacks, with the server's error
+//! challenge answered); a connection is retired when the token it logged in
+//! with is due for renewal. A cached token the server refuses is handed back
+//! and a fresh one tried at once.
 
 use std::sync::Mutex;
 use std::time::Duration;
@@ -10,6 +14,7 @@ use std::time::Duration;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use lettre::address::Envelope;
+use lettre::transport::smtp::authentication::{Credentials, Mechanism};
 use lettre::transport::smtp::client::{AsyncSmtpConnection, Tls, TlsParameters};
 use lettre::transport::smtp::extension::ClientId;
 use tokio::time::Instant;
@@ -26,16 +31,28 @@ const POOL_SIZE: usize = 8;
 /// A connection unused this long is checked with NOOP before it is used again.
 const CHECK_AFTER_IDLE: Duration = Duration::from_secs(10);
 
-pub struct OAuthRelay {
+pub struct Relay {
     /// `SMTP server host:port (tls)`, for messages.
     pub server: String,
     host: String,
     port: u16,
     tls: Tls,
-    user: String,
-    source: TokenSource,
+    login: Login,
     idle: Mutex<Vec<Pooled>>,
 }
+
+/// How a connection logs in.
+pub enum Login {
+    /// XOAUTH2 or OAUTHBEARER as `user`, with a token from `source`.
+    Token { user: String, source: TokenSource },
+    /// AUTH PLAIN or LOGIN.
+    Password(Credentials),
+    /// No AUTH: a relay that takes our mail as it comes (loopback).
+    None,
+}
+
+/// A connection logged in with a password (or none) is replaced after this long.
+const PASSWORD_LOGIN_FOR: Duration = Duration::from_secs(3600);
 
 struct Pooled {
     conn: AsyncSmtpConnection,
@@ -43,30 +60,21 @@ struct Pooled {
     idle_since: Instant,
 }
 
-/// What the login steps of `klagebot check` found.
-pub struct Checked {
-    pub token_lifetime: Duration,
-    pub mechanism: &'static str,
-}
-
-impl OAuthRelay {
-    pub fn new(
-        server: String,
-        host: &str,
-        port: u16,
-        tls: Tls,
-        user: String,
-        source: TokenSource,
-    ) -> OAuthRelay {
-        OAuthRelay {
+impl Relay {
+    pub fn new(server: String, host: &str, port: u16, tls: Tls, login: Login) -> Relay {
+        Relay {
             server,
             host: host.to_string(),
             port,
             tls,
-            user,
-            source,
+            login,
             idle: Mutex::new(Vec::new()),
         }
+    }
+
+    /// Whether connections log in with an OAuth2 token.
+    pub fn uses_oauth2(&self) -> bool {
+        matches!(self.login, Login::Token { .. })
     }
 
     /// Sends one mail over a logged-in connection (pooled or new).
@@ -86,28 +94,38 @@ impl OAuthRelay {
         }
     }
 
-    /// `klagebot check`: a token, a connection, a login, QUIT; the error names the step.
-    pub async fn check(&self) -> anyhow::Result<Checked> {
+    /// `klagebot check`: (a token,) a connection, a login, QUIT; says what it
+    /// found, and an error names the step that failed.
+    pub async fn check(&self) -> anyhow::Result<String> {
         use anyhow::Context;
-        let token = oauth::tokens().token(&self.source).await.with_context(|| {
-            format!(
-                "step 1 of 3, the OAuth2 token from {}",
-                self.source.token_url
-            )
-        })?;
+        let Login::Token { user, source } = &self.login else {
+            let mut conn = self
+                .connect()
+                .await
+                .context("connecting (TCP, TLS, EHLO)")?;
+            self.log_in_plainly(&mut conn).await.context("logging in")?;
+            let _ = self.step("QUIT", conn.quit()).await;
+            return Ok(format!("{} accepted a connection", self.server));
+        };
+        let token = oauth::tokens()
+            .token(source)
+            .await
+            .with_context(|| format!("step 1 of 3, the OAuth2 token from {}", source.token_url))?;
         let mut conn = self
             .connect()
             .await
             .context("step 2 of 3, connecting (TCP, TLS, EHLO)")?;
         let login = self
-            .log_in(&mut conn, token.clone())
+            .log_in(&mut conn, token.clone(), user, source)
             .await
             .context("step 3 of 3, logging in with the token")?;
         let _ = self.step("QUIT", conn.quit()).await;
-        Ok(Checked {
-            token_lifetime: login.lifetime(),
-            mechanism: self.source.mechanism.name(),
-        })
+        Ok(format!(
+            "{}: OAuth2 token obtained (valid {} s), logged in with {}",
+            self.server,
+            login.lifetime().as_secs(),
+            source.mechanism.name()
+        ))
     }
 
     async fn take_idle(&self) -> Option<Pooled> {
@@ -147,20 +165,39 @@ impl OAuthRelay {
 
     /// A new connection, logged in.
     async fn open(&self) -> Result<Pooled, SendError> {
+        let Login::Token { user, source } = &self.login else {
+            let mut conn = self.connect().await?;
+            self.log_in_plainly(&mut conn).await?;
+            return Ok(Pooled {
+                conn,
+                renew_at: Instant::now() + PASSWORD_LOGIN_FOR,
+                idle_since: Instant::now(),
+            });
+        };
         let token = oauth::tokens()
-            .token(&self.source)
+            .token(source)
             .await
             .map_err(|source| SendError::Token {
                 server: self.server.clone(),
                 source,
             })?;
         let mut conn = self.connect().await?;
-        let token = self.log_in(&mut conn, token).await?;
+        let token = self.log_in(&mut conn, token, user, source).await?;
         Ok(Pooled {
             conn,
             renew_at: token.refresh_at(),
             idle_since: Instant::now(),
         })
+    }
+
+    /// AUTH with the password (PLAIN, else LOGIN), or nothing without one.
+    async fn log_in_plainly(&self, conn: &mut AsyncSmtpConnection) -> Result<(), SendError> {
+        if let Login::Password(credentials) = &self.login {
+            let mechanisms = [Mechanism::Plain, Mechanism::Login];
+            self.step("AUTH", conn.auth(&mechanisms, credentials))
+                .await?;
+        }
+        Ok(())
     }
 
     async fn connect(&self) -> Result<AsyncSmtpConnection, SendError> {
@@ -169,19 +206,50 @@ impl OAuthRelay {
             Tls::Wrapper(params) => Some(params.clone()),
             _ => None,
         };
-        let connect = AsyncSmtpConnection::connect_tokio1(
-            (self.host.as_str(), self.port),
-            Some(STEP_TIMEOUT),
-            &hello,
-            implicit,
-            None,
-        );
-        let mut conn = self.step("connect", connect).await?;
+        let mut conn = match implicit {
+            // TLS from the first byte: lettre's own connect (its TLS wrapper).
+            Some(params) => {
+                let connect = AsyncSmtpConnection::connect_tokio1(
+                    (self.host.as_str(), self.port),
+                    Some(STEP_TIMEOUT),
+                    &hello,
+                    Some(params),
+                    None,
+                );
+                self.step("connect", connect).await?
+            }
+            None => {
+                let socket = self.socket().await?;
+                let greet = AsyncSmtpConnection::connect_with_transport(Box::new(socket), &hello);
+                self.step("EHLO", greet).await?
+            }
+        };
         if let Tls::Required(params) = &self.tls {
             let params: TlsParameters = params.clone();
             self.step("STARTTLS", conn.starttls(params, &hello)).await?;
         }
         Ok(conn)
+    }
+
+    /// The TCP connection, with `TCP_NODELAY`.
+    async fn socket(&self) -> Result<tokio::net::TcpStream, SendError> {
+        let connect = tokio::net::TcpStream::connect((self.host.as_str(), self.port));
+        let failed = |source| SendError::Connect {
+            server: self.server.clone(),
+            source,
+        };
+        let socket = match tokio::time::timeout(STEP_TIMEOUT, connect).await {
+            Ok(connected) => connected.map_err(failed)?,
+            Err(_) => {
+                return Err(SendError::Timeout {
+                    server: self.server.clone(),
+                    step: "connect",
+                    seconds: STEP_TIMEOUT.as_secs(),
+                });
+            }
+        };
+        socket.set_nodelay(true).map_err(failed)?;
+        Ok(socket)
     }
 
     /// AUTH with `token`; when the server refuses a cached one, once more with a
@@ -190,28 +258,30 @@ impl OAuthRelay {
         &self,
         conn: &mut AsyncSmtpConnection,
         token: AccessToken,
+        user: &str,
+        source: &TokenSource,
     ) -> Result<AccessToken, SendError> {
-        let said = match self.authenticate(conn, &token).await? {
+        let said = match self.authenticate(conn, &token, user, source).await? {
             None => return Ok(token),
             Some(said) => said,
         };
-        oauth::tokens().reject(&self.source, &token).await;
+        oauth::tokens().reject(source, &token).await;
         if token.is_fresh() {
-            return Err(self.refused(said));
+            return Err(self.refused(said, user, source));
         }
         info!(server = %self.server, "the server refused the cached OAuth2 token; trying a fresh one");
         let fresh = oauth::tokens()
-            .token(&self.source)
+            .token(source)
             .await
             .map_err(|source| SendError::Token {
                 server: self.server.clone(),
                 source,
             })?;
-        match self.authenticate(conn, &fresh).await? {
+        match self.authenticate(conn, &fresh, user, source).await? {
             None => Ok(fresh),
             Some(said) => {
-                oauth::tokens().reject(&self.source, &fresh).await;
-                Err(self.refused(said))
+                oauth::tokens().reject(source, &fresh).await;
+                Err(self.refused(said, user, source))
             }
         }
     }
@@ -222,11 +292,13 @@ impl OAuthRelay {
         &self,
         conn: &mut AsyncSmtpConnection,
         token: &AccessToken,
+        user: &str,
+        source: &TokenSource,
     ) -> Result<Option<String>, SendError> {
-        let mechanism = self.source.mechanism;
+        let mechanism = source.mechanism;
         let message = sasl::initial_response(
             mechanism,
-            &self.user,
+            user,
             token.secret().expose(),
             &self.host,
             self.port,
@@ -268,11 +340,11 @@ impl OAuthRelay {
         }
     }
 
-    fn refused(&self, reason: String) -> SendError {
+    fn refused(&self, reason: String, user: &str, source: &TokenSource) -> SendError {
         SendError::TokenRefused {
             server: self.server.clone(),
-            user: self.user.clone(),
-            mechanism: self.source.mechanism.name(),
+            user: user.to_string(),
+            mechanism: source.mechanism.name(),
             reason,
         }
     }
@@ -294,7 +366,7 @@ impl OAuthRelay {
         }
     }
 
-    /// Like [`OAuthRelay::step`], but hands back the SMTP error for a closer look.
+    /// Like [`Relay::step`], but hands back the SMTP error for a closer look.
     async fn step_raw<T>(
         &self,
         fut: impl Future<Output = Result<T, lettre::transport::smtp::Error>>,
