@@ -95,8 +95,7 @@ impl<'d> Group<'d> {
             classified,
             keys,
         } = prepared;
-        tracing::Span::current().record("message_id", mail.message_id.as_str());
-        info!(bytes = message.bytes.len(), "mail received");
+        received(message, &mail);
         self.tx.savepoint().await?;
         let handled = AssertUnwindSafe(handle_in(
             daemon,
@@ -167,10 +166,7 @@ pub async fn ingest(
         classified,
         keys,
     } = prepared;
-    // A Message-ID can hold a name or an address: logged as its hash only.
-    let pseudonym = crate::telemetry::pseudonym(&mail.message_id);
-    tracing::Span::current().record("message_id", pseudonym.as_str());
-    info!(bytes = message.bytes.len(), "mail received");
+    received(message, &mail);
     let handled = AssertUnwindSafe(handle_alone(
         daemon,
         mailbox,
@@ -464,6 +460,14 @@ type Classified = (
     anyhow::Result<Classification>,
     Option<Vec<crate::related::Key>>,
 );
+
+/// Logs a message's arrival in its span. A Message-ID can hold a name or an
+/// address: it is logged as its hash only.
+fn received(message: &RawMessage, mail: &InboundMail) {
+    let pseudonym = crate::telemetry::pseudonym(&mail.message_id);
+    tracing::Span::current().record("message_id", pseudonym.as_str());
+    info!(bytes = message.bytes.len(), "mail received");
+}
 
 /// What the classifier needs to know of a mailbox.
 pub fn context_for(daemon: &Daemon, mailbox: &Mailbox) -> classify::Context {

@@ -174,13 +174,7 @@ impl Relay {
                 idle_since: Instant::now(),
             });
         };
-        let token = oauth::tokens()
-            .token(source)
-            .await
-            .map_err(|source| SendError::Token {
-                server: self.server.clone(),
-                source,
-            })?;
+        let token = self.token(source).await?;
         let mut conn = self.connect().await?;
         let token = self.log_in(&mut conn, token, user, source).await?;
         Ok(Pooled {
@@ -188,6 +182,17 @@ impl Relay {
             renew_at: token.refresh_at(),
             idle_since: Instant::now(),
         })
+    }
+
+    /// A token from `source` (cached while valid).
+    async fn token(&self, source: &TokenSource) -> Result<AccessToken, SendError> {
+        oauth::tokens()
+            .token(source)
+            .await
+            .map_err(|source| SendError::Token {
+                server: self.server.clone(),
+                source,
+            })
     }
 
     /// AUTH with the password (PLAIN, else LOGIN), or nothing without one.
@@ -270,13 +275,7 @@ impl Relay {
             return Err(self.refused(said, user, source));
         }
         info!(server = %self.server, "the server refused the cached OAuth2 token; trying a fresh one");
-        let fresh = oauth::tokens()
-            .token(source)
-            .await
-            .map_err(|source| SendError::Token {
-                server: self.server.clone(),
-                source,
-            })?;
+        let fresh = self.token(source).await?;
         match self.authenticate(conn, &fresh, user, source).await? {
             None => Ok(fresh),
             Some(said) => {
