@@ -90,19 +90,14 @@ impl<'d> Group<'d> {
     ) -> anyhow::Result<Disposition> {
         let daemon = self.daemon;
         let now = daemon.clock.now();
-        let Prepared {
-            mail,
-            classified,
-            keys,
-        } = prepared;
-        received(message, &mail);
+        let (mail, classified) = prepared.received(message);
         self.tx.savepoint().await?;
         let handled = AssertUnwindSafe(handle_in(
             daemon,
             mailbox,
             message,
             &mail,
-            (classified, keys),
+            classified,
             now,
             &mut self.tx,
         ))
@@ -161,19 +156,9 @@ pub async fn ingest(
     prepared: Prepared,
 ) -> anyhow::Result<Disposition> {
     let now = daemon.clock.now();
-    let Prepared {
-        mail,
-        classified,
-        keys,
-    } = prepared;
-    received(message, &mail);
+    let (mail, classified) = prepared.received(message);
     let handled = AssertUnwindSafe(handle_alone(
-        daemon,
-        mailbox,
-        message,
-        &mail,
-        (classified, keys),
-        now,
+        daemon, mailbox, message, &mail, classified, now,
     ))
     .catch_unwind()
     .await
@@ -433,6 +418,16 @@ impl Prepared {
             keys,
         }
     }
+
+    /// Logs the message's arrival in its span (a Message-ID can hold a name or
+    /// an address: it is logged as its hash only) and hands over the parsed
+    /// mail with its classification and keys.
+    fn received(self, message: &RawMessage) -> (InboundMail, Classified) {
+        let pseudonym = crate::telemetry::pseudonym(&self.mail.message_id);
+        tracing::Span::current().record("message_id", pseudonym.as_str());
+        info!(bytes = message.bytes.len(), "mail received");
+        (self.mail, (self.classified, self.keys))
+    }
 }
 
 /// Classification, with a panic in any rule turned into an error.
@@ -460,14 +455,6 @@ type Classified = (
     anyhow::Result<Classification>,
     Option<Vec<crate::related::Key>>,
 );
-
-/// Logs a message's arrival in its span. A Message-ID can hold a name or an
-/// address: it is logged as its hash only.
-fn received(message: &RawMessage, mail: &InboundMail) {
-    let pseudonym = crate::telemetry::pseudonym(&mail.message_id);
-    tracing::Span::current().record("message_id", pseudonym.as_str());
-    info!(bytes = message.bytes.len(), "mail received");
-}
 
 /// What the classifier needs to know of a mailbox.
 pub fn context_for(daemon: &Daemon, mailbox: &Mailbox) -> classify::Context {

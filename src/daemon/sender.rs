@@ -337,7 +337,8 @@ async fn deliver_one(
     now: DateTime<Utc>,
     server: &ServerState,
 ) -> anyhow::Result<Option<Delivery>> {
-    let mail = &mail;
+    let owned = mail;
+    let mail = &owned;
     let recipients = match parse_recipients(&mail.recipients) {
         Ok(list) => list,
         Err(bad) => {
@@ -366,7 +367,7 @@ async fn deliver_one(
             info!(recipients = recipients.len(), "mail sent");
             daemon.metrics.mail_sent(&mail.kind);
             daemon.login_works(&Login::Outgoing).await;
-            return Ok(Some((mail.clone(), sent_at)));
+            return Ok(Some((owned, sent_at)));
         }
         Err(err) if err.is_login_failure() => {
             daemon.login_failed(&Login::Outgoing, &err).await;
